@@ -4,6 +4,8 @@
  * RFC's snake_case names because they are the CBOR map keys on the wire.
  */
 
+import type { CID } from 'multiformats/cid'
+
 /** A CBOR data item as this codec models it (DAG-CBOR subset, no floats). */
 export type CborValue =
   | null
@@ -14,13 +16,10 @@ export type CborValue =
   | Uint8Array
   | CborValue[]
   | CborMap
-  | CborCid
+  | CID
 
 /** A CBOR map with text keys. Created with a null prototype by the decoder. */
 export interface CborMap { [key: string]: CborValue }
-
-/** A tag-42 CID link (V1 declares no such field; the codec still round-trips it). */
-export interface CborCid { readonly '/': Uint8Array }
 
 export const VARIANTS = [
   'CapabilityAdvertisementV1',
