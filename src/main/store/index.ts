@@ -1,0 +1,6 @@
+export * from './store.js'
+export * from './errors.js'
+export * from './job-states.js'
+export { migrate, schemaVersion } from './migrate.js'
+export { MIGRATIONS, LATEST_VERSION, type Migration } from './migrations/index.js'
+export { acquireDataDirLock, type DataDirLock } from './lock.js'
