@@ -1,0 +1,27 @@
+/** Errors of the mesh layer. Tests match them by `name` and `code`. */
+
+export type MeshErrorCode =
+  | 'InvalidOptions'
+  | 'NotStarted'
+  | 'AlreadyStarted'
+  | 'TooLarge'
+  | 'Timeout'
+  | 'Aborted'
+  | 'Transport'
+  | 'BadAnswer'
+  | 'NotFound'
+  | 'CidMismatch'
+  | 'InvalidInput'
+
+export class MeshError extends Error {
+  override name = 'MeshError'
+  readonly code: MeshErrorCode
+  constructor (code: MeshErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+export function isMeshError (err: unknown, code?: MeshErrorCode): err is MeshError {
+  return err instanceof MeshError && (code === undefined || err.code === code)
+}

@@ -1,0 +1,136 @@
+/** Builds the libp2p v3 node of the mesh (profile section 4: TCP, Noise, Yamux, identify, ping, gossipsub, kad-dht). */
+import '../polyfills.js'
+import { createLibp2p } from 'libp2p'
+import type { Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
+import { identify } from '@libp2p/identify'
+import type { Identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import type { Ping } from '@libp2p/ping'
+import { gossipsub, StrictSign } from '@libp2p/gossipsub'
+import type { GossipSub } from '@libp2p/gossipsub'
+import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
+import type { KadDHT, SelectFn, ValidateFn } from '@libp2p/kad-dht'
+import { mdns } from '@libp2p/mdns'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { ResolvedOptions } from './options.js'
+import { gossipMessageId, topicsFor } from './topics.js'
+
+export const KAD_PROTOCOL = '/icn/kad/1.0.0'
+export const RECEIPT_NAMESPACE = 'icn-receipt'
+
+export interface MeshServices extends Record<string, unknown> {
+  identify: Identify
+  ping: Ping
+  pubsub: GossipSub
+  dht: KadDHT
+}
+
+export type MeshLibp2p = Libp2p<MeshServices>
+
+export interface BuildInit {
+  privateKey: PrivateKey
+  options: ResolvedOptions
+  receiptValidator: ValidateFn
+  receiptSelector: SelectFn
+  /** Peers refused at the connection gater (ejected peers). */
+  isBanned: (peerId: PeerId) => boolean
+}
+
+/** Peer-score parameters: invalid messages weigh heavily, quiet topics are not penalized. */
+function scoreParams (o: ResolvedOptions): Parameters<typeof gossipsub>[0] {
+  const topics: Record<string, Record<string, number>> = {}
+  for (const t of topicsFor(o.regions)) {
+    topics[t] = {
+      topicWeight: 1,
+      timeInMeshWeight: 0.01,
+      timeInMeshQuantum: 1000,
+      timeInMeshCap: 300,
+      firstMessageDeliveriesWeight: 1,
+      firstMessageDeliveriesDecay: 0.9,
+      firstMessageDeliveriesCap: 10,
+      // A mesh can be legitimately quiet (few jobs): never penalize missing deliveries.
+      meshMessageDeliveriesWeight: 0,
+      meshMessageDeliveriesDecay: 0.5,
+      meshMessageDeliveriesCap: 100,
+      meshMessageDeliveriesThreshold: 1,
+      meshMessageDeliveriesWindow: 10,
+      meshMessageDeliveriesActivation: 5000,
+      meshFailurePenaltyWeight: 0,
+      meshFailurePenaltyDecay: 0.5,
+      invalidMessageDeliveriesWeight: o.score.invalidMessageWeight,
+      invalidMessageDeliveriesDecay: o.score.invalidMessageDecay
+    }
+  }
+  return {
+    scoreParams: {
+      topics: topics as never,
+      topicScoreCap: 10,
+      appSpecificWeight: 0,
+      // every loopback/LAN node shares an IP: do not penalize co-location there
+      IPColocationFactorWeight: o.lan ? 0 : -5,
+      IPColocationFactorThreshold: 10,
+      decayInterval: 1000,
+      decayToZero: 0.01,
+      retainScore: o.score.banMs
+    },
+    scoreThresholds: {
+      gossipThreshold: o.score.gossipThreshold,
+      publishThreshold: o.score.publishThreshold,
+      graylistThreshold: o.score.graylistThreshold,
+      acceptPXThreshold: 10,
+      opportunisticGraftThreshold: 5
+    }
+  }
+}
+
+export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
+  const o = init.options
+  const freshnessMs = (o.validator.maxAgeMs ?? 300_000) + (o.validator.maxFutureMs ?? 30_000)
+  const node = await createLibp2p({
+    start: false,
+    privateKey: init.privateKey,
+    addresses: { listen: o.listen, announce: o.announce },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery: o.mdns ? [mdns({ serviceTag: 'icn-mesh.local' })] : [],
+    connectionManager: {
+      maxConnections: o.limits.maxConnections,
+      inboundConnectionThreshold: o.limits.inboundConnectionThreshold,
+      maxIncomingPendingConnections: o.limits.maxIncomingPendingConnections,
+      dialTimeout: o.timeouts.dialMs
+    },
+    connectionGater: {
+      denyDialPeer: (peerId) => init.isBanned(peerId),
+      denyInboundEncryptedConnection: (peerId) => init.isBanned(peerId),
+      denyOutboundEncryptedConnection: (peerId) => init.isBanned(peerId)
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({
+        globalSignaturePolicy: StrictSign,
+        msgIdFn: (msg) => gossipMessageId(msg.topic, msg.data),
+        // a fresh message replayed later than this is caught by the freshness check
+        seenTTL: freshnessMs,
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        emitSelf: false,
+        heartbeatInterval: o.heartbeatMs,
+        maxInboundDataLength: o.limits.maxFrameBytes,
+        ...scoreParams(o)
+      }),
+      dht: kadDHT({
+        protocol: KAD_PROTOCOL,
+        clientMode: false,
+        peerInfoMapper: o.lan ? passthroughMapper : removePrivateAddressesMapper,
+        validators: { [RECEIPT_NAMESPACE]: init.receiptValidator },
+        selectors: { [RECEIPT_NAMESPACE]: init.receiptSelector }
+      })
+    }
+  })
+  return node as unknown as MeshLibp2p
+}

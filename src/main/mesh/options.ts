@@ -1,0 +1,182 @@
+/** Options of `createMeshNode` and their defaults. */
+import type { Identity } from '../../shared/protocol/index.js'
+import type { RateLimitOptions } from './rate-limit.js'
+import type { BlockStore } from './blocks.js'
+import { MeshError } from './errors.js'
+import { isValidRegion } from './topics.js'
+
+export interface MeshTimeouts {
+  /** Dialing a peer (ms). */
+  dialMs: number
+  /** Whole direct-message exchange, per attempt (ms). */
+  directMs: number
+  /** Whole block fetch from one peer (ms). */
+  blockMs: number
+  /** A DHT query (put/get/provide/findProviders) (ms). */
+  dhtMs: number
+  /** Listener side: reading the request frame of an inbound stream (ms). */
+  inboundReadMs: number
+}
+
+export interface MeshLimits {
+  /** Direct-message frame limit (bytes), profile 4.2: 1 MiB. */
+  maxFrameBytes: number
+  /** Block data limit (bytes), profile 4.3: 16 MiB. */
+  maxBlockBytes: number
+  /** Connection manager: maximum open connections. */
+  maxConnections: number
+  /** Connection manager: inbound connection attempts per second per host. */
+  inboundConnectionThreshold: number
+  /** Connection manager: pending (not yet upgraded) inbound connections. */
+  maxIncomingPendingConnections: number
+  /** Concurrent inbound direct/block streams per connection. */
+  maxInboundStreams: number
+}
+
+export interface GossipScoreOptions {
+  /** Score below which gossip to/from the peer is suppressed (negative). */
+  gossipThreshold: number
+  /** Score below which we don't flood-publish to the peer (negative, ≤ gossipThreshold). */
+  publishThreshold: number
+  /** Score below which the peer is graylisted and then disconnected (negative, ≤ publishThreshold). */
+  graylistThreshold: number
+  /** Weight of invalid messages (negative; penalty = weight × count²). */
+  invalidMessageWeight: number
+  /** Per-second decay of the invalid message counter (0..1). */
+  invalidMessageDecay: number
+  /** How long an ejected peer stays banned (ms). */
+  banMs: number
+}
+
+export interface ValidatorOptions {
+  now?: () => number
+  maxAgeMs?: number
+  maxFutureMs?: number
+}
+
+export interface MeshNodeOptions {
+  identity: Identity
+  /** Listen multiaddrs. Default `/ip4/0.0.0.0/tcp/0`. */
+  listen?: string[]
+  /** Multiaddrs announced to others instead of the listen addresses. */
+  announce?: string[]
+  /** Bootstrap multiaddrs (with `/p2p/<peerId>`), dialed at start and re-dialed while not connected. */
+  bootstrap?: string[]
+  /** LAN mode keeps private/loopback addresses in the DHT; public mode strips them. Default false. */
+  lan?: boolean
+  /** Regions whose topics this node subscribes to. */
+  regions?: string[]
+  /** mDNS discovery on the local network. Default false. */
+  mdns?: boolean
+  /** Store used to serve `/icn/mesh/blocks/0.1.0`. Default: an in-memory store. */
+  blockStore?: BlockStore
+  timeouts?: Partial<MeshTimeouts>
+  limits?: Partial<MeshLimits>
+  /** Per-peer rate limit of inbound direct messages. Default 20 burst, 10/s. */
+  directRateLimit?: RateLimitOptions
+  score?: Partial<GossipScoreOptions>
+  /** Passed to the protocol validator (clock, freshness window). */
+  validator?: ValidatorOptions
+  /** Gossipsub heartbeat interval (ms). Default 1000. */
+  heartbeatMs?: number
+  /** Interval at which bootstrap peers are re-dialed when disconnected (ms). Default 30000. */
+  bootstrapRetryMs?: number
+  /** Minimum time between two `capability:republish` events (ms). Default 5000 (profile 4.1). */
+  capabilityRepublishMinMs?: number
+}
+
+export interface ResolvedOptions {
+  identity: Identity
+  listen: string[]
+  announce: string[]
+  bootstrap: string[]
+  lan: boolean
+  regions: string[]
+  mdns: boolean
+  timeouts: MeshTimeouts
+  limits: MeshLimits
+  directRateLimit: RateLimitOptions
+  score: GossipScoreOptions
+  validator: ValidatorOptions
+  heartbeatMs: number
+  bootstrapRetryMs: number
+  capabilityRepublishMinMs: number
+}
+
+export const DEFAULT_TIMEOUTS: MeshTimeouts = {
+  dialMs: 10_000,
+  directMs: 15_000,
+  blockMs: 60_000,
+  dhtMs: 30_000,
+  inboundReadMs: 10_000
+}
+
+export const DEFAULT_LIMITS: MeshLimits = {
+  maxFrameBytes: 1024 * 1024,
+  maxBlockBytes: 16 * 1024 * 1024,
+  maxConnections: 100,
+  inboundConnectionThreshold: 5,
+  maxIncomingPendingConnections: 10,
+  maxInboundStreams: 32
+}
+
+export const DEFAULT_SCORE: GossipScoreOptions = {
+  gossipThreshold: -10,
+  publishThreshold: -50,
+  graylistThreshold: -80,
+  invalidMessageWeight: -20,
+  invalidMessageDecay: 0.99,
+  banMs: 10 * 60_000
+}
+
+function positive (name: string, v: number): void {
+  if (!Number.isFinite(v) || v <= 0) throw new MeshError('InvalidOptions', `${name} must be a positive number, got ${v}`)
+}
+
+export function resolveOptions (o: MeshNodeOptions): ResolvedOptions {
+  if (o === null || typeof o !== 'object') throw new MeshError('InvalidOptions', 'options object required')
+  const id = o.identity
+  if (id === undefined || typeof id.peerId !== 'string' || !(id.seed instanceof Uint8Array) || id.seed.length !== 32) {
+    throw new MeshError('InvalidOptions', 'options.identity must be an Identity (did, peerId, publicKey, seed)')
+  }
+  const regions = o.regions ?? []
+  for (const r of regions) {
+    if (!isValidRegion(r)) throw new MeshError('InvalidOptions', `invalid region "${r}": expected 1-63 characters of [a-z0-9-]`)
+  }
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...o.timeouts }
+  const limits = { ...DEFAULT_LIMITS, ...o.limits }
+  for (const [k, v] of Object.entries(timeouts)) positive(`timeouts.${k}`, v)
+  for (const [k, v] of Object.entries(limits)) positive(`limits.${k}`, v)
+  const directRateLimit = o.directRateLimit ?? { burst: 20, perSecond: 10 }
+  positive('directRateLimit.burst', directRateLimit.burst)
+  positive('directRateLimit.perSecond', directRateLimit.perSecond)
+  const score = { ...DEFAULT_SCORE, ...o.score }
+  if (!(score.graylistThreshold <= score.publishThreshold && score.publishThreshold <= score.gossipThreshold && score.gossipThreshold < 0)) {
+    throw new MeshError('InvalidOptions', 'score thresholds must satisfy graylist ≤ publish ≤ gossip < 0')
+  }
+  if (!(score.invalidMessageWeight < 0)) throw new MeshError('InvalidOptions', 'score.invalidMessageWeight must be negative')
+  if (!(score.invalidMessageDecay > 0 && score.invalidMessageDecay < 1)) throw new MeshError('InvalidOptions', 'score.invalidMessageDecay must be in (0, 1)')
+  const heartbeatMs = o.heartbeatMs ?? 1000
+  const bootstrapRetryMs = o.bootstrapRetryMs ?? 30_000
+  const capabilityRepublishMinMs = o.capabilityRepublishMinMs ?? 5000
+  positive('heartbeatMs', heartbeatMs)
+  positive('bootstrapRetryMs', bootstrapRetryMs)
+  positive('capabilityRepublishMinMs', capabilityRepublishMinMs)
+  return {
+    identity: id,
+    listen: o.listen ?? ['/ip4/0.0.0.0/tcp/0'],
+    announce: o.announce ?? [],
+    bootstrap: o.bootstrap ?? [],
+    lan: o.lan ?? false,
+    regions: [...new Set(regions)],
+    mdns: o.mdns ?? false,
+    timeouts,
+    limits,
+    directRateLimit,
+    score,
+    validator: o.validator ?? {},
+    heartbeatMs,
+    bootstrapRetryMs,
+    capabilityRepublishMinMs
+  }
+}

@@ -1,0 +1,40 @@
+/** Per-key token bucket: `burst` tokens, refilled at `perSecond` tokens per second. */
+export interface RateLimitOptions {
+  /** Sustained rate, tokens per second. */
+  perSecond: number
+  /** Bucket size (messages allowed in a burst). */
+  burst: number
+}
+
+export interface RateLimiter {
+  /** Takes one token for `key`; false when the bucket is empty. */
+  take(key: string): boolean
+  clear(): void
+}
+
+export function createRateLimiter (options: RateLimitOptions, now: () => number = Date.now, maxKeys = 10_000): RateLimiter {
+  const buckets = new Map<string, { tokens: number, at: number }>()
+  return {
+    take (key) {
+      const t = now()
+      let b = buckets.get(key)
+      if (b === undefined) {
+        if (buckets.size >= maxKeys) {
+          // drop the oldest entry (Map keeps insertion order)
+          const first = buckets.keys().next()
+          if (first.done !== true) buckets.delete(first.value)
+        }
+        b = { tokens: options.burst, at: t }
+        buckets.set(key, b)
+      } else {
+        const elapsed = Math.max(0, t - b.at) / 1000
+        b.tokens = Math.min(options.burst, b.tokens + elapsed * options.perSecond)
+        b.at = t
+      }
+      if (b.tokens < 1) return false
+      b.tokens -= 1
+      return true
+    },
+    clear () { buckets.clear() }
+  }
+}
