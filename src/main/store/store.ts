@@ -45,6 +45,8 @@ export interface AnnouncementInput {
   reasons: DecisionReason[]
   policyVersion?: number
   region?: string
+  /** When the decision is to bid: reserve the (single) bid row in the same transaction. */
+  bid?: { price?: bigint | number, raw?: Uint8Array }
 }
 export interface AnnouncementRow {
   announcementId: string
@@ -406,6 +408,13 @@ function createStore (db: Db, dbPath: string, dataDir: string, lock: DataDirLock
          ON CONFLICT (originator_did) DO UPDATE SET ${col} = ${col} + 1, last_seen_at = max(last_seen_at, excluded.last_seen_at)`, did, at, at)
   }
 
+  const insertBid = (id: string, did: string, price: bigint | number | undefined, raw: Uint8Array | undefined, at: number): boolean => {
+    const added = run('INSERT OR IGNORE INTO bids (announcement_id, price, created_at, raw) VALUES (?, ?, ?, ?)',
+      id, amount(price, 'price'), at, raw === undefined ? null : Buffer.from(raw)) === 1
+    if (added) bumpHistory(did, 'bids_sent', at)
+    return added
+  }
+
   const getJob = (id: string): JobRow | undefined => {
     const r = one('SELECT * FROM jobs WHERE announcement_id = ?', id)
     return r === undefined ? undefined : toJob(r)
@@ -522,7 +531,10 @@ function createStore (db: Db, dbPath: string, dataDir: string, lock: DataDirLock
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         a.announcementId, a.originatorDid, Buffer.from(a.raw), at, JSON.stringify(a.summary), a.decision,
         amount(a.price, 'price'), JSON.stringify(a.reasons), firstFailed, a.policyVersion ?? null, a.region ?? null) === 1
-        if (added) bumpHistory(a.originatorDid, 'announcements_seen', at)
+        if (added) {
+          bumpHistory(a.originatorDid, 'announcements_seen', at)
+          if (a.bid !== undefined) insertBid(a.announcementId, a.originatorDid, a.bid.price, a.bid.raw, at)
+        }
         return added
       })
     },
@@ -559,12 +571,7 @@ function createStore (db: Db, dbPath: string, dataDir: string, lock: DataDirLock
 
     recordBid (b) {
       const at = b.createdAt ?? clock()
-      return tx(() => {
-        const added = run('INSERT OR IGNORE INTO bids (announcement_id, price, created_at, raw) VALUES (?, ?, ?, ?)',
-          b.announcementId, amount(b.price, 'price'), at, b.raw === undefined ? null : Buffer.from(b.raw)) === 1
-        if (added) bumpHistory(b.originatorDid, 'bids_sent', at)
-        return added
-      })
+      return tx(() => insertBid(b.announcementId, b.originatorDid, b.price, b.raw, at))
     },
     markBidSent (id, result) {
       tx(() => run('UPDATE bids SET sent_ok = ?, error = ?, sent_at = ? WHERE announcement_id = ?',

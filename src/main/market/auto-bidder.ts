@@ -1,0 +1,155 @@
+/**
+ * Auto-bidder glue: for each validated JobAnnouncementV1 it decides (policy engine), records the
+ * announcement and the decision (with every reason) in the store, and when bidding signs one
+ * JobBidV1 and hands it to `sendBid`. At most one bid per announcement_id, ever: the bid row is
+ * reserved in the same transaction as the announcement, before the bid is sent.
+ */
+import { EventEmitter } from 'node:events'
+import {
+  formatTimestamp, peerIdFromDid, signMessage,
+  type Identity, type JobAnnouncementV1, type JobBidV1, type Unsigned
+} from '../../shared/protocol/index.js'
+import type { Store } from '../store/index.js'
+import type { Offer } from '../probe/offer.js'
+import { decide, type Decision } from './decide.js'
+import type { MachineState } from './machine.js'
+import type { Policy } from './policy.js'
+
+export interface ActivePolicy { policy: Policy, version?: number }
+
+export interface AutoBidderOptions {
+  store: Store
+  identity: Identity
+  /** The policy in force (called per announcement; keep it cheap). */
+  getPolicy: () => Policy | ActivePolicy
+  /** What we offer now (hardware with caps applied). */
+  getOffer: () => Offer
+  machineState?: () => MachineState | undefined
+  /** Our region (bids carry it; region_filter is checked against it). */
+  region?: string | (() => string | undefined)
+  runtimes: readonly string[]
+  /** Sends the signed bid bytes to the originator (direct protocol). Rejects on failure. */
+  sendBid: (originatorPeerId: string, bytes: Uint8Array, signal?: AbortSignal) => Promise<void>
+  now?: () => number
+}
+
+export interface AnnouncementMeta {
+  /** wire bytes as received (stored for audit) */
+  raw: Uint8Array
+  /** region topic it arrived on */
+  topicRegion?: string
+  receivedAt?: number
+  signal?: AbortSignal
+}
+
+export type AutoBidOutcome =
+  | { kind: 'duplicate', announcementId: string }
+  | { kind: 'no_bid', announcementId: string, decision: Decision }
+  | { kind: 'bid', announcementId: string, decision: Decision, price: bigint, bytes: Uint8Array, sent: boolean, error?: string }
+
+export interface AutoBidderEvents {
+  'announcement:decided': { announcementId: string, originatorDid: string, decision: Decision }
+  'bid:sent': { announcementId: string, originatorDid: string, price: bigint, ms: number }
+  'bid:failed': { announcementId: string, originatorDid: string, error: string }
+}
+
+export interface AutoBidder {
+  handleAnnouncement(a: JobAnnouncementV1, meta: AnnouncementMeta): Promise<AutoBidOutcome>
+  on<K extends keyof AutoBidderEvents>(event: K, listener: (e: AutoBidderEvents[K]) => void): () => void
+}
+
+/** Small JSON summary of an announcement for the store's list views (amounts as strings). */
+export function summarizeAnnouncement (a: JobAnnouncementV1): { [key: string]: string | number | boolean | null | Record<string, string> } {
+  const jp = a.job_params
+  const ep = jp.execution_policy
+  return {
+    description: jp.description.length > 160 ? jp.description.slice(0, 157) + '...' : jp.description,
+    wasm_cid: jp.wasm_cid,
+    max_fuel: String(jp.max_fuel),
+    timeout_seconds: jp.timeout_seconds,
+    qos_profile: jp.qos_profile,
+    is_interactive: jp.is_interactive,
+    resources_required: { ...jp.resources_required },
+    max_price: ep?.max_price === undefined || ep.max_price === null ? null : String(ep.max_price),
+    region_filter: ep?.region_filter ?? null,
+    deadline: jp.deadline ?? null,
+    timestamp: a.timestamp,
+    bidding_duration: a.bidding_duration ?? null
+  }
+}
+
+export function createAutoBidder (opts: AutoBidderOptions): AutoBidder {
+  const { store, identity } = opts
+  const clock = opts.now ?? Date.now
+  const emitter = new EventEmitter()
+  const region = (): string | undefined => typeof opts.region === 'function' ? opts.region() : opts.region
+
+  return {
+    on (event, listener) {
+      emitter.on(event, listener)
+      return () => { emitter.off(event, listener) }
+    },
+    async handleAnnouncement (a, meta) {
+      const id = a.announcement_id
+      // Everything up to sendBid is synchronous, so a concurrent duplicate sees the stored row.
+      if (store.hasAnnouncement(id)) return { kind: 'duplicate', announcementId: id }
+      const active = opts.getPolicy()
+      const { policy, version } = 'policy' in active ? active : { policy: active, version: undefined }
+      const now = clock()
+      const ourRegion = region()
+      const decision = decide(a, policy, {
+        now,
+        offer: opts.getOffer(),
+        runtimes: opts.runtimes,
+        activeJobs: store.countActiveJobs(),
+        ourRegion,
+        topicRegion: meta.topicRegion,
+        originatorRecord: store.originatorRecord(a.originator_did),
+        machine: opts.machineState?.(),
+        alreadyBid: store.getBid(id) !== undefined
+      })
+      let bid: { bytes: Uint8Array, price: bigint } | undefined
+      if (decision.bid) {
+        const price = decision.price ?? 0n
+        const unsigned: Unsigned<JobBidV1> = {
+          announcement_id: id,
+          executor_did: identity.did,
+          executor_peer_id: identity.peerId,
+          price: price <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(price) : price,
+          timestamp: formatTimestamp(now)
+        }
+        if (ourRegion !== undefined) unsigned.region = ourRegion
+        bid = { bytes: signMessage('JobBidV1', unsigned, identity).bytes, price }
+      }
+      const added = store.recordAnnouncement({
+        announcementId: id,
+        originatorDid: a.originator_did,
+        raw: meta.raw,
+        receivedAt: meta.receivedAt ?? now,
+        summary: summarizeAnnouncement(a),
+        decision: decision.bid ? 'bid' : 'no_bid',
+        price: decision.price,
+        reasons: decision.reasons,
+        policyVersion: version,
+        region: a.job_params.execution_policy?.region_filter ?? meta.topicRegion,
+        bid: bid === undefined ? undefined : { price: bid.price, raw: bid.bytes }
+      })
+      if (!added) return { kind: 'duplicate', announcementId: id }
+      emitter.emit('announcement:decided', { announcementId: id, originatorDid: a.originator_did, decision })
+      if (bid === undefined) return { kind: 'no_bid', announcementId: id, decision }
+
+      const t0 = performance.now()
+      try {
+        await opts.sendBid(peerIdFromDid(a.originator_did), bid.bytes, meta.signal)
+        store.markBidSent(id, { ok: true, at: clock() })
+        emitter.emit('bid:sent', { announcementId: id, originatorDid: a.originator_did, price: bid.price, ms: performance.now() - t0 })
+        return { kind: 'bid', announcementId: id, decision, price: bid.price, bytes: bid.bytes, sent: true }
+      } catch (err) {
+        const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+        store.markBidSent(id, { ok: false, error, at: clock() })
+        emitter.emit('bid:failed', { announcementId: id, originatorDid: a.originator_did, error })
+        return { kind: 'bid', announcementId: id, decision, price: bid.price, bytes: bid.bytes, sent: false, error }
+      }
+    }
+  }
+}

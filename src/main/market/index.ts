@@ -1,0 +1,7 @@
+export * from './policy.js'
+export * from './decide.js'
+export * from './pricing.js'
+export * from './schedule.js'
+export * from './simulate.js'
+export * from './auto-bidder.js'
+export type { MachineState } from './machine.js'
