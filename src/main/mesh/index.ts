@@ -128,6 +128,8 @@ export interface MeshNode {
   topics(): string[]
   /** Peers known to be subscribed to `topic`. */
   topicPeers(topic: string): string[]
+  /** Peers in this node's gossipsub mesh for `topic`. */
+  meshPeers(topic: string): string[]
   /** This node's gossipsub score of `peerId`. */
   peerScore(peerId: string): number
 
@@ -461,6 +463,7 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
 
     topics () { return pubsub.getTopics() },
     topicPeers (topic) { return pubsub.getSubscribers(topic).map((p) => p.toString()) },
+    meshPeers (topic) { return (pubsub as unknown as { getMeshPeers: (t: string) => string[] }).getMeshPeers(topic) },
     peerScore,
 
     handleDirect (variant, handler) {

@@ -1,0 +1,136 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { Message } from '@libp2p/gossipsub'
+import type { MeshEvents, MeshNode } from '../../../src/main/mesh/index.js'
+import { CAPABILITIES_TOPIC, JOBS_ANNOUNCE_TOPIC, jobsTopic, RECEIPTS_AVAILABLE_TOPIC } from '../../../src/main/mesh/index.js'
+import { announcement, capabilityAd, connect, corruptSignature, spawn, stopAll, until } from './helpers.js'
+import type { TestNode } from './helpers.js'
+
+const REGION = 'eu-west'
+
+function record<K extends keyof MeshEvents> (node: MeshNode, name: K): Array<MeshEvents[K]> {
+  const out: Array<MeshEvents[K]> = []
+  node.events.on(name, (e) => { out.push(e) })
+  return out
+}
+
+test('gossip over a 6-node line: delivery, regions, forged messages, scoring', async (t) => {
+  // honest line n0 - n1 - n2 - n3 - n4, misbehaving m attached to n0
+  const n: TestNode[] = []
+  for (let i = 0; i < 5; i++) n.push(await spawn({ regions: i >= 2 ? [REGION] : [] }))
+  const m = await spawn()
+  const all = [...n, m]
+  t.after(async () => { await stopAll(all.map((x) => x.node)) })
+  for (let i = 0; i < 4; i++) await connect(n[i]!.node, n[i + 1]!.node)
+  await connect(m.node, n[0]!.node)
+
+  // mesh formation: every honest link is grafted on the global topics
+  await until(() => n.every((x, i) =>
+    [CAPABILITIES_TOPIC, JOBS_ANNOUNCE_TOPIC].every((topic) => {
+      const peers = x.node.meshPeers(topic)
+      return (i === 0 || peers.includes(n[i - 1]!.node.peerId)) && (i === 4 || peers.includes(n[i + 1]!.node.peerId))
+    })) && n[0]!.node.meshPeers(CAPABILITIES_TOPIC).includes(m.node.peerId),
+  'gossip mesh')
+  await until(() => n[2]!.node.meshPeers(jobsTopic(REGION)).includes(n[3]!.node.peerId) &&
+    n[3]!.node.meshPeers(jobsTopic(REGION)).includes(n[4]!.node.peerId), 'region mesh')
+
+  const received = all.map((x) => record(x.node, 'message:received'))
+  const rejected = all.map((x) => record(x.node, 'message:rejected'))
+  const rawTopics = all.map((x) => {
+    const topics: string[] = []
+    x.node.libp2p.services.pubsub.addEventListener('message', (e: CustomEvent<Message>) => { topics.push(e.detail.topic) })
+    return topics
+  })
+
+  await t.test('a capability ad reaches every subscriber exactly once', async () => {
+    const ad = capabilityAd(n[4]!.id)
+    const res = await n[4]!.node.publishCapability(ad)
+    assert.deepEqual(res.topics, [CAPABILITIES_TOPIC])
+    const others = all.filter((x) => x !== n[4])
+    await Promise.all(others.map(async (x) => await x.node.events.waitFor('message:received', {
+      signal: AbortSignal.timeout(10_000),
+      predicate: (e) => e.message.variant === 'CapabilityAdvertisementV1' && e.message.signer === n[4]!.id.did
+    })))
+    for (const [i, r] of received.entries()) {
+      assert.equal(r.filter((e) => e.message.signer === n[4]!.id.did).length, all[i] === n[4] ? 0 : 1)
+    }
+  })
+
+  await t.test('a region-scoped announcement reaches everyone once, region nodes also via the region topic', async () => {
+    const bytes = announcement(n[4]!.id)
+    const res = await n[4]!.node.publishAnnouncement(bytes, REGION)
+    assert.deepEqual(res.topics, [JOBS_ANNOUNCE_TOPIC, jobsTopic(REGION)])
+    const others = all.filter((x) => x !== n[4])
+    await Promise.all(others.map(async (x) => await x.node.events.waitFor('message:received', {
+      signal: AbortSignal.timeout(10_000),
+      predicate: (e) => e.message.variant === 'JobAnnouncementV1'
+    })))
+    // region subscribers n2, n3 also get the region copy (validated, then deduplicated)
+    await until(() => [2, 3].every((i) => rawTopics[i]!.includes(jobsTopic(REGION))), 'region copies')
+    for (const [i, r] of received.entries()) {
+      assert.equal(r.filter((e) => e.message.variant === 'JobAnnouncementV1').length, all[i] === n[4] ? 0 : 1, `node ${i}`)
+    }
+    // nodes outside the region never see the region topic
+    for (const i of [0, 1, 5]) assert.ok(!rawTopics[i]!.includes(jobsTopic(REGION)))
+  })
+
+  await t.test('a forged announcement is delivered to nobody and stops at the first hop', async () => {
+    const forged = corruptSignature(announcement(m.id))
+    // bypass the helper's own validation: publish raw bytes through m's gossipsub
+    await m.node.libp2p.services.pubsub.publish(JOBS_ANNOUNCE_TOPIC, forged)
+    await n[0]!.node.events.waitFor('message:rejected', {
+      signal: AbortSignal.timeout(10_000), predicate: (e) => e.fromPeerId === m.node.peerId
+    })
+    const r0 = rejected[0]!.filter((e) => e.fromPeerId === m.node.peerId)
+    assert.equal(r0.length, 1)
+    assert.equal(r0[0]?.reason, 'BadSignature')
+    assert.equal(r0[0]?.action, 'reject')
+    // barrier: a valid message from m travels the same links after the forged one
+    const valid = announcement(m.id)
+    await m.node.publishAnnouncement(valid)
+    await Promise.all(n.map(async (x) => await x.node.events.waitFor('message:received', {
+      signal: AbortSignal.timeout(10_000), predicate: (e) => e.message.signer === m.id.did
+    })))
+    for (let i = 1; i < 5; i++) {
+      assert.equal(rejected[i]!.length, 0, `node ${i} must never see the forged message`)
+    }
+    for (const r of received) assert.ok(!r.some((e) => e.bytes.length === forged.length && Buffer.compare(Buffer.from(e.bytes), Buffer.from(forged)) === 0))
+    // scores are recomputed on the heartbeat
+    await until(() => n[0]!.node.peerScore(m.node.peerId) < 0, 'negative score of m at n0', 5000)
+  })
+
+  await t.test('a peer that keeps sending invalid messages is graylisted and ejected', async () => {
+    const ejected = n[0]!.node.events.waitFor('peer:ejected', { signal: AbortSignal.timeout(15_000), predicate: (e) => e.peerId === m.node.peerId })
+    for (let i = 0; i < 3; i++) {
+      await m.node.libp2p.services.pubsub.publish(CAPABILITIES_TOPIC, corruptSignature(capabilityAd(m.id, undefined, { alias: `x${i}` })))
+    }
+    const e = await ejected
+    assert.ok(e.score < -80, `score ${e.score}`)
+    await until(() => !n[0]!.node.connectedPeers().includes(m.node.peerId) && !m.node.connectedPeers().includes(n[0]!.node.peerId), 'disconnect of m')
+    // the ban holds: n0 refuses m's new connection after the handshake
+    const reconnects = record(n[0]!.node, 'peer:connected')
+    await m.node.dial(n[0]!.node.multiaddrs()[0]!).catch(() => {})
+    await until(() => !m.node.connectedPeers().includes(n[0]!.node.peerId), 'refused reconnection')
+    assert.equal(reconnects.filter((x) => x.peerId === m.node.peerId).length, 0)
+  })
+
+  await t.test('a newcomer subscribing to capabilities triggers one republish event', async () => {
+    const late = await spawn()
+    all.push(late)
+    const subscribed = n[4]!.node.events.waitFor('capability:subscribed', { signal: AbortSignal.timeout(10_000), predicate: (e) => e.peerId === late.node.peerId })
+    const republish = n[4]!.node.events.waitFor('capability:republish', { signal: AbortSignal.timeout(10_000), predicate: (e) => e.peerIds.includes(late.node.peerId) })
+    await connect(late.node, n[4]!.node)
+    await subscribed
+    await republish
+    // and a republished ad reaches the newcomer
+    const got = late.node.events.waitFor('message:received', { signal: AbortSignal.timeout(10_000), predicate: (ev) => ev.message.signer === n[4]!.id.did })
+    await n[4]!.node.publishCapability(capabilityAd(n[4]!.id))
+    await got
+  })
+
+  await t.test('receipt-available helper checks the variant', async () => {
+    await assert.rejects(n[0]!.node.publishReceiptAvailable(capabilityAd(n[0]!.id)), { name: 'MeshError', code: 'InvalidInput' })
+    await assert.rejects(n[0]!.node.publishCapability(capabilityAd(n[1]!.id)), { name: 'MeshError', code: 'InvalidInput' })
+    assert.ok(n[0]!.node.topics().includes(RECEIPTS_AVAILABLE_TOPIC))
+  })
+})
