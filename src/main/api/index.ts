@@ -1,0 +1,5 @@
+export * from './service.js'
+export * from './events.js'
+export * from './settings.js'
+export * from './simulate.js'
+export { cborToJson } from './convert.js'

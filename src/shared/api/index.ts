@@ -1,0 +1,3 @@
+export * from './contract.js'
+export * from './validate.js'
+export * from './format.js'

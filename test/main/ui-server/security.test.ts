@@ -1,0 +1,146 @@
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { request } from 'node:http'
+import { connect } from 'node:net'
+import { networkInterfaces } from 'node:os'
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { once } from 'node:events'
+import { WebSocket } from 'ws'
+import { startUiServer, TOKEN_COOKIE, type UiServer } from '../../../src/main/ui-server/index.js'
+import { createFixture, type Fixture } from '../api/fixture.js'
+
+interface Res { status: number, headers: Record<string, string | string[] | undefined>, body: string }
+
+async function http (srv: UiServer, path: string, o: { method?: string, headers?: Record<string, string>, body?: string } = {}): Promise<Res> {
+  return await new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: srv.port, path, method: o.method ?? 'GET', headers: { host: `127.0.0.1:${srv.port}`, ...o.headers } }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
+    })
+    req.on('error', reject)
+    req.end(o.body)
+  })
+}
+const post = async (srv: UiServer, method: string, body: string, headers: Record<string, string> = {}): Promise<Res> =>
+  await http(srv, `/api/${method}`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${srv.token}`, ...headers } })
+
+let f: Fixture
+let srv: UiServer
+let dir: string
+before(async () => {
+  f = createFixture()
+  dir = mkdtempSync(join(tmpdir(), 'mesh-ui-static-'))
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>t</title>')
+  srv = await startUiServer({ api: f.api, rendererDir: dir })
+})
+after(async () => {
+  await srv.close()
+  f.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+test('no token or a wrong token → 401; bearer, URL token and cookie are accepted', async () => {
+  assert.equal((await http(srv, '/')).status, 401)
+  assert.equal((await http(srv, '/api/node.status', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status, 401)
+  assert.equal((await post(srv, 'node.status', '{}', { authorization: 'Bearer ' + 'x'.repeat(43) })).status, 401)
+  const ok = await post(srv, 'node.status', '{}')
+  assert.equal(ok.status, 200)
+  assert.equal(JSON.parse(ok.body).result.did, f.executor.did)
+
+  const first = await http(srv, `/?token=${srv.token}`)
+  assert.equal(first.status, 303)
+  assert.equal(first.headers.location, '/')
+  const cookie = String(first.headers['set-cookie'])
+  assert.match(cookie, /HttpOnly/)
+  assert.match(cookie, /SameSite=Strict/)
+  const page = await http(srv, '/', { headers: { cookie: `${TOKEN_COOKIE}=${srv.token}` } })
+  assert.equal(page.status, 200)
+  assert.match(String(page.headers['content-security-policy']), /script-src 'self'/)
+  assert.equal(srv.url, `http://127.0.0.1:${srv.port}/?token=${srv.token}`)
+})
+
+test('wrong Host or Origin → 403 even with the token (DNS rebinding); no CORS headers', async () => {
+  const h = await http(srv, '/api/node.status', { method: 'POST', body: '{}', headers: { host: `evil.example:${srv.port}`, 'content-type': 'application/json', authorization: `Bearer ${srv.token}` } })
+  assert.equal(h.status, 403)
+  assert.match(JSON.parse(h.body).error.message, /Host/)
+  const o = await post(srv, 'node.status', '{}', { origin: 'http://evil.example' })
+  assert.equal(o.status, 403)
+  const s = await post(srv, 'node.status', '{}', { 'sec-fetch-site': 'cross-site' })
+  assert.equal(s.status, 403)
+  assert.equal((await post(srv, 'node.status', '{}', { origin: `http://localhost:${srv.port}`, host: `localhost:${srv.port}` })).status, 200)
+  const pre = await http(srv, '/api/node.status', { method: 'OPTIONS', headers: { origin: `http://127.0.0.1:${srv.port}`, authorization: `Bearer ${srv.token}`, 'access-control-request-method': 'POST' } })
+  assert.equal(pre.status, 405)
+  for (const r of [h, o, pre]) assert.equal(Object.keys(r.headers).some((k) => k.startsWith('access-control-')), false)
+})
+
+test('malformed arguments → 400 with a message', async () => {
+  const cases: Array<[string, string, RegExp]> = [
+    ['jobs.get', '{}', /announcementId must be a non-empty string/],
+    ['jobs.get', '{"announcementId": 5}', /announcementId must be a non-empty string/],
+    ['node.setAutoBid', '{"enabled":"on"}', /enabled must be true or false/],
+    ['node.frobnicate', '{}', /unknown API method/],
+    ['jobs.list', '{not json', /not valid JSON/],
+    ['market.simulate', '{"policy":{"minPrice":1,"maxFuel":1},"lastN":-3}', /lastN must be an integer/],
+    ['market.simulate', '{"policy":{"minPrice":"x","maxFuel":1},"lastN":3}', /invalid policy: minPrice: must be a non-negative integer/],
+    ['receipts.verify', '{"blockBase64":"***"}', /standard base64/]
+  ]
+  for (const [m, body, re] of cases) {
+    const r = await post(srv, m, body)
+    assert.equal(r.status, 400, `${m} ${body}: ${r.body}`)
+    const j = JSON.parse(r.body)
+    assert.equal(j.ok, false)
+    assert.equal(j.error.code, 'BadRequest')
+    assert.match(j.error.message, re)
+  }
+  const nf = await post(srv, 'jobs.get', '{"announcementId":"nope"}')
+  assert.equal(nf.status, 404)
+  assert.equal((await post(srv, 'node.status', '{}', { 'content-type': 'text/plain' })).status, 400)
+  assert.equal((await http(srv, '/api/node.status', { headers: { authorization: `Bearer ${srv.token}` } })).status, 400)
+  assert.equal((await http(srv, '/..%2f..%2fetc%2fpasswd.js', { headers: { authorization: `Bearer ${srv.token}` } })).status, 404)
+})
+
+test('listens on 127.0.0.1 only', async () => {
+  const others = Object.values(networkInterfaces()).flat().filter((a) => a !== undefined && !a.internal && a.family === 'IPv4').map((a) => a?.address ?? '')
+  for (const addr of ['::1', ...others]) {
+    const sock = connect({ host: addr, port: srv.port })
+    const [err] = await once(sock, 'error').catch((e: unknown) => [e]) as [NodeJS.ErrnoException]
+    assert.ok(['ECONNREFUSED', 'EADDRNOTAVAIL', 'ENETUNREACH', 'EAFNOSUPPORT'].includes(err.code ?? ''), `${addr}: ${err.code}`)
+    sock.destroy()
+  }
+  await assert.rejects(startUiServer({ api: f.api, rendererDir: dir, port: srv.port }), { name: 'UiServerError', code: 'PortInUse' })
+})
+
+test('event stream: needs the token and the right Origin; delivers live events', async () => {
+  const url = `ws://127.0.0.1:${srv.port}/api/events`
+  const refused = async (headers: Record<string, string>): Promise<number> => {
+    const ws = new WebSocket(url, { headers })
+    ws.on('error', () => {})
+    const [req, res] = await once(ws, 'unexpected-response') as [{ destroy: () => void }, { statusCode: number }]
+    req.destroy()
+    return res.statusCode
+  }
+  assert.equal(await refused({}), 401)
+  assert.equal(await refused({ authorization: `Bearer ${srv.token}`, origin: 'http://evil.example' }), 403)
+
+  const ws = new WebSocket(url, { headers: { cookie: `${TOKEN_COOKIE}=${srv.token}`, origin: srv.origin } })
+  const messages: Array<{ type: string, payload: Record<string, unknown> }> = []
+  const next = async (type: string): Promise<Record<string, unknown>> => {
+    for (;;) {
+      const found = messages.find((m) => m.type === type)
+      if (found !== undefined) return found.payload
+      const [data] = await once(ws, 'message') as [Buffer]
+      messages.push(JSON.parse(data.toString('utf8')))
+    }
+  }
+  const snap = await next('status:changed')
+  assert.equal(snap.did, f.executor.did)
+  assert.equal(srv.connections(), 1)
+  f.events.emit('job:progress', { announcementId: f.runningId, fuelUsed: '10', maxFuel: '100', fuelFraction: 0.1, at: 1 })
+  const p = await next('job:progress')
+  assert.equal(p.announcementId, f.runningId)
+  ws.close()
+  await once(ws, 'close')
+})
