@@ -1,0 +1,37 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { simulate, parsePolicy } from '../../../src/main/market/index.js'
+import { T, announcement, context } from './fixtures.js'
+
+test('simulate: counts would-bid, implied earnings and groups no-bids by first failing rule', () => {
+  const policy = parsePolicy({ pricing: { mode: 'per_mfuel', ratePerMillionFuel: 2 }, maxConcurrentJobs: 4, acceptedQos: ['BestEffort'], maxTimeoutSeconds: 600 })
+  const anns = [
+    announcement({ announcement_id: 'a' }, { max_fuel: 1_000_000 }), // 2
+    announcement({ announcement_id: 'b' }, { max_fuel: 5_000_000 }), // 10
+    announcement({ announcement_id: 'c' }, { qos_profile: 'LowLatency' }),
+    announcement({ announcement_id: 'd' }, { timeout_seconds: 3600 }),
+    announcement({ announcement_id: 'e' }, { qos_profile: 'GuaranteedCompletion' }),
+    // announced an hour ago: still evaluated at its own timestamp, so its window is open
+    announcement({ announcement_id: 'f', timestamp: new Date(T - 3600_000).toISOString() }, { max_fuel: 500_000 }) // 1
+  ]
+  const { now: _now, ...ctx } = context()
+  const r = simulate(policy, anns, ctx)
+  assert.equal(r.total, 6)
+  assert.equal(r.wouldBid, 3)
+  assert.equal(r.earningsImplied, 13n)
+  assert.deepEqual(r.byFirstFailedRule, [{ rule: 'qos', count: 2 }, { rule: 'timeout', count: 1 }])
+  assert.deepEqual(r.decisions.map((d) => [d.announcementId, d.decision.bid]), [['a', true], ['b', true], ['c', false], ['d', false], ['e', false], ['f', true]])
+  // at a fixed "now" the old announcement's window has closed
+  const late = simulate(policy, anns, { ...ctx, now: T })
+  assert.equal(late.wouldBid, 2)
+  assert.deepEqual(late.byFirstFailedRule.find((x) => x.rule === 'bidding_window'), { rule: 'bidding_window', count: 1 })
+})
+
+test('simulate: per-originator history feeds the originator_record rule', () => {
+  const policy = parsePolicy({ minOriginatorRecord: { maxBidsWithoutAssignment: 3 } })
+  const other = 'did:key:z6MkOther'
+  const anns = [announcement({ announcement_id: 'x' }), announcement({ announcement_id: 'y', originator_did: other })]
+  const r = simulate(policy, anns, { ...context(), originatorRecords: { [other]: { announcementsSeen: 9, bidsSent: 9, assigned: 0, completed: 0, failed: 0 } } })
+  assert.deepEqual(r.decisions.map((d) => d.decision.bid), [true, false])
+  assert.equal(r.decisions[1]?.decision.firstFailedRule, 'originator_record')
+})
