@@ -103,7 +103,7 @@ export async function requestBlock (
     stream?.abort(err instanceof Error ? err : new Error(String(err)))
     if (userSignal?.aborted === true) throw abortError(userSignal, `fetching ${cid}`)
     const e = err as Error
-    if (e.name === 'InvalidDataLengthError' || e.name === 'StreamBufferError') return { ok: false, error: 'TooLarge', message: e.message }
+    if (e.name === 'InvalidDataLengthError' || e.name === 'InvalidDataLengthLengthError' || e.name === 'StreamBufferError') return { ok: false, error: 'TooLarge', message: e.message }
     if (err instanceof MeshError) return { ok: false, error: err.code, message: err.message }
     if (signal.aborted) return { ok: false, error: 'Timeout', message: `no answer from ${peerId.toString()} within ${timeoutMs} ms` }
     return { ok: false, error: 'Transport', message: e.message }

@@ -521,7 +521,7 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
           if (data !== undefined) return data
         }
       }
-      const detail = failures.length === 0 ? 'no peer to ask' : failures.map((f) => `${f.peerId}: ${f.error}`).join('; ')
+      const detail = failures.length === 0 ? 'no peer to ask' : failures.map((f) => `${f.peerId}: ${f.error}: ${f.message}`).join('; ')
       const code = failures.some((f) => f.error === 'CidMismatch') ? 'CidMismatch' : 'NotFound'
       throw new MeshError(code, `block ${cid} could not be fetched (${detail})`)
     },
