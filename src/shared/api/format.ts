@@ -3,29 +3,24 @@ import type { Amount } from './contract.js'
 
 /** Human text of a no-bid rule, for counters like "43 skipped: price below floor". */
 const RULE_TEXT: Record<string, string> = {
-  autoBidOff: 'auto-bid is off',
+  auto_bid: 'auto-bid is off',
+  once: 'already bid',
   paused: 'bidding paused',
-  priceBelowFloor: 'price below floor',
-  price: 'price below floor',
-  maxFuel: 'fuel above cap',
-  fuel: 'fuel above cap',
-  timeout: 'timeout above cap',
-  resources: 'not enough resources',
-  cpu: 'not enough CPU',
-  ram: 'not enough RAM',
-  disk: 'not enough disk',
-  gpu: 'GPU not available',
-  region: 'region filter excludes us',
-  originator: 'originator blocked',
-  originatorDenied: 'originator blocked',
-  concurrency: 'already at max concurrent jobs',
-  maxConcurrentJobs: 'already at max concurrent jobs',
-  deadline: 'deadline too close',
-  interactive: 'interactive jobs disabled',
-  qos: 'QoS profile not accepted',
-  battery: 'on battery power',
+  schedule: 'outside the schedule',
   idle: 'machine not idle',
-  runtime: 'runtime not supported'
+  battery: 'on battery power',
+  bidding_window: 'bidding window closed',
+  originator: 'originator not allowed',
+  originator_record: 'originator record too poor',
+  region: 'region not accepted',
+  qos: 'QoS profile not accepted',
+  interactive: 'interactive jobs not allowed',
+  runtime: 'runtime not available',
+  timeout: 'timeout above our max',
+  fuel: 'fuel above our max',
+  resources: 'not enough resources',
+  concurrency: 'all job slots busy',
+  price: 'price below floor'
 }
 
 export function ruleText (rule: string): string {

@@ -1,46 +1,29 @@
 /**
- * A real executor data set for API/UI tests: a real SQLite store (src/main/store) filled with really
- * signed announcements, decisions of a policy engine, jobs with timelines and logs, real signed
- * receipts and ledger rows. The node runtime (peers, auto-bid, pause, live fuel) is a small
- * in-memory implementation of NodeControl, standing in for the daemon that owns it in production.
+ * A real executor data set for API/UI tests: a real SQLite store (src/main/store) filled by the real
+ * auto-bidder and policy engine (src/main/market) from really signed announcements, then jobs with
+ * timelines and logs, real signed receipts and ledger rows. The node runtime (peers, auto-bid, pause,
+ * live fuel) is a small in-memory NodeControl standing in for the daemon that owns it in production;
+ * sent bids are collected instead of going over a mesh.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openStore, type Store, type DecisionReason } from '../../../src/main/store/index.js'
+import { openStore, type Store } from '../../../src/main/store/index.js'
 import {
   generateIdentity, signMessage, signReceipt, formatTimestamp, rawCid, decodeMessage, type Identity
 } from '../../../src/shared/protocol/index.js'
 import {
-  createApiService, createApiEventHub, createStoreSettings, simulateFromStore,
-  type ApiEventHub, type ApiService, type NodeRuntime, type PolicyEngine, type SimulatedDecision
+  createApiService, createApiEventHub, createStoreSettings, createMarketPolicyEngine,
+  type ApiEventHub, type ApiService, type NodeRuntime, type PolicyEngine
 } from '../../../src/main/api/index.js'
-import type { JsonObject, PolicyIssue } from '../../../src/shared/api/index.js'
+import { createAutoBidder, parsePolicy, type AutoBidder } from '../../../src/main/market/index.js'
+import type { Offer } from '../../../src/main/probe/offer.js'
+import type { JsonObject } from '../../../src/shared/api/index.js'
 
-/** The fixture's policy engine: a price floor and a fuel cap (a stand-in until src/main/market's engine is wired by the daemon). */
-export function validateTestPolicy (p: JsonObject): { ok: boolean, errors: PolicyIssue[] } {
-  const errors: PolicyIssue[] = []
-  for (const k of Object.keys(p)) if (k !== 'minPrice' && k !== 'maxFuel') errors.push({ path: k, message: 'unknown field' })
-  if (typeof p.minPrice !== 'number' || !Number.isSafeInteger(p.minPrice) || p.minPrice < 0) errors.push({ path: 'minPrice', message: 'must be a non-negative integer' })
-  if (typeof p.maxFuel !== 'number' || !Number.isSafeInteger(p.maxFuel) || p.maxFuel <= 0) errors.push({ path: 'maxFuel', message: 'must be a positive integer' })
-  return { ok: errors.length === 0, errors }
-}
-
-export function decideTest (policy: JsonObject, raw: Uint8Array): SimulatedDecision {
-  const d = decodeMessage(raw)
-  if (d.kind !== 'message' || d.message.variant !== 'JobAnnouncementV1') throw new Error('not an announcement')
-  const params = d.message.body.job_params
-  const offered = BigInt(params.execution_policy?.max_price ?? 0)
-  const fuel = BigInt(params.max_fuel)
-  const floor = BigInt(Number(policy.minPrice))
-  const cap = BigInt(Number(policy.maxFuel))
-  const reasons: DecisionReason[] = [
-    { rule: 'priceBelowFloor', ok: offered >= floor, text: `offered ${offered} vs floor ${floor}` },
-    { rule: 'maxFuel', ok: fuel <= cap, text: `fuel ${fuel} vs cap ${cap}` }
-  ]
-  const ok = reasons.every((r) => r.ok)
-  return ok ? { decision: 'bid', price: offered, reasons } : { decision: 'no_bid', reasons }
-}
+export const OFFER: Offer = { cpu: 2, ramBytes: 2 * 1024 ** 3, diskBytes: 10 * 1024 ** 3, gpus: {} }
+export const RUNTIMES = ['wasi-preview1'] as const
+/** Price = 10 tokens per million fuel; no job above 5M fuel. */
+export const INITIAL_POLICY: JsonObject = { pricing: { mode: 'per_mfuel', ratePerMillionFuel: 10 }, maxFuel: 5_000_000, maxConcurrentJobs: 4, stopOnBattery: false }
 
 export interface Fixture {
   dir: string
@@ -54,23 +37,41 @@ export interface Fixture {
   completedIds: string[]
   receiptCids: string[]
   engine: PolicyEngine
+  bidder: AutoBidder
+  /** Bids handed to the (stand-in) mesh: originator peer id + signed bytes. */
+  sentBids: Array<{ peerId: string, bytes: Uint8Array }>
+  /** Signs announcement `i` (originator i % 2) and feeds it to the real auto-bidder. */
+  announce(i: number, o: { maxPrice: number, maxFuel: number, at?: number }): Promise<string>
   close(): void
 }
 
-export function createFixture (opts: { announcements?: number } = {}): Fixture {
+export async function createFixture (opts: { announcements?: number } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'mesh-ui-'))
   const store = openStore(dir)
   const executor = generateIdentity()
   const originators = [generateIdentity(), generateIdentity()]
   const now = Date.now()
-  const policy: JsonObject = { minPrice: 50, maxFuel: 5_000_000 }
-  const version = store.savePolicy(policy, 'initial')
+  const version = store.savePolicy(INITIAL_POLICY, 'initial')
+  const sentBids: Array<{ peerId: string, bytes: Uint8Array }> = []
+  let clock = now
+  const bidder = createAutoBidder({
+    store,
+    identity: executor,
+    getPolicy: () => {
+      const cur = store.currentPolicy()
+      return { policy: parsePolicy(cur?.policy ?? INITIAL_POLICY), version: cur?.version ?? version }
+    },
+    getOffer: () => OFFER,
+    region: 'eu-west',
+    runtimes: RUNTIMES,
+    sendBid: async (peerId, bytes) => { sentBids.push({ peerId, bytes }) },
+    now: () => clock
+  })
   const regions = ['eu-west', 'us-east', 'ap-south']
-  const n = opts.announcements ?? 14
-  const bidIds: string[] = []
-  for (let i = 0; i < n; i++) {
+  const announce = async (i: number, o: { maxPrice: number, maxFuel: number, at?: number }): Promise<string> => {
     const org = originators[i % 2] as Identity
-    const at = now - (n - i) * 3_600_000 * 5
+    const at = o.at ?? Date.now()
+    clock = at
     const { bytes, message } = signMessage('JobAnnouncementV1', {
       announcement_id: `ann-${String(i).padStart(3, '0')}`,
       originator_did: org.did,
@@ -78,33 +79,24 @@ export function createFixture (opts: { announcements?: number } = {}): Fixture {
         wasm_cid: rawCid(new TextEncoder().encode(`module ${i % 3}`)),
         description: ['word count', 'mandelbrot tile', 'sha256 chain'][i % 3] as string,
         resources_required: { CPU: '1c', RAM: '64MiB' },
-        max_fuel: 1_000_000 * (1 + (i % 7)),
+        max_fuel: o.maxFuel,
         timeout_seconds: 60,
         is_interactive: false,
         qos_profile: 'BestEffort',
-        execution_policy: { max_price: 20 + 10 * i, rep_weight: 500, price_weight: 500 }
+        execution_policy: { max_price: o.maxPrice, rep_weight: 500, price_weight: 500 }
       },
       timestamp: formatTimestamp(at)
     }, org)
-    const d = decideTest(policy, bytes)
-    const body = message.body
-    store.recordAnnouncement({
-      announcementId: body.announcement_id,
-      originatorDid: org.did,
-      raw: bytes,
-      receivedAt: at,
-      summary: { description: body.job_params.description, maxFuel: String(body.job_params.max_fuel), maxPrice: String(body.job_params.execution_policy?.max_price ?? '') },
-      decision: d.decision,
-      ...(d.price !== undefined ? { price: d.price } : {}),
-      reasons: d.reasons,
-      policyVersion: version,
-      region: regions[i % 3] as string
-    })
-    if (d.decision === 'bid') {
-      store.recordBid({ announcementId: body.announcement_id, originatorDid: org.did, price: d.price ?? 0, createdAt: at })
-      store.markBidSent(body.announcement_id, { ok: true, at })
-      bidIds.push(body.announcement_id)
-    }
+    await bidder.handleAnnouncement(message.body, { raw: bytes, receivedAt: at, topicRegion: regions[i % 3] as string })
+    clock = Date.now()
+    return message.body.announcement_id
+  }
+  const n = opts.announcements ?? 14
+  const bidIds: string[] = []
+  for (let i = 0; i < n; i++) {
+    const maxFuel = 1_000_000 * (1 + (i % 7))
+    const id = await announce(i, { maxPrice: 5 + 5 * i, maxFuel, at: now - (n - i) * 3_600_000 * 5 })
+    if (store.getAnnouncement(id)?.decision === 'bid') bidIds.push(id)
   }
   // Bids won: all but the last become jobs; the last-but-one fails, the last one is running.
   const completedIds: string[] = []
@@ -163,10 +155,7 @@ export function createFixture (opts: { announcements?: number } = {}): Fixture {
     running: runningId === '' ? [] : [{ announcementId: runningId, fuelUsed: 0, startedAt: now - 5000 }]
   }
   const events = createApiEventHub()
-  const engine: PolicyEngine = {
-    validate: validateTestPolicy,
-    simulate: (p, lastN) => simulateFromStore(store, p, lastN, (pol, a) => decideTest(pol, a.raw))
-  }
+  const engine = createMarketPolicyEngine({ store, context: () => ({ offer: OFFER, runtimes: RUNTIMES, activeJobs: 0, ourRegion: 'eu-west' }) })
   const api = createApiService({
     store,
     identity: { did: executor.did, peerId: executor.peerId },
@@ -188,7 +177,7 @@ export function createFixture (opts: { announcements?: number } = {}): Fixture {
     events
   })
   return {
-    dir, store, executor, originators, events, api, runtime, runningId, completedIds, receiptCids, engine,
+    dir, store, executor, originators, events, api, runtime, runningId, completedIds, receiptCids, engine, bidder, sentBids, announce,
     close () {
       store.close()
       rmSync(dir, { recursive: true, force: true })

@@ -4,7 +4,7 @@ import { createFixture } from './fixture.js'
 import { ApiError, validateArgs, base64FromBytes, type ApiEvent } from '../../../src/shared/api/index.js'
 
 test('queries return real store data as JSON-safe views', async () => {
-  const f = createFixture()
+  const f = await createFixture()
   try {
     const status = await f.api.invoke('node.status', {})
     assert.equal(status.did, f.executor.did)
@@ -28,7 +28,7 @@ test('queries return real store data as JSON-safe views', async () => {
     const stats = await f.api.invoke('market.stats', {})
     assert.equal(stats.total, 14)
     assert.equal(stats.bid + stats.noBid, 14)
-    const price = stats.skipped.find((s) => s.rule === 'priceBelowFloor')
+    const price = stats.skipped.find((s) => s.rule === 'price')
     assert.ok(price !== undefined)
     assert.equal(price.text, `${price.count} skipped: price below floor`)
     // JSON round trip is lossless (no bigint, no Uint8Array leaks).
@@ -37,7 +37,7 @@ test('queries return real store data as JSON-safe views', async () => {
 })
 
 test('receipts: detail has every field; verify succeeds on the stored block and fails on a tampered one', async () => {
-  const f = createFixture()
+  const f = await createFixture()
   try {
     const cid = f.receiptCids[0] ?? ''
     const d = await f.api.invoke('receipts.get', { cid })
@@ -56,7 +56,7 @@ test('receipts: detail has every field; verify succeeds on the stored block and 
 })
 
 test('commands change state and emit events; the simulator matches the engine', async () => {
-  const f = createFixture()
+  const f = await createFixture()
   try {
     const seen: ApiEvent[] = []
     const off = f.api.onEvent((e) => seen.push(e))
@@ -66,24 +66,35 @@ test('commands change state and emit events; the simulator matches the engine', 
     const p = await f.api.invoke('node.pause', { untilMs: until })
     assert.equal(p.state, 'paused')
     assert.equal(p.pausedUntil, until)
-    const saved = await f.api.invoke('policy.save', { policy: { minPrice: 100, maxFuel: 9_000_000 }, note: 'raise floor' })
+    const draft = { pricing: { mode: 'per_mfuel', ratePerMillionFuel: 20 }, maxFuel: 5_000_000, maxConcurrentJobs: 4, stopOnBattery: false }
+    const saved = await f.api.invoke('policy.save', { policy: draft, note: 'double the rate' })
     assert.equal(saved.version, 2)
     assert.deepEqual(seen.map((e) => e.type), ['status:changed', 'status:changed', 'policy:saved'])
     off()
-    await assert.rejects(f.api.invoke('policy.save', { policy: { minPrice: -1, maxFuel: 1 } }), /minPrice: must be a non-negative integer/)
+    await assert.rejects(f.api.invoke('policy.save', { policy: { pricing: { mode: 'auction' } } }), /pricing.mode: must be "fixed", "per_mfuel" or "floor_plus_rate"/)
 
-    const sim = await f.api.invoke('market.simulate', { policy: { minPrice: 100, maxFuel: 9_000_000 }, lastN: 10 })
+    // Replaying the policy in force reproduces exactly what the node decided live.
+    const anns = await f.api.invoke('market.announcements', { limit: 14 })
+    const same = await f.api.invoke('market.simulate', { policy: { pricing: { mode: 'per_mfuel', ratePerMillionFuel: 10 }, maxFuel: 5_000_000, maxConcurrentJobs: 4, stopOnBattery: false }, lastN: 14 })
+    assert.equal(same.considered, 14)
+    for (const item of same.items) assert.equal(item.decision, item.actualDecision, item.announcementId)
+    assert.equal(same.wouldBid, anns.filter((a) => a.decision === 'bid').length)
+
+    // A draft with twice the rate: bid iff max_fuel ≤ 5M and max_price ≥ ceil(fuel × 20 / 1e6).
+    const sim = await f.api.invoke('market.simulate', { policy: draft, lastN: 10 })
     assert.equal(sim.considered, 10)
     assert.equal(sim.wouldBid + sim.wouldSkip, 10)
-    const anns = await f.api.invoke('market.announcements', { limit: 10 })
     let implied = 0n
     let bids = 0
-    for (const a of anns) {
-      const price = BigInt(String(a.summary.maxPrice))
-      if (price >= 100n && BigInt(String(a.summary.maxFuel)) <= 9_000_000n) { bids++; implied += price }
+    for (const a of anns.slice(0, 10)) {
+      const fuel = BigInt(String(a.summary.max_fuel))
+      const ours = (fuel * 20n + 999_999n) / 1_000_000n
+      if (fuel <= 5_000_000n && BigInt(String(a.summary.max_price)) >= ours) { bids++; implied += ours }
     }
+    assert.ok(bids > 0 && bids < 10)
     assert.equal(sim.wouldBid, bids)
     assert.equal(sim.impliedEarnings, implied.toString())
+    assert.deepEqual(sim.skipped.map((s) => s.rule).sort(), ['fuel', 'price'])
 
     const st = await f.api.invoke('settings.update', { patch: { region: 'us-east', caps: { cpu: 1.5 }, startAtLogin: true } })
     assert.equal(st.region, 'us-east')

@@ -31,7 +31,7 @@ let f: Fixture
 let srv: UiServer
 let dir: string
 before(async () => {
-  f = createFixture()
+  f = await createFixture()
   dir = mkdtempSync(join(tmpdir(), 'mesh-ui-static-'))
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>t</title>')
   srv = await startUiServer({ api: f.api, rendererDir: dir })
@@ -83,8 +83,8 @@ test('malformed arguments → 400 with a message', async () => {
     ['node.setAutoBid', '{"enabled":"on"}', /enabled must be true or false/],
     ['node.frobnicate', '{}', /unknown API method/],
     ['jobs.list', '{not json', /not valid JSON/],
-    ['market.simulate', '{"policy":{"minPrice":1,"maxFuel":1},"lastN":-3}', /lastN must be an integer/],
-    ['market.simulate', '{"policy":{"minPrice":"x","maxFuel":1},"lastN":3}', /invalid policy: minPrice: must be a non-negative integer/],
+    ['market.simulate', '{"policy":{},"lastN":-3}', /lastN must be an integer/],
+    ['market.simulate', '{"policy":{"maxFuel":-1},"lastN":3}', /invalid policy: maxFuel: must be a non-negative integer amount/],
     ['receipts.verify', '{"blockBase64":"***"}', /standard base64/]
   ]
   for (const [m, body, re] of cases) {
