@@ -1,0 +1,5 @@
+export * from './offer.js'
+export * from './hardware.js'
+export * from './capability-ad.js'
+export * from './ad-cache.js'
+export * from './machine-state.js'

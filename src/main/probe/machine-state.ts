@@ -1,0 +1,52 @@
+/** Samples the machine state the policy's idle-only and stop-on-battery rules use. */
+import os from 'node:os'
+import si from 'systeminformation'
+import type { MachineState } from '../market/machine.js'
+
+export interface MachineStateSamplerOptions {
+  /** How often to refresh the battery state (ms, default 30 000). */
+  batteryIntervalMs?: number
+  /** Seconds since the last user input, when the host can tell (Electron: powerMonitor.getSystemIdleTime). */
+  userIdleSeconds?: () => number | undefined
+  signal?: AbortSignal
+}
+
+export interface MachineStateSampler {
+  /** Current state; cheap and synchronous (load average read now, battery from the last refresh). */
+  sample(): MachineState
+  /** Refreshes the battery state now. */
+  refresh(): Promise<void>
+  close(): void
+}
+
+export function createMachineStateSampler (opts: MachineStateSamplerOptions = {}): MachineStateSampler {
+  let onBattery: boolean | undefined
+  let closed = false
+  const refresh = async (): Promise<void> => {
+    try {
+      const b = await si.battery()
+      onBattery = b.hasBattery ? !b.acConnected : false
+    } catch {
+      onBattery = undefined
+    }
+  }
+  const timer = setInterval(() => { void refresh() }, opts.batteryIntervalMs ?? 30_000)
+  timer.unref()
+  const close = (): void => {
+    if (closed) return
+    closed = true
+    clearInterval(timer)
+  }
+  opts.signal?.addEventListener('abort', close, { once: true })
+  return {
+    sample () {
+      const s: MachineState = { loadAvg: os.loadavg()[0] ?? 0, cpuCount: os.cpus().length }
+      const idle = opts.userIdleSeconds?.()
+      if (idle !== undefined) s.userIdleSeconds = idle
+      if (onBattery !== undefined) s.onBattery = onBattery
+      return s
+    },
+    refresh,
+    close
+  }
+}
