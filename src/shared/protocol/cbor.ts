@@ -3,8 +3,8 @@
  *
  * Decoder (wire profile section 2): definite lengths only, text map keys only, no duplicate keys,
  * no floats, no `undefined`, no tags except 42 (CID), bounded size and nesting depth, and keys that
- * could pollute prototypes (`__proto__`, `constructor`, `prototype`) are refused. Maps decode to
- * null-prototype objects. Integers outside the safe range decode to `bigint`. Every failure is a
+ * could pollute prototypes (`__proto__`, `constructor`, `prototype`) are refused, so maps decode to plain
+ * objects safely. Integers outside the safe range decode to `bigint`. Every failure is a
  * `ProtocolError` with reason `Malformed` (or `TooLarge`); nothing else is thrown.
  *
  * Encoder: DAG-CBOR canonical form — smallest integer encoding, definite lengths, map keys sorted by
@@ -33,8 +33,23 @@ function malformed (detail: string): never {
   throw new ProtocolError('Malformed', `malformed CBOR: ${detail}`)
 }
 
+/** Where the signature entry of a message struct sits in the input (see decodeEnvelope). */
+export interface SignatureSplice {
+  /** byte range of the struct's map head */
+  headStart: number
+  headEnd: number
+  /** number of entries of the struct */
+  entries: number
+  /** byte range of the "signature" key and its value */
+  sigStart: number
+  sigEnd: number
+}
+
 class Reader {
   pos = 0
+  /** false once anything non-canonical (non-minimal head, unsorted keys) was read */
+  canonical = true
+  splice: Partial<SignatureSplice> | undefined
   readonly view: DataView
   constructor (readonly bytes: Uint8Array, readonly maxDepth: number) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -48,14 +63,15 @@ class Reader {
   arg (info: number): number | bigint {
     if (info < 24) return info
     switch (info) {
-      case 24: { this.need(1); const v = this.bytes[this.pos] as number; this.pos += 1; return v }
-      case 25: { this.need(2); const v = this.view.getUint16(this.pos); this.pos += 2; return v }
-      case 26: { this.need(4); const v = this.view.getUint32(this.pos); this.pos += 4; return v }
+      case 24: { this.need(1); const v = this.bytes[this.pos] as number; this.pos += 1; if (v < 24) this.canonical = false; return v }
+      case 25: { this.need(2); const v = this.view.getUint16(this.pos); this.pos += 2; if (v < 0x100) this.canonical = false; return v }
+      case 26: { this.need(4); const v = this.view.getUint32(this.pos); this.pos += 4; if (v < 0x10000) this.canonical = false; return v }
       case 27: {
         this.need(8)
         const hi = this.view.getUint32(this.pos)
         const lo = this.view.getUint32(this.pos + 4)
         this.pos += 8
+        if (hi === 0) this.canonical = false
         if (hi < 0x200000) return hi * 0x100000000 + lo
         return (BigInt(hi) << 32n) | BigInt(lo)
       }
@@ -92,8 +108,16 @@ class Reader {
       }
       case 3: {
         const len = this.length(info)
-        const raw = this.bytes.subarray(this.pos, this.pos + len)
+        const start = this.pos
         this.pos += len
+        if (len <= 64) {
+          // ASCII fast path: most keys and values are short ASCII strings
+          const b = this.bytes
+          let ascii = true
+          for (let i = start; i < start + len; i++) if ((b[i] as number) >= 0x80) { ascii = false; break }
+          if (ascii) return String.fromCharCode.apply(null, b.subarray(start, start + len) as unknown as number[])
+        }
+        const raw = this.bytes.subarray(start, start + len)
         try {
           return utf8Decoder.decode(raw)
         } catch {
@@ -109,15 +133,30 @@ class Reader {
       }
       case 5: {
         if (depth >= this.maxDepth) malformed(`nesting deeper than ${this.maxDepth}`)
+        const headStart = this.pos - 1
         const len = this.length(info)
-        const out = Object.create(null) as CborMap
+        const track = depth === 1 && this.splice !== undefined
+        if (track) Object.assign(this.splice as SignatureSplice, { headStart, headEnd: this.pos, entries: len })
+        // A plain object: with __proto__/constructor/prototype refused it cannot pollute anything, and
+        // V8 keeps messages of the same shape on a fast hidden-class path (null-prototype objects are
+        // dictionaries, ~2x slower to build and read).
+        const out: CborMap = {}
+        let prevStart = 0
+        let prevEnd = 0
         for (let i = 0; i < len; i++) {
           this.need(1)
+          const entryStart = this.pos
           if (((this.bytes[this.pos] as number) >> 5) !== 3) malformed('map keys must be text strings')
           const key = this.item(depth + 1) as string
+          const keyEnd = this.pos
           if (FORBIDDEN_KEYS.has(key)) malformed(`forbidden map key "${key}"`)
-          if (Object.prototype.hasOwnProperty.call(out, key)) malformed(`duplicate map key "${key}"`)
+          if (Object.hasOwn(out, key)) malformed(`duplicate map key "${key}"`)
+          // canonical order: encoded key bytes sorted by length, then bytewise
+          if (i > 0 && this.canonical && compareRanges(this.bytes, prevStart, prevEnd, entryStart, keyEnd) >= 0) this.canonical = false
+          prevStart = entryStart
+          prevEnd = keyEnd
           out[key] = this.item(depth + 1)
+          if (track && key === 'signature') Object.assign(this.splice as SignatureSplice, { sigStart: entryStart, sigEnd: this.pos })
         }
         return out
       }
@@ -146,12 +185,19 @@ class Reader {
   }
 }
 
-/** Decodes exactly one CBOR data item from untrusted bytes. Throws only `ProtocolError`. */
-export function decodeCbor (bytes: Uint8Array, opts: DecodeOptions = {}): CborValue {
+function compareRanges (b: Uint8Array, s1: number, e1: number, s2: number, e2: number): number {
+  if (e1 - s1 !== e2 - s2) return (e1 - s1) - (e2 - s2)
+  for (let i = 0; i < e1 - s1; i++) {
+    const d = (b[s1 + i] as number) - (b[s2 + i] as number)
+    if (d !== 0) return d
+  }
+  return 0
+}
+
+function run (bytes: Uint8Array, opts: DecodeOptions, r: Reader): CborValue {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES
   if (bytes.length > maxBytes) throw new ProtocolError('TooLarge', `input of ${bytes.length} bytes exceeds the ${maxBytes}-byte limit`)
   if (bytes.length === 0) malformed('empty input')
-  const r = new Reader(bytes, opts.maxDepth ?? DEFAULT_MAX_DEPTH)
   try {
     const value = r.item(0)
     if (r.pos !== bytes.length) malformed(`${bytes.length - r.pos} trailing bytes after the data item`)
@@ -161,6 +207,33 @@ export function decodeCbor (bytes: Uint8Array, opts: DecodeOptions = {}): CborVa
     // RangeError from a deeply nested input or any other engine error: still a typed rejection
     return malformed(err instanceof Error ? err.message : 'undecodable input')
   }
+}
+
+/** Decodes exactly one CBOR data item from untrusted bytes. Throws only `ProtocolError`. */
+export function decodeCbor (bytes: Uint8Array, opts: DecodeOptions = {}): CborValue {
+  return run(bytes, opts, new Reader(bytes, opts.maxDepth ?? DEFAULT_MAX_DEPTH))
+}
+
+/**
+ * Decodes a one-key envelope `{Variant: struct}` and, when the input is already in canonical form,
+ * returns the canonical bytes with the struct's `signature` entry cut out — exactly the bytes the
+ * signature covers — without re-encoding. `signedBytes` is undefined for non-canonical input (the
+ * caller re-encodes) or when the struct has no signature entry.
+ */
+export function decodeEnvelope (bytes: Uint8Array, opts: DecodeOptions = {}): { value: CborValue, canonical: boolean, signedBytes: Uint8Array | undefined } {
+  const r = new Reader(bytes, opts.maxDepth ?? DEFAULT_MAX_DEPTH)
+  r.splice = {}
+  const value = run(bytes, opts, r)
+  const sp = r.splice as Partial<SignatureSplice>
+  if (!r.canonical || sp.sigStart === undefined || sp.sigEnd === undefined || sp.headStart === undefined || sp.headEnd === undefined || sp.entries === undefined) {
+    return { value, canonical: r.canonical, signedBytes: undefined }
+  }
+  const w = new Writer(Math.max(16, bytes.length))
+  w.raw(bytes.subarray(0, sp.headStart))
+  w.head(5, sp.entries - 1)
+  w.raw(bytes.subarray(sp.headEnd, sp.sigStart))
+  w.raw(bytes.subarray(sp.sigEnd))
+  return { value, canonical: true, signedBytes: w.buf.subarray(0, w.pos) }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,6 +320,17 @@ function encodeInto (w: Writer, value: unknown, depth: number): void {
       if (value >= 0n) w.head(0, value); else w.head(1, -1n - value)
       return
     case 'string': {
+      const n = value.length
+      if (n <= 64) {
+        let ascii = true
+        for (let i = 0; i < n; i++) if (value.charCodeAt(i) >= 0x80) { ascii = false; break }
+        if (ascii) {
+          w.head(3, n)
+          w.ensure(n)
+          for (let i = 0; i < n; i++) w.buf[w.pos++] = value.charCodeAt(i)
+          return
+        }
+      }
       const b = utf8Encoder.encode(value)
       w.head(3, b.length)
       w.raw(b)

@@ -25,6 +25,19 @@ export function dagCborCid (bytes: Uint8Array): string {
   return cidOf(DAG_CBOR_CODEC, bytes)
 }
 
+// Exact shapes of CIDv1 sha2-256 base32 strings: the prefix bytes 01 55|71 12 20 fix the first
+// eight characters' high bits, and the 2 padding bits of the last character are zero.
+const RAW_SHA256_CID = /^bafkrei[a-h][a-z2-7]{50}[aeimquy4]$/
+const DAG_CBOR_SHA256_CID = /^bafyrei[a-h][a-z2-7]{50}[aeimquy4]$/
+
+/** The codec of a CIDv1 sha2-256 base32 string (raw or dag-cbor), without allocating; undefined otherwise. */
+export function cidCodecOf (s: string): number | undefined {
+  if (typeof s !== 'string' || s.length !== 59) return undefined
+  if (RAW_SHA256_CID.test(s)) return RAW_CODEC
+  if (DAG_CBOR_SHA256_CID.test(s)) return DAG_CBOR_CODEC
+  return undefined
+}
+
 /** Parses a CID string; undefined unless it is a CIDv1 sha2-256 in base32 lower case of codec raw or dag-cbor. */
 export function parseCid (s: string): CID | undefined {
   if (typeof s !== 'string' || s.length > 200 || !s.startsWith('b')) return undefined

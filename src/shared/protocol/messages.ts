@@ -3,7 +3,7 @@
  * Wire form: a one-key CBOR map `{ "<Variant>": struct }`. Signed bytes: canonical DAG-CBOR of that
  * envelope with `signature` removed from the struct (all other keys kept, known or not).
  */
-import { decodeCbor, encodeCanonical, type DecodeOptions } from './cbor.js'
+import { decodeEnvelope, encodeCanonical, type DecodeOptions } from './cbor.js'
 import { ProtocolError } from './errors.js'
 import { signBytes, type Identity } from './identity.js'
 import { checkVariant, SIGNER_FIELD } from './schema.js'
@@ -13,7 +13,8 @@ import {
 } from './types.js'
 
 export type DecodeResult =
-  | { kind: 'message', message: MeshMessage }
+  /** `signedBytes`: the bytes the signature covers, when they could be cut from canonical input without re-encoding */
+  | { kind: 'message', message: MeshMessage, signedBytes?: Uint8Array }
   | { kind: 'unknown', variant: string }
   | { kind: 'rejected', reason: ReasonCode, detail: string }
 
@@ -43,12 +44,13 @@ export function signedBytesOf (variant: string, struct: CborMap): Uint8Array {
 /** Decodes untrusted bytes into a typed message (schema checked, signature NOT checked). Never throws. */
 export function decodeMessage (bytes: Uint8Array, opts: DecodeOptions = {}): DecodeResult {
   try {
-    const [name, struct] = openEnvelope(decodeCbor(bytes, opts))
+    const env = decodeEnvelope(bytes, opts)
+    const [name, struct] = openEnvelope(env.value)
     if (!isVariant(name)) return { kind: 'unknown', variant: name.slice(0, 100) }
     const body = checkVariant(name, struct)
     const signer = body[SIGNER_FIELD[name]] as string
     const message = { variant: name, body, raw: struct as CborMap, signer } as unknown as MeshMessage
-    return { kind: 'message', message }
+    return env.signedBytes === undefined ? { kind: 'message', message } : { kind: 'message', message, signedBytes: env.signedBytes }
   } catch (err) {
     if (err instanceof ProtocolError) return { kind: 'rejected', reason: err.reason, detail: err.message }
     return { kind: 'rejected', reason: 'Malformed', detail: err instanceof Error ? err.message : 'undecodable message' }

@@ -7,7 +7,7 @@
 import { CID } from 'multiformats/cid'
 import { ProtocolError } from './errors.js'
 import { isDidSyntax } from './identity.js'
-import { parseCid, RAW_CODEC, DAG_CBOR_CODEC } from './cid.js'
+import { cidCodecOf, RAW_CODEC, DAG_CBOR_CODEC } from './cid.js'
 import { parseResources } from './resources.js'
 import { parseDuration, parseTimestamp } from './time.js'
 import {
@@ -175,12 +175,12 @@ function checkField (v: CborValue, type: FieldType, path: string): CborValue {
     }
     case 'rawCid': {
       const s = checkString(v, path, 200)
-      if (parseCid(s)?.code !== RAW_CODEC) bad(path, 'must be a CIDv1 raw sha2-256 base32 string (bafkrei…)')
+      if (cidCodecOf(s) !== RAW_CODEC) bad(path, 'must be a CIDv1 raw sha2-256 base32 string (bafkrei…)')
       return s
     }
     case 'dagCborCid': {
       const s = checkString(v, path, 200)
-      if (parseCid(s)?.code !== DAG_CBOR_CODEC) bad(path, 'must be a CIDv1 dag-cbor sha2-256 base32 string (bafyrei…)')
+      if (cidCodecOf(s) !== DAG_CBOR_CODEC) bad(path, 'must be a CIDv1 dag-cbor sha2-256 base32 string (bafyrei…)')
       return s
     }
     case 'anyCid': {
@@ -229,8 +229,7 @@ function checkField (v: CborValue, type: FieldType, path: string): CborValue {
 export function checkStruct (v: CborValue | undefined, fields: readonly FieldSpec[], path: string): CborMap {
   if (!isMap(v)) bad(path, 'must be a map')
   const input = v as CborMap
-  const out = Object.create(null) as CborMap
-  for (const k in input) out[k] = input[k] as CborValue
+  const out: CborMap = { ...input }
   for (const [name, type, required] of fields) {
     const value = input[name]
     if (value === undefined || value === null) {

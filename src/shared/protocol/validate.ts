@@ -94,7 +94,7 @@ export function createValidator (opts: ValidatorOptions = {}): Validator {
       throw err
     }
     const signature = body.signature as Uint8Array
-    if (!verifyBytes(publicKey, signedBytesOf(variant, m.raw), signature)) {
+    if (!verifyBytes(publicKey, decoded.signedBytes ?? signedBytesOf(variant, m.raw), signature)) {
       return { ok: false, reason: 'BadSignature', detail: `${variant} signature does not verify for ${m.signer}`, variant }
     }
     const ts = parseTimestamp(body.timestamp as string)
