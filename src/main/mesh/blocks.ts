@@ -36,10 +36,6 @@ export class MemoryBlockStore implements BlockStore {
   get size (): number { return this.blocks.size }
 }
 
-export interface BlockServerEvents {
-  served: (e: { cid: string, peerId: string, found: boolean }) => void
-}
-
 /** Handles one inbound block request stream. */
 export async function serveBlock (
   stream: Stream, connection: Connection, store: BlockStore, maxBlockBytes: number, readTimeoutMs: number,

@@ -97,7 +97,8 @@ async function exchange (open: OpenStream, peerId: PeerId, frame: Uint8Array, si
   try {
     const lp = lpStream(stream, { maxDataLength: MAX_ANSWER_BYTES })
     // Write and read concurrently: a listener may answer (TooLarge) before reading everything.
-    const written = lp.write(frame, { signal })
+    let writeDone = false
+    const written = lp.write(frame, { signal }).then(() => { writeDone = true })
     written.catch(() => {})
     let raw
     try {
@@ -106,11 +107,11 @@ async function exchange (open: OpenStream, peerId: PeerId, frame: Uint8Array, si
       throw new TransportError((err as Error).message, { cause: err })
     }
     const answer = decodeDirectAnswer(raw.subarray())
-    try {
-      await Promise.race([written, new Promise((resolve) => { setImmediate(resolve) })])
-      await stream.close({ signal })
-    } catch {
-      stream.abort(new Error('closing after answer'))
+    if (writeDone) {
+      await stream.close({ signal }).catch(() => { stream.abort(new Error('closing after answer')) })
+    } else {
+      // answered before our frame was fully written (refused): drop the rest
+      stream.abort(new Error('answered before the frame was written'))
     }
     return answer
   } catch (err) {

@@ -291,25 +291,25 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
     return (pubsub as unknown as { getScore: (id: string) => number }).getScore(peerId)
   }
 
-  async function publish (topics: string[], bytes: Uint8Array): Promise<PublishResult> {
+  async function publish (topics: string[], bytes: Uint8Array, message: MeshMessage): Promise<PublishResult> {
     if (!started) throw new MeshError('NotStarted', 'mesh node is not started')
+    // our own message must not come back to us as "received" through a region copy
+    for (const k of dedupeKeys(message, contentKey(bytes))) delivered.seen(k)
     let recipients = 0
     for (const t of topics) {
       const r = await pubsub.publish(t, bytes)
       recipients += r.recipients.length
     }
-    // our own message must not come back to us as "received" through a region copy
-    const r = localValidator.validate(bytes)
-    if (r.ok) for (const k of dedupeKeys(r.message, contentKey(bytes))) delivered.seen(k)
     return { topics, recipients }
   }
 
-  function checkOwn (bytes: Uint8Array, variant: Variant): void {
+  function checkOwn (bytes: Uint8Array, variant: Variant): MeshMessage {
     if (!(bytes instanceof Uint8Array)) throw new MeshError('InvalidInput', 'message bytes must be a Uint8Array')
     const r = localValidator.validate(bytes)
     if (!r.ok) throw new MeshError('InvalidInput', `refusing to publish an invalid message: ${r.reason}: ${r.detail}`)
     if (r.message.variant !== variant) throw new MeshError('InvalidInput', `expected ${variant}, got ${r.message.variant}`)
     if (r.message.signer !== identity.did) throw new MeshError('InvalidInput', `message is signed by ${r.message.signer}, not by this node`)
+    return r.message
   }
 
   // ---- direct ---------------------------------------------------------------------------------
@@ -443,22 +443,22 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
     },
 
     async publishCapability (bytes, region) {
-      checkOwn(bytes, 'CapabilityAdvertisementV1')
+      const message = checkOwn(bytes, 'CapabilityAdvertisementV1')
       const topics = [capabilitiesTopic()]
       if (region !== undefined) topics.push(capabilitiesTopic(region))
-      return await publish(topics, bytes)
+      return await publish(topics, bytes, message)
     },
 
     async publishAnnouncement (bytes, region) {
-      checkOwn(bytes, 'JobAnnouncementV1')
+      const message = checkOwn(bytes, 'JobAnnouncementV1')
       const topics = [jobsTopic()]
       if (region !== undefined) topics.push(jobsTopic(region))
-      return await publish(topics, bytes)
+      return await publish(topics, bytes, message)
     },
 
     async publishReceiptAvailable (bytes) {
-      checkOwn(bytes, 'ExecutionReceiptAvailableV1')
-      return await publish([RECEIPTS_AVAILABLE_TOPIC], bytes)
+      const message = checkOwn(bytes, 'ExecutionReceiptAvailableV1')
+      return await publish([RECEIPTS_AVAILABLE_TOPIC], bytes, message)
     },
 
     topics () { return pubsub.getTopics() },

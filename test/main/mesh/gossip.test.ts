@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import type { Message } from '@libp2p/gossipsub'
 import type { MeshEvents, MeshNode } from '../../../src/main/mesh/index.js'
 import { CAPABILITIES_TOPIC, JOBS_ANNOUNCE_TOPIC, jobsTopic, RECEIPTS_AVAILABLE_TOPIC } from '../../../src/main/mesh/index.js'
-import { announcement, capabilityAd, connect, corruptSignature, spawn, stopAll, until } from './helpers.js'
+import { announcement, capabilityAd, connect, corruptSignature, receipt, receiptAvailable, spawn, stopAll, until } from './helpers.js'
 import type { TestNode } from './helpers.js'
 
 const REGION = 'eu-west'
@@ -126,6 +126,16 @@ test('gossip over a 6-node line: delivery, regions, forged messages, scoring', a
     const got = late.node.events.waitFor('message:received', { signal: AbortSignal.timeout(10_000), predicate: (ev) => ev.message.signer === n[4]!.id.did })
     await n[4]!.node.publishCapability(capabilityAd(n[4]!.id))
     await got
+  })
+
+  await t.test('receipt availability reaches every subscriber', async () => {
+    const r = receipt(n[1]!.id, n[3]!.id)
+    const bytes = receiptAvailable(n[1]!.id, n[3]!.id, r.cid)
+    const waits = n.filter((x) => x !== n[1]).map(async (x) => await x.node.events.waitFor('message:received', {
+      signal: AbortSignal.timeout(10_000), predicate: (e) => e.message.variant === 'ExecutionReceiptAvailableV1' && e.topic === RECEIPTS_AVAILABLE_TOPIC
+    }))
+    assert.deepEqual((await n[1]!.node.publishReceiptAvailable(bytes)).topics, [RECEIPTS_AVAILABLE_TOPIC])
+    await Promise.all(waits)
   })
 
   await t.test('receipt-available helper checks the variant', async () => {

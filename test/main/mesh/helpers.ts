@@ -119,3 +119,13 @@ export function corruptSignature (bytes: Uint8Array): Uint8Array {
   }
   throw new Error('no signature found')
 }
+
+export function receiptAvailable (executor: Identity, originator: Identity, receiptCid: string): Uint8Array {
+  return signMessage('ExecutionReceiptAvailableV1', {
+    announcement_id: randomUUID(),
+    originator_did: originator.did,
+    executor_did: executor.did,
+    receipt_cid: receiptCid,
+    timestamp: formatTimestamp(Date.now())
+  }, executor).bytes
+}
