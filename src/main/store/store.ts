@@ -193,6 +193,8 @@ export interface Store {
   close(): void
   schemaVersion(): number
   integrityCheck(): string
+  /** Runs a WAL checkpoint (PASSIVE by default) — call it from an idle timer to keep commits' tail latency low. */
+  checkpoint(mode?: 'PASSIVE' | 'FULL' | 'TRUNCATE'): void
 
   getSetting(key: string): JsonValue | undefined
   setSetting(key: string, value: JsonValue): void
@@ -477,6 +479,10 @@ function createStore (db: Db, dbPath: string, dataDir: string, lock: DataDirLock
     },
     schemaVersion: () => Number(db.pragma('user_version', { simple: true })),
     integrityCheck: () => String(db.pragma('integrity_check', { simple: true })),
+    checkpoint (mode = 'PASSIVE') {
+      if (mode !== 'PASSIVE' && mode !== 'FULL' && mode !== 'TRUNCATE') throw new StoreError('BadValue', `bad checkpoint mode ${String(mode)}`)
+      db.pragma(`wal_checkpoint(${mode})`)
+    },
 
     getSetting (key) {
       const r = one('SELECT value_json FROM settings WHERE key = ?', key)

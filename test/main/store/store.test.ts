@@ -47,6 +47,8 @@ test('opens with WAL, latest schema, integrity ok', () => {
     assert.equal(s.db.pragma('journal_mode', { simple: true }), 'wal')
     assert.equal(s.db.pragma('synchronous', { simple: true }), 1) // NORMAL between durable commits
     assert.equal(s.integrityCheck(), 'ok')
+    s.checkpoint()
+    s.checkpoint('TRUNCATE')
   })
 })
 
