@@ -3,6 +3,7 @@
  * required exports. Anything else is `InvalidModule`.
  */
 import { InvalidModuleError } from './errors.js'
+import { WA } from './wasm-api.js'
 import { inspectModule, type ModuleInfo } from './instrument.js'
 
 export const WASI_MODULE = 'wasi_snapshot_preview1'
@@ -68,7 +69,7 @@ export interface CheckOptions {
 export function checkModule (bytes: Uint8Array, opts: CheckOptions = {}): ModuleInfo {
   const max = opts.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES
   if (bytes.length > max) throw new InvalidModuleError(`module is ${bytes.length} bytes, over the ${max}-byte limit`)
-  if (!WebAssembly.validate(bytes)) throw new InvalidModuleError('not a valid WebAssembly module')
+  if (!WA.validate(bytes)) throw new InvalidModuleError('not a valid WebAssembly module')
   const info = inspectModule(bytes)
   for (const imp of info.imports) {
     const what = `${imp.module}.${imp.name}`

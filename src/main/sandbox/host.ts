@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads'
 import { createHash } from 'node:crypto'
 import { checkModule } from './check.js'
+import { WA, type WasmModule } from './wasm-api.js'
 import { instrumentModule } from './instrument.js'
 import { InvalidModuleError, MemoryLimitError } from './errors.js'
 import type { AppToHost, HostResult, HostRunRequest, HostToApp, WorkerMessage, WorkerStart } from './messages.js'
@@ -55,7 +56,7 @@ function takeWorker (): Worker {
 }
 
 // ---------------------------------------------------------------- module cache
-interface Compiled { module: WebAssembly.Module }
+interface Compiled { module: WasmModule }
 const cache = new Map<string, Promise<Compiled>>()
 const CACHE_MAX = 32
 
@@ -70,7 +71,7 @@ function compile (req: HostRunRequest): Promise<Compiled> {
   const p = (async (): Promise<Compiled> => {
     checkModule(req.module, { maxModuleBytes: req.maxModuleBytes })
     const inst = instrumentModule(req.module, { memoryLimitBytes: req.memoryLimitBytes })
-    return { module: await WebAssembly.compile(inst.bytes) }
+    return { module: await WA.compile(inst.bytes) }
   })()
   cache.set(key, p)
   p.catch(() => cache.delete(key))
@@ -108,7 +109,7 @@ function fuelSoFar (job: Job): bigint {
   return used < 0n ? job.req.maxFuel : used
 }
 
-function finish (job: Job, r: Omit<HostResult, 'wall_ms' | 'start_ms'>): void {
+function finish (job: Job, r: Omit<HostResult, 'wall_ms' | 'started_at'>): void {
   if (job.finished) return
   job.finished = true
   clearTimeout(job.timer)
@@ -117,7 +118,7 @@ function finish (job: Job, r: Omit<HostResult, 'wall_ms' | 'start_ms'>): void {
   if (job.worker !== undefined) void job.worker.terminate()
   const now = performance.now()
   const result: HostResult = { ...r, wall_ms: now - job.received }
-  if (job.startedAt !== undefined) result.start_ms = job.startedAt - (performance.timeOrigin + job.received)
+  if (job.startedAt !== undefined) result.started_at = job.startedAt
   send({ type: 'result', id: job.req.id, result })
 }
 

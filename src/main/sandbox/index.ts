@@ -28,7 +28,7 @@ export interface SandboxResult {
   output: Uint8Array
   /** proc_exit code (0 when `_start` returned normally); absent when the job trapped or was stopped. */
   exit_code?: number
-  /** ms from the host receiving the job to its first instruction (absent if it never started). */
+  /** ms from run()/runInteractive() to the job's first instruction (absent if it never started). */
   start_ms?: number
 }
 
@@ -84,6 +84,7 @@ const DEFAULT_OUTPUT = 16 * 1024 * 1024
 interface Pending {
   job: SandboxJob
   interactive: boolean
+  requestedAt: number
   resolve: (r: SandboxResult) => void
   onStdout?: (chunk: Uint8Array) => void
   onAck?: (bytes: number) => void
@@ -181,8 +182,12 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
       case 'result': {
         pending.delete(m.id)
         p.cleanup()
-        const r: HostResult = m.result
-        p.resolve({ ...r, output: new Uint8Array(r.output) })
+        const { started_at: startedAt, ...r }: HostResult = m.result
+        p.resolve({
+          ...r,
+          output: new Uint8Array(r.output),
+          ...(startedAt === undefined ? {} : { start_ms: Math.max(0, startedAt - p.requestedAt) })
+        })
         break
       }
     }
@@ -193,6 +198,7 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
   }
 
   async function start (job: SandboxJob, interactive: boolean, hooks: Pick<Pending, 'onStdout' | 'onAck'>, onId?: (id: number, child: ChildProcess) => void): Promise<SandboxResult> {
+    const requestedAt = performance.timeOrigin + performance.now()
     if (closed) throw new SandboxError('Closed', 'sandbox is closed')
     if (!(job.module instanceof Uint8Array)) throw new SandboxError('BadJob', 'job.module must be a Uint8Array')
     const maxFuel = toFuel(job.maxFuel)
@@ -221,7 +227,8 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
         clearTimeout(watchdog)
         job.signal?.removeEventListener('abort', onAbort)
       }
-      pending.set(id, { job, interactive, resolve, host: child, cleanup, ...hooks })
+      const done = (r: SandboxResult): void => resolve(r)
+      pending.set(id, { job, interactive, requestedAt, resolve: done, host: child, cleanup, ...hooks })
       job.signal?.addEventListener('abort', onAbort, { once: true })
       post(child, {
         type: 'run',

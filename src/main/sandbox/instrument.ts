@@ -4,8 +4,8 @@
  *  - cap linear memory by rewriting the declared maximum and flag failed `memory.grow`s.
  *
  * Fuel design: a mutable i64 global `__mesh_fuel` holds the *remaining* fuel. Each function copies it
- * into an extra local on entry, charges every straight-line run on entry to that local (trapping via a
- * helper when it goes negative) and writes it back before calls, `return`, `unreachable` and at the end.
+ * into an extra local on entry, charges every straight-line run on entry to that local (when it goes
+ * negative: writes it back and executes `unreachable`) and writes it back before calls, `return`, `unreachable` and at the end.
  * After a call the local is reloaded from the global.
  */
 import { InvalidModuleError, MemoryLimitError } from './errors.js'
@@ -221,7 +221,7 @@ function putSection (sections: RawSection[], id: number, body: Uint8Array): void
 /** Copies a vector section's entries and appends new raw entries, updating the count. */
 function appendToVector (body: Uint8Array | undefined, extra: Uint8Array[]): { body: Uint8Array, oldCount: number } {
   let count = 0
-  let rest = new Uint8Array(0)
+  let rest: Uint8Array = new Uint8Array(0)
   if (body !== undefined) {
     const r = new Reader(body)
     count = r.u32()
@@ -243,7 +243,6 @@ export function instrumentModule (bytes: Uint8Array, opts: InstrumentOptions): I
   // --- types: helper types and wrapper block types for multi-result functions
   const newTypes: FuncType[] = []
   const addType = (t: FuncType): number => { newTypes.push(t); return types.length + newTypes.length - 1 }
-  const exhaustType = addType({ params: [0x7e], results: [] })
   const growType = addType({ params: [0x7f], results: [0x7f] })
   const multiResultBlockType = new Map<string, number>()
 
@@ -257,9 +256,8 @@ export function instrumentModule (bytes: Uint8Array, opts: InstrumentOptions): I
     Uint8Array.of(0x7f, 0x01, 0x41, 0x00, 0x0b)
   ]).body)
 
-  // --- helper functions appended after all defined functions
-  const exhaustFunc = p.importedFuncs + p.funcTypeIdx.length
-  const growFunc = exhaustFunc + 1
+  // --- helper function appended after all defined functions
+  const growFunc = p.importedFuncs + p.funcTypeIdx.length
 
   // --- memory cap
   const capPages = Math.floor(opts.memoryLimitBytes / WASM_PAGE)
@@ -279,7 +277,7 @@ export function instrumentModule (bytes: Uint8Array, opts: InstrumentOptions): I
     const r = new Reader(codeBody)
     const n = r.u32()
     if (n !== p.funcTypeIdx.length) fail('function and code section counts differ')
-    out.u32(n + 2)
+    out.u32(n + 1)
     for (let i = 0; i < n; i++) {
       const size = r.u32()
       const end = r.pos + size
@@ -294,21 +292,20 @@ export function instrumentModule (bytes: Uint8Array, opts: InstrumentOptions): I
         blockType = new Writer().s64(BigInt(ti)).toBytes()
       }
       const body = rewriteBody(codeBody, r.pos, end, fnType.params.length, {
-        fuelGlobal, memhitGlobal, exhaustFunc, growFunc, blockType
+        fuelGlobal, memhitGlobal, growFunc, blockType
       })
       out.u32(body.length).bytes(body)
       r.pos = end
     }
   } else {
-    out.u32(2)
+    out.u32(1)
   }
-  const exhaustBody = Uint8Array.of(0x00, 0x20, 0x00, 0x24, ...u32(fuelGlobal), 0x00, 0x0b)
   const growBody = Uint8Array.of(0x00, 0x20, 0x00, 0x40, 0x00, 0x22, 0x00, 0x41, 0x7f, 0x46, 0x04, 0x40, 0x41, 0x01,
     0x24, ...u32(memhitGlobal), 0x0b, 0x20, 0x00, 0x0b)
-  out.u32(exhaustBody.length).bytes(exhaustBody).u32(growBody.length).bytes(growBody)
+  out.u32(growBody.length).bytes(growBody)
   putSection(sections, SECTION.code, out.toBytes())
 
-  putSection(sections, SECTION.function, appendToVector(sectionBody(sections, SECTION.function), [u32(exhaustType), u32(growType)]).body)
+  putSection(sections, SECTION.function, appendToVector(sectionBody(sections, SECTION.function), [u32(growType)]).body)
   putSection(sections, SECTION.type, appendToVector(sectionBody(sections, SECTION.type), newTypes.map((t) => {
     const w = new Writer()
     writeFuncType(w, t)
@@ -331,12 +328,11 @@ function u32 (v: number): Uint8Array {
 interface RewriteCtx {
   fuelGlobal: number
   memhitGlobal: number
-  exhaustFunc: number
   growFunc: number
   blockType: Uint8Array
 }
 
-/** Counts the fuel of each run of a function body; returns charge[i] = cost of the run starting at instruction i. */
+/** Rewrites one function body (locals + instructions) with fuel accounting. */
 export function rewriteBody (buf: Uint8Array, start: number, end: number, nParams: number, ctx: RewriteCtx): Uint8Array {
   const r = new Reader(buf, start, end)
   // locals
@@ -387,17 +383,17 @@ export function rewriteBody (buf: Uint8Array, start: number, end: number, nParam
 
   const F = u32(ctx.fuelGlobal)
   const Lb = u32(L)
-  const EX = u32(ctx.exhaustFunc)
   const GROW = u32(ctx.growFunc)
   const w = new Writer()
   w.u32(groups.length + 1)
   for (const [c, t] of groups) w.u32(c).byte(t)
   w.u32(1).byte(0x7e)
 
-  // tail of a charge: ... i64.const c; i64.sub; local.tee L; i64.const 0; i64.lt_s; if; local.get L; call EX; end
+  // tail of a charge: ... i64.const c; i64.sub; local.tee L; i64.const 0; i64.lt_s; if; local.get L; global.set F; unreachable; end
+  // (the cold path is inline: a call there makes V8 spill loop registers and costs ~20%)
   const chargeTail = (c: number): void => {
     w.byte(0x42).s64(BigInt(c)).byte(0x7d).byte(0x22).bytes(Lb).byte(0x42).byte(0x00).byte(0x53)
-      .byte(0x04).byte(0x40).byte(0x20).bytes(Lb).byte(0x10).bytes(EX).byte(0x0b)
+      .byte(0x04).byte(0x40).byte(0x20).bytes(Lb).byte(0x24).bytes(F).byte(0x00).byte(0x0b)
   }
   const sync = (): void => { w.byte(0x20).bytes(Lb).byte(0x24).bytes(F) }
 

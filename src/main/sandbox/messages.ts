@@ -2,11 +2,12 @@
  * Messages between the app (index.ts), the sandbox host process (host.ts) and job workers (worker.ts).
  * App <-> host travel over the child-process IPC channel with `advanced` serialization.
  */
+import type { WasmModule } from './wasm-api.js'
 
 // ---- host -> worker
 export interface WorkerStart {
   type: 'start'
-  module: WebAssembly.Module
+  module: WasmModule
   maxFuel: bigint
   /** Initial stdin bytes. */
   input: Uint8Array
@@ -78,8 +79,8 @@ export interface HostResult {
   output_bytes: number
   output: Uint8Array
   exit_code?: number
-  /** ms from the host receiving the request to the job's first instruction. */
-  start_ms?: number
+  /** High-resolution epoch ms (performance.timeOrigin + now) just before `_start` was called. */
+  started_at?: number
 }
 
 // ---- host -> app

@@ -4,6 +4,7 @@
  * input, stdout/stderr to callbacks. Clocks and random are allowed (profile section 7).
  */
 import { WASI_ALLOWLIST } from './check.js'
+import type { WasmMemory } from './wasm-api.js'
 
 export const ERRNO = {
   SUCCESS: 0, BADF: 8, FAULT: 21, INVAL: 28, IO: 29, NOSYS: 52, NOTSUP: 58, SPIPE: 70, NOTCAPABLE: 76
@@ -36,7 +37,7 @@ type WasiFn = (...args: Array<number | bigint>) => number | undefined
 const ARGS = [new TextEncoder().encode('job\0')]
 const RIGHTS_STDIO = (1n << 1n) | (1n << 6n) | (1n << 27n) // fd_read | fd_write | poll_fd_readwrite
 
-export function createWasiImports (io: WasiIo, getMemory: () => WebAssembly.Memory): Record<string, WasiFn> {
+export function createWasiImports (io: WasiIo, getMemory: () => WasmMemory): Record<string, WasiFn> {
   let buf: ArrayBuffer | undefined
   let view = new DataView(new ArrayBuffer(0))
   let u8 = new Uint8Array(0)
@@ -108,31 +109,37 @@ export function createWasiImports (io: WasiIo, getMemory: () => WebAssembly.Memo
     proc_raise: () => ERRNO.NOSYS,
     sched_yield: () => ERRNO.SUCCESS,
     fd_read: (fd, iovs, n, nread) => {
-      if (fd !== 0) return isStd(fd) ? ERRNO.BADF : ERRNO.BADF
+      if (fd !== 0) return ERRNO.BADF
       let total = 0
-      for (const [ptr, len] of iovecs(iovs, n)) {
-        if (len === 0) continue
+      // Fill the first non-empty buffer with what is available (blocking only for that one).
+      const first = iovecs(iovs, n).find(([, len]) => len > 0)
+      if (first !== undefined) {
+        const [ptr, len] = first
         const dest = bytesAt(ptr, len)
-        // Only block for the first buffer; later buffers take what is immediately available.
         const chunk = io.readStdin(len)
-        if (chunk === null) break
-        dest.set(chunk)
-        total += chunk.length
-        if (chunk.length < len) break
-        break
+        if (chunk !== null) {
+          dest.set(chunk)
+          total = chunk.length
+        }
       }
       mem().setUint32(nread, total, true)
       return ERRNO.SUCCESS
     },
     fd_write: (fd, iovs, n, nwritten) => {
       if (fd !== 1 && fd !== 2) return ERRNO.BADF
+      const parts = iovecs(iovs, n).filter(([, len]) => len > 0).map(([ptr, len]) => bytesAt(ptr, len))
       let total = 0
-      for (const [ptr, len] of iovecs(iovs, n)) {
-        if (len === 0) continue
-        const data = bytesAt(ptr, len)
+      for (const p of parts) total += p.length
+      let data: Uint8Array
+      if (parts.length === 1) data = parts[0] as Uint8Array
+      else {
+        data = new Uint8Array(total)
+        let off = 0
+        for (const p of parts) { data.set(p, off); off += p.length }
+      }
+      if (total > 0) {
         if (fd === 1) io.writeStdout(data)
         else io.writeStderr(data)
-        total += len
       }
       mem().setUint32(nwritten, total, true)
       return ERRNO.SUCCESS

@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads'
 import { createWasiImports, JobStop, ProcExit } from './wasi.js'
 import { FUEL_EXPORT, MEMHIT_EXPORT } from './instrument.js'
+import { WA, type WasmGlobal, type WasmInstance, type WasmMemory } from './wasm-api.js'
 import type { WorkerMessage, WorkerOutcome, WorkerStart } from './messages.js'
 
 const port = parentPort
@@ -33,8 +34,8 @@ function run (job: WorkerStart): void {
   const outChunks: Uint8Array[] = []
   let outputBytes = 0
   let stderrBytes = 0
-  let memory: WebAssembly.Memory | undefined
-  let fuel: WebAssembly.Global | undefined
+  let memory: WasmMemory | undefined
+  let fuel: WasmGlobal | undefined
 
   const imports = createWasiImports({
     readStdin (max) {
@@ -81,14 +82,14 @@ function run (job: WorkerStart): void {
     sleep (ms) {
       Atomics.wait(sleeper, 0, 0, Math.max(0, ms))
     }
-  }, () => memory as WebAssembly.Memory)
+  }, () => memory as WasmMemory)
 
   let outcome: WorkerOutcome
-  let instance: WebAssembly.Instance | undefined
+  let instance: WasmInstance | undefined
   try {
-    instance = new WebAssembly.Instance(job.module, { wasi_snapshot_preview1: imports })
-    memory = instance.exports.memory as WebAssembly.Memory
-    fuel = instance.exports[FUEL_EXPORT] as WebAssembly.Global
+    instance = new WA.Instance(job.module, { wasi_snapshot_preview1: imports })
+    memory = instance.exports.memory as WasmMemory
+    fuel = instance.exports[FUEL_EXPORT] as WasmGlobal
     fuel.value = job.maxFuel
     progress[0] = job.maxFuel
     const start = instance.exports._start as () => void
@@ -99,12 +100,12 @@ function run (job: WorkerStart): void {
     if (e instanceof ProcExit) outcome = { kind: 'exit', code: e.code }
     else if (e instanceof JobStop) outcome = { kind: 'output-limit', message: e.detail }
     else if (fuel !== undefined && (fuel.value as bigint) < 0n) outcome = { kind: 'fuel' }
-    else if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) outcome = { kind: 'trap', message: String(e.message) }
-    else if (e instanceof WebAssembly.LinkError || e instanceof WebAssembly.CompileError) outcome = { kind: 'trap', message: String(e.message) }
+    else if (e instanceof WA.RuntimeError || e instanceof RangeError) outcome = { kind: 'trap', message: e.message }
+    else if (e instanceof WA.LinkError || e instanceof WA.CompileError) outcome = { kind: 'trap', message: e.message }
     else outcome = { kind: 'internal', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) }
   }
   const fuelRemaining = fuel === undefined ? job.maxFuel : fuel.value as bigint
-  const memhitGlobal = instance?.exports[MEMHIT_EXPORT] as WebAssembly.Global | undefined
+  const memhitGlobal = instance?.exports[MEMHIT_EXPORT] as WasmGlobal | undefined
   const output = concat(outChunks, job.interactive ? 0 : outputBytes)
   post({
     type: 'done',

@@ -1,0 +1,147 @@
+/**
+ * Sandbox benchmarks (JSON lines):
+ *  {"bench":"metering-overhead","kernel":k,"ratio":R}  metered / unmetered V8 time of `_start`, same module + input
+ *  {"bench":"wasm-vs-native","kernel":k,"ratio":R}     unmetered V8 / the same C built natively with gcc -O2
+ *  {"bench":"job-start","p50_ms":x}                    request -> first instruction, warm host (trivial module)
+ * Medians over several runs. Targets (docs/SANDBOX.md): metering <= 1.25, wasm-vs-native <= 1.6, job-start p50 <= 30 ms.
+ */
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { instrumentModule, FUEL_EXPORT } from '../src/main/sandbox/instrument.js'
+import { createWasiImports, ProcExit } from '../src/main/sandbox/wasi.js'
+import { WA, type WasmGlobal, type WasmMemory, type WasmModule } from '../src/main/sandbox/wasm-api.js'
+import { createSandbox } from '../src/main/sandbox/index.js'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const jobs = join(root, 'assets', 'jobs')
+const RUNS = Number(process.env.BENCH_RUNS ?? 5)
+
+function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[m] as number : ((s[m - 1] as number) + (s[m] as number)) / 2
+}
+
+function randomBytes (n: number): Uint8Array {
+  const out = new Uint8Array(n)
+  let x = 0x12345678
+  for (let i = 0; i < n; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; out[i] = x & 0xff }
+  return out
+}
+
+interface Kernel { name: string, file: string, input: Uint8Array }
+const kernels: Kernel[] = [
+  { name: 'sieve', file: 'sieve', input: new TextEncoder().encode('30000000') },
+  { name: 'sha256', file: 'sha256', input: randomBytes(48 * 1024 * 1024) },
+  { name: 'mandelbrot', file: 'mandelbrot', input: new TextEncoder().encode('800 800 1000') }
+]
+
+/** Runs `_start` in this thread; returns ms and a digest of stdout. */
+function runDirect (module: WasmModule, input: Uint8Array, metered: boolean): { ms: number, digest: string } {
+  const ref: { memory?: WasmMemory } = {}
+  let off = 0
+  const hash = createHash('sha256')
+  const imports = createWasiImports({
+    readStdin (max) {
+      if (off >= input.length) return null
+      const c = input.subarray(off, Math.min(input.length, off + max))
+      off += c.length
+      return c
+    },
+    writeStdout (d) { hash.update(d) },
+    writeStderr () {},
+    sleep () {}
+  }, () => ref.memory as WasmMemory)
+  const inst = new WA.Instance(module, { wasi_snapshot_preview1: imports })
+  ref.memory = inst.exports.memory as WasmMemory
+  if (metered) (inst.exports[FUEL_EXPORT] as WasmGlobal).value = 1n << 62n
+  const t0 = performance.now()
+  try {
+    (inst.exports._start as () => void)()
+  } catch (e) {
+    if (!(e instanceof ProcExit) || e.code !== 0) throw e
+  }
+  return { ms: performance.now() - t0, digest: hash.digest('hex') }
+}
+
+function emit (o: Record<string, unknown>): void {
+  process.stdout.write(JSON.stringify(o) + '\n')
+}
+
+async function main (): Promise<void> {
+  const tmp = mkdtempSync(join(tmpdir(), 'mesh-bench-'))
+  try {
+    for (const k of kernels) {
+      const bytes = new Uint8Array(readFileSync(join(jobs, `${k.file}.wasm`)))
+      const plain = await WA.compile(bytes)
+      const metered = await WA.compile(instrumentModule(bytes, { memoryLimitBytes: 1 << 30 }).bytes)
+      // warm up both (tier-up), then alternate runs
+      const ref = runDirect(plain, k.input, false)
+      const m0 = runDirect(metered, k.input, true)
+      if (ref.digest !== m0.digest) throw new Error(`${k.name}: metered output differs`)
+      const tp: number[] = []
+      const tm: number[] = []
+      for (let i = 0; i < RUNS; i++) {
+        tp.push(runDirect(plain, k.input, false).ms)
+        tm.push(runDirect(metered, k.input, true).ms)
+      }
+      const plainMs = median(tp)
+      const meteredMs = median(tm)
+      emit({ bench: 'metering-overhead', kernel: k.name, ratio: +(meteredMs / plainMs).toFixed(3), metered_ms: +meteredMs.toFixed(1), unmetered_ms: +plainMs.toFixed(1) })
+
+      // native: same C source with gcc -O2
+      const exe = join(tmp, k.name)
+      const cc = spawnSync('gcc', ['-O2', '-o', exe, join(jobs, 'src', `${k.file}.c`)], { encoding: 'utf8' })
+      if (cc.status !== 0) {
+        emit({ bench: 'wasm-vs-native', kernel: k.name, error: `gcc failed: ${cc.stderr || cc.error?.message}` })
+        continue
+      }
+      const tn: number[] = []
+      for (let i = 0; i < RUNS; i++) {
+        const t0 = performance.now()
+        const r = spawnSync(exe, [], { input: k.input, maxBuffer: 1 << 30 })
+        const ms = performance.now() - t0
+        if (r.status !== 0) throw new Error(`${k.name}: native run failed`)
+        if (i === 0 && createHash('sha256').update(r.stdout).digest('hex') !== ref.digest) throw new Error(`${k.name}: native output differs`)
+        tn.push(ms)
+      }
+      // process spawn overhead of the native run, measured with `true`
+      const tt: number[] = []
+      for (let i = 0; i < RUNS; i++) {
+        const t0 = performance.now()
+        spawnSync('true', [], { input: k.input })
+        tt.push(performance.now() - t0)
+      }
+      const nativeMs = Math.max(0.001, median(tn) - median(tt))
+      emit({ bench: 'wasm-vs-native', kernel: k.name, ratio: +(plainMs / nativeMs).toFixed(3), wasm_ms: +plainMs.toFixed(1), native_ms: +nativeMs.toFixed(1) })
+    }
+
+    // job start with a warm host: trivial module, request -> first instruction
+    const sandbox = createSandbox()
+    try {
+      const empty = new Uint8Array(readFileSync(join(jobs, 'fuel_empty.wasm')))
+      await sandbox.run({ module: empty, maxFuel: 10, timeoutMs: 10000 })
+      const starts: number[] = []
+      const totals: number[] = []
+      for (let i = 0; i < 30; i++) {
+        // pace requests so the warm spare worker has been replaced, as in steady operation
+        await new Promise((resolve) => setTimeout(resolve, 60))
+        const t0 = performance.now()
+        const r = await sandbox.run({ module: empty, maxFuel: 10, timeoutMs: 10000 })
+        totals.push(performance.now() - t0)
+        if (r.start_ms !== undefined) starts.push(r.start_ms)
+      }
+      emit({ bench: 'job-start', p50_ms: +median(starts).toFixed(2), p50_roundtrip_ms: +median(totals).toFixed(2), runs: starts.length })
+    } finally {
+      await sandbox.close()
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true })
+  }
+}
+
+await main()
