@@ -1,0 +1,234 @@
+/**
+ * The dashboard in real headless Chromium against the real UI server, API service, SQLite store,
+ * policy engine and auto-bidder (see test/main/api/fixture.ts). Waits on DOM state and app events,
+ * never on sleeps. Screenshots of every page go to test-artifacts/.
+ */
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { startUiServer, type UiServer } from '../../src/main/ui-server/index.js'
+import { formatAmount } from '../../src/shared/api/index.js'
+import { createFixture, INITIAL_POLICY, type Fixture } from '../main/api/fixture.js'
+import { ARTIFACTS, RENDERER_DIR, buildRenderer, launch } from './helpers.js'
+
+let f: Fixture
+let srv: UiServer
+let browser: Browser
+let context: BrowserContext
+let page: Page
+const requests: string[] = []
+const cspErrors: string[] = []
+const pageErrors: string[] = []
+
+before(async () => {
+  buildRenderer()
+  f = await createFixture()
+  srv = await startUiServer({ api: f.api, rendererDir: RENDERER_DIR })
+  browser = await launch()
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true })
+  page = await context.newPage()
+  page.on('request', (r) => { requests.push(r.url()) })
+  page.on('console', (m) => { if (/Content Security Policy|Refused to/.test(m.text())) cspErrors.push(m.text()) })
+  page.on('pageerror', (e) => { pageErrors.push(String(e)) })
+})
+after(async () => {
+  await browser?.close()
+  await srv?.close()
+  f?.close()
+})
+
+async function ready (name: string): Promise<void> {
+  await page.waitForSelector(`html[data-ready="1"][data-page="${name}"]`)
+}
+async function go (name: string): Promise<void> {
+  await page.click(`#nav a[href="#/${name}"]`)
+  await ready(name)
+}
+async function shot (name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `ui-${name}.png`), fullPage: true })
+}
+const text = async (sel: string): Promise<string> => (await page.locator(sel).first().textContent()) ?? ''
+
+test('overview: status, earnings from the store, live fuel progress without reload', async () => {
+  await page.goto(srv.url)
+  assert.equal(new URL(page.url()).search, '', 'the token is dropped from the address bar')
+  await ready('overview')
+  await page.waitForSelector('html[data-conn="live"]')
+  const e = await f.api.invoke('earnings.get', {})
+  assert.equal(await text('[data-testid="earn-all"]'), formatAmount(e.allTime))
+  assert.equal(await text('[data-testid="earn-7d"]'), formatAmount(e.last7d))
+  assert.ok(BigInt(e.allTime) > 0n)
+  assert.equal(await page.locator('[data-testid="by-originator"] tbody tr').count(), e.byOriginator.length)
+  assert.ok(await page.locator('[data-testid="earnings-chart"] rect.bar:not(.zero)').count() > 0)
+  assert.match(await text('[data-testid="status"]'), /running/)
+
+  const fuelSel = `[data-testid="fuel-${f.runningId}"]`
+  const before = await text(fuelSel)
+  const job = f.store.getJob(f.runningId)
+  assert.ok(job !== undefined)
+  const used = job.maxFuel / 2n
+  const rt = f.runtime.running[0]
+  assert.ok(rt !== undefined)
+  rt.fuelUsed = used
+  f.events.emit('job:progress', { announcementId: f.runningId, fuelUsed: used.toString(), maxFuel: job.maxFuel.toString(), fuelFraction: 0.5, at: Date.now() })
+  await page.waitForFunction(`document.querySelector(${JSON.stringify(fuelSel)})?.textContent?.startsWith(${JSON.stringify(formatAmount(used.toString()))}) === true`)
+  assert.notEqual(await text(fuelSel), before)
+  assert.equal(await page.locator('[data-testid="running-jobs"] progress').first().getAttribute('value'), '500')
+  await shot('overview')
+
+  // Auto-bid toggle round trip through the API.
+  await page.click('[data-testid="toggle-autobid"]')
+  await page.waitForFunction('document.querySelector(\'[data-testid="autobid"]\')?.textContent === "off"')
+  assert.equal(f.runtime.autoBid, false)
+  await page.click('[data-testid="toggle-autobid"]')
+  await page.waitForFunction('document.querySelector(\'[data-testid="autobid"]\')?.textContent === "on"')
+})
+
+test('jobs: list and job page with timeline and live log', async () => {
+  await go('jobs')
+  const jobs = await f.api.invoke('jobs.list', { limit: 200 })
+  assert.equal(await page.locator('[data-testid="jobs-table"] tbody tr').count(), jobs.length)
+  await shot('jobs')
+  const id = f.completedIds[0] ?? ''
+  await page.click(`[data-testid="jobs-table"] a[href="#/jobs/${id}"]`)
+  await ready('jobs')
+  await page.waitForSelector('[data-testid="timeline"] li')
+  assert.equal(await page.locator('[data-testid="timeline"] li').count(), 5)
+  assert.match(await text('[data-testid="job-state"]'), /Completed/)
+  f.events.emit('job:log', { announcementId: id, stream: 'stdout', text: 'live line from the sandbox\n', at: Date.now() })
+  await page.waitForFunction('document.querySelector(\'[data-testid="job-log"]\')?.textContent?.includes("live line from the sandbox") === true')
+  await shot('job')
+})
+
+test('market: decisions with every reason, counters, and a simulator that matches the engine', async () => {
+  await go('market')
+  const stats = await f.api.invoke('market.stats', {})
+  const price = stats.skipped.find((s) => s.rule === 'price')
+  assert.ok(price !== undefined)
+  assert.match(await text('[data-testid="skip-counters"]'), new RegExp(`${price.count} skipped: price below floor`))
+  assert.equal(await text('[data-testid="seen"]'), String(stats.total))
+  const firstReasons = page.locator('[data-testid="announcements"] details').first()
+  await firstReasons.locator('summary').click()
+  assert.equal(await firstReasons.locator('li').count(), 18, 'every rule of the engine is shown')
+
+  const draft = { ...INITIAL_POLICY, pricing: { mode: 'per_mfuel', ratePerMillionFuel: 20 } }
+  await page.fill('[data-testid="sim-policy"]', JSON.stringify(draft))
+  await page.fill('[data-testid="sim-n"]', '14')
+  await page.click('[data-testid="sim-run"]')
+  await page.waitForSelector('[data-testid="sim-would-bid"]')
+  const engine = await f.engine.simulate(draft, 14)
+  assert.equal(await text('[data-testid="sim-would-bid"]'), String(engine.wouldBid))
+  assert.equal(await text('[data-testid="sim-earnings"]'), formatAmount(engine.impliedEarnings))
+  assert.equal(await text('[data-testid="sim-considered"]'), '14')
+  await shot('market')
+})
+
+test('policies: validation messages, save as new version, and the node bids by it next', async () => {
+  await go('policies')
+  await page.waitForSelector('[data-testid="policy-errors"] .ok')
+  await page.fill('[data-testid="policy-json"]', JSON.stringify({ ...INITIAL_POLICY, maxFuel: -5, pricing: { mode: 'auction' } }, null, 2))
+  await page.waitForSelector('[data-testid="policy-errors"] li[data-path="maxFuel"]')
+  assert.match(await text('[data-testid="policy-errors"]'), /pricing\.mode: must be "fixed", "per_mfuel" or "floor_plus_rate"/)
+  assert.equal(await page.locator('[data-testid="policy-save"]').isDisabled(), true)
+  await shot('policies-invalid')
+
+  // Raise the rate to 40 per million fuel through the form-backed JSON editor.
+  await page.fill('[data-testid="policy-json"]', JSON.stringify({ ...INITIAL_POLICY, pricing: { mode: 'per_mfuel', ratePerMillionFuel: 40 } }, null, 2))
+  await page.waitForSelector('[data-testid="policy-errors"] .ok')
+  await page.fill('#policy-note', 'rate 40')
+  await page.click('[data-testid="policy-save"]')
+  await page.waitForFunction('/Saved as version 2/.test(document.querySelector(\'[data-testid="policy-saved"]\')?.textContent ?? "")')
+  assert.equal(await text('[data-testid="policy-version"]'), 'version 2')
+  await shot('policies')
+
+  // Under v1 (10/Mfuel) a 1M-fuel job at max_price 30 would be bid at 10; under v2 our price is 40.
+  const skipped = await f.announce(100, { maxPrice: 30, maxFuel: 1_000_000 })
+  const a1 = f.store.getAnnouncement(skipped)
+  assert.equal(a1?.decision, 'no_bid')
+  assert.equal(a1?.firstFailedRule, 'price')
+  assert.equal(a1?.policyVersion, 2)
+  const taken = await f.announce(101, { maxPrice: 50, maxFuel: 1_000_000 })
+  const a2 = f.store.getAnnouncement(taken)
+  assert.equal(a2?.decision, 'bid')
+  assert.equal(a2?.price, 40n)
+})
+
+test('receipts: every field, verify succeeds, a tampered block fails, export gives the raw block', async () => {
+  await go('receipts')
+  const rows = await f.api.invoke('receipts.list', {})
+  assert.equal(await page.locator('[data-testid="receipts-table"] tbody tr').count(), rows.length)
+  await shot('receipts')
+  const cid = f.completedIds.length > 0 ? (f.store.receiptsForJob(f.completedIds[0] ?? '')[0]?.cid ?? '') : ''
+  await page.click(`a[href="#/receipts/${cid}"]`)
+  await ready('receipts')
+  await page.waitForSelector('[data-testid="receipt-fields"]')
+  const fields = await text('[data-testid="receipt-fields"]')
+  for (const k of ['announcement_id', 'executor_did', 'wasm_cid', 'output_cid', 'fuel_used', 'resource_usage', 'signature', 'started_at', 'finished_at']) assert.ok(fields.includes(k), k)
+  await page.click('[data-testid="verify"]')
+  await page.waitForSelector('[data-testid="verify-ok"]')
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export"]')])
+  const path = await download.path()
+  const stored = f.store.getReceipt(cid)
+  assert.ok(stored !== undefined)
+  assert.deepEqual(new Uint8Array(readFileSync(path)), stored.bytes)
+  assert.equal(download.suggestedFilename(), `${cid}.cbor`)
+  await shot('receipt')
+
+  // Tamper one byte of the fuel/status area and verify the file through the UI.
+  const tampered = Buffer.from(stored.bytes)
+  const i = tampered.indexOf(Buffer.from('CompletedSuccessfully'))
+  assert.ok(i > 0)
+  tampered[i] = 'c'.charCodeAt(0)
+  await go('receipts')
+  await page.setInputFiles('[data-testid="verify-file"]', { name: 'tampered.cbor', mimeType: 'application/octet-stream', buffer: tampered })
+  await page.waitForSelector('[data-testid="verify-failed"]')
+  assert.match(await text('[data-testid="verify-failed"]'), /Malformed|BadSignature/)
+})
+
+test('settings: identity with copy buttons, saving settings', async () => {
+  await go('settings')
+  assert.equal(await text('[data-testid="did"]'), f.executor.did)
+  assert.equal(await text('[data-testid="peer-id"]'), f.executor.peerId)
+  await page.fill('[data-testid="set-region"]', 'us-east')
+  await page.check('[data-testid="set-login"]')
+  await page.click('[data-testid="settings-save"]')
+  await page.waitForSelector('[data-testid="settings-result"] .ok')
+  const s = await f.api.invoke('settings.get', {})
+  assert.equal(s.region, 'us-east')
+  assert.equal(s.startAtLogin, true)
+  await shot('settings')
+})
+
+test('keyboard navigation and small windows', async () => {
+  await page.goto(`${srv.origin}/#/overview`)
+  await page.reload()
+  await ready('overview')
+  await page.keyboard.press('Tab')
+  assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Skip to content')
+  await page.keyboard.press('Tab')
+  await page.keyboard.press('Tab')
+  assert.equal(await page.evaluate('document.activeElement?.getAttribute("href")'), '#/jobs')
+  await page.keyboard.press('Enter')
+  await ready('jobs')
+
+  await page.setViewportSize({ width: 360, height: 740 })
+  for (const name of ['overview', 'market', 'policies', 'receipts', 'settings']) {
+    await page.goto(`${srv.origin}/#/${name}`)
+    await ready(name)
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as number
+    assert.ok(overflow <= 0, `${name} overflows horizontally by ${overflow}px at 360px`)
+  }
+  await page.goto(`${srv.origin}/#/overview`)
+  await ready('overview')
+  await shot('overview-narrow')
+})
+
+test('no external requests, no CSP violations, no page errors', () => {
+  const foreign = requests.filter((u) => !u.startsWith(srv.origin) && !u.startsWith('blob:') && !u.startsWith('data:'))
+  assert.deepEqual(foreign, [])
+  assert.deepEqual(cspErrors, [])
+  assert.deepEqual(pageErrors, [])
+})
