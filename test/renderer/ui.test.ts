@@ -49,6 +49,11 @@ async function go (name: string): Promise<void> {
 async function shot (name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `ui-${name}.png`), fullPage: true })
 }
+const esc = (x: string): string => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+/** Waits until the element's whole text equals `want` (or matches `want`). */
+async function waitText (sel: string, want: string | RegExp): Promise<void> {
+  await page.locator(sel, { hasText: typeof want === 'string' ? new RegExp(`^${esc(want)}$`) : want }).first().waitFor()
+}
 const text = async (sel: string): Promise<string> => (await page.locator(sel).first().textContent()) ?? ''
 
 test('overview: status, earnings from the store, live fuel progress without reload', async () => {
@@ -73,17 +78,27 @@ test('overview: status, earnings from the store, live fuel progress without relo
   assert.ok(rt !== undefined)
   rt.fuelUsed = used
   f.events.emit('job:progress', { announcementId: f.runningId, fuelUsed: used.toString(), maxFuel: job.maxFuel.toString(), fuelFraction: 0.5, at: Date.now() })
-  await page.waitForFunction(`document.querySelector(${JSON.stringify(fuelSel)})?.textContent?.startsWith(${JSON.stringify(formatAmount(used.toString()))}) === true`)
+  await waitText(fuelSel, new RegExp(`^${esc(formatAmount(used.toString()))} /`))
   assert.notEqual(await text(fuelSel), before)
   assert.equal(await page.locator('[data-testid="running-jobs"] progress').first().getAttribute('value'), '500')
   await shot('overview')
 
+  // The job completes: the list and today's earnings update live, without a reload.
+  const todayBefore = BigInt((await f.api.invoke('earnings.get', {})).today)
+  const done = f.finishRunningJob(used + 1234n)
+  f.events.emit('job:updated', { announcementId: f.runningId, state: 'Completed', failureReason: null, at: Date.now() })
+  f.events.emit('earnings:changed', { announcementId: f.runningId, amount: done.price.toString() })
+  const wantToday = formatAmount((todayBefore + done.price).toString())
+  await waitText('[data-testid="earn-today"]', wantToday)
+  await page.waitForSelector('[data-testid="running-jobs"]', { state: 'detached' })
+  assert.ok(done.price > 0n)
+
   // Auto-bid toggle round trip through the API.
   await page.click('[data-testid="toggle-autobid"]')
-  await page.waitForFunction('document.querySelector(\'[data-testid="autobid"]\')?.textContent === "off"')
+  await waitText('[data-testid="autobid"]', 'off')
   assert.equal(f.runtime.autoBid, false)
   await page.click('[data-testid="toggle-autobid"]')
-  await page.waitForFunction('document.querySelector(\'[data-testid="autobid"]\')?.textContent === "on"')
+  await waitText('[data-testid="autobid"]', 'on')
 })
 
 test('jobs: list and job page with timeline and live log', async () => {
@@ -98,7 +113,7 @@ test('jobs: list and job page with timeline and live log', async () => {
   assert.equal(await page.locator('[data-testid="timeline"] li').count(), 5)
   assert.match(await text('[data-testid="job-state"]'), /Completed/)
   f.events.emit('job:log', { announcementId: id, stream: 'stdout', text: 'live line from the sandbox\n', at: Date.now() })
-  await page.waitForFunction('document.querySelector(\'[data-testid="job-log"]\')?.textContent?.includes("live line from the sandbox") === true')
+  await waitText('[data-testid="job-log"]', /live line from the sandbox/)
   await shot('job')
 })
 
@@ -139,7 +154,7 @@ test('policies: validation messages, save as new version, and the node bids by i
   await page.waitForSelector('[data-testid="policy-errors"] .ok')
   await page.fill('#policy-note', 'rate 40')
   await page.click('[data-testid="policy-save"]')
-  await page.waitForFunction('/Saved as version 2/.test(document.querySelector(\'[data-testid="policy-saved"]\')?.textContent ?? "")')
+  await waitText('[data-testid="policy-saved"]', /Saved as version 2/)
   assert.equal(await text('[data-testid="policy-version"]'), 'version 2')
   await shot('policies')
 

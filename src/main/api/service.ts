@@ -88,6 +88,16 @@ export function computeNodeState (rt: NodeRuntime, runningCount: number, now: nu
   return 'idle'
 }
 
+/** One row per day (robust against a store returning several rows for the same day). */
+function mergeDays (rows: Array<{ day: string, amount: bigint, jobs: number }>): Array<{ day: string, amount: string, jobs: number }> {
+  const m = new Map<string, { amount: bigint, jobs: number }>()
+  for (const r of rows) {
+    const cur = m.get(r.day) ?? { amount: 0n, jobs: 0 }
+    m.set(r.day, { amount: cur.amount + r.amount, jobs: cur.jobs + r.jobs })
+  }
+  return [...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, v]) => ({ day, amount: v.amount.toString(), jobs: v.jobs }))
+}
+
 const ACTIVE = ['Assigned', 'Accepted', 'FetchingInputs', 'Running'] as const
 
 export function createApiService (deps: ApiDeps): ApiService {
@@ -155,7 +165,7 @@ export function createApiService (deps: ApiDeps): ApiService {
         last7d: s.last7d.toString(),
         allTime: s.allTime.toString(),
         jobs: s.jobs,
-        byDay: store.earningsByDay({ ...w, days: a.days ?? 30 }).map((d) => ({ day: d.day, amount: d.amount.toString(), jobs: d.jobs })),
+        byDay: mergeDays(store.earningsByDay({ ...w, days: a.days ?? 30 })),
         byOriginator: store.earningsByOriginator().map((d) => ({ originatorDid: d.originatorDid, amount: d.amount.toString(), jobs: d.jobs })),
         byRegion: store.earningsByRegion().map((d) => ({ region: d.region, amount: d.amount.toString(), jobs: d.jobs }))
       }

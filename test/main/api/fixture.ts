@@ -42,6 +42,8 @@ export interface Fixture {
   sentBids: Array<{ peerId: string, bytes: Uint8Array }>
   /** Signs announcement `i` (originator i % 2) and feeds it to the real auto-bidder. */
   announce(i: number, o: { maxPrice: number, maxFuel: number, at?: number }): Promise<string>
+  /** Completes the running job now with a signed receipt and a ledger row, as the executor would. */
+  finishRunningJob(fuelUsed: bigint): { cid: string, price: bigint }
   close(): void
 }
 
@@ -95,7 +97,7 @@ export async function createFixture (opts: { announcements?: number } = {}): Pro
   const bidIds: string[] = []
   for (let i = 0; i < n; i++) {
     const maxFuel = 1_000_000 * (1 + (i % 7))
-    const id = await announce(i, { maxPrice: 5 + 5 * i, maxFuel, at: now - (n - i) * 3_600_000 * 5 })
+    const id = await announce(i, { maxPrice: 5 + 5 * i, maxFuel, at: now - (n - i) * 3_600_000 * 14 })
     if (store.getAnnouncement(id)?.decision === 'bid') bidIds.push(id)
   }
   // Bids won: all but the last become jobs; the last-but-one fails, the last one is running.
@@ -176,7 +178,33 @@ export async function createFixture (opts: { announcements?: number } = {}): Pro
     }),
     events
   })
+  const finishRunningJob = (fuelUsed: bigint): { cid: string, price: bigint } => {
+    const job = store.getJob(runningId)
+    if (job === undefined) throw new Error('no running job')
+    const at = Date.now()
+    const price = job.price ?? 0n
+    const r = signReceipt({
+      announcement_id: runningId,
+      originator_did: job.originatorDid,
+      executor_did: executor.did,
+      wasm_cid: job.wasmCid,
+      output_cid: rawCid(new TextEncoder().encode(`output of ${runningId}`)),
+      status: 'CompletedSuccessfully',
+      fuel_used: fuelUsed,
+      resource_usage: { wall_ms: at - job.createdAt, peak_memory_bytes: 1_048_576, output_bytes: 12 },
+      price,
+      runtime: 'wasmtime-wasi-p1',
+      started_at: formatTimestamp(job.createdAt),
+      finished_at: formatTimestamp(at)
+    }, executor)
+    store.transitionJob(runningId, 'Completed', { at, receipt: { cid: r.cid, bytes: r.bytes, announcementId: runningId, status: 'CompletedSuccessfully', fuelUsed, price, createdAt: at } })
+    runtime.running = []
+    completedIds.push(runningId)
+    receiptCids.push(r.cid)
+    return { cid: r.cid, price }
+  }
   return {
+    finishRunningJob,
     dir, store, executor, originators, events, api, runtime, runningId, completedIds, receiptCids, engine, bidder, sentBids, announce,
     close () {
       store.close()
