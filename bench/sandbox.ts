@@ -11,9 +11,9 @@ import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { instrumentModule, FUEL_EXPORT } from '../src/main/sandbox/instrument.js'
-import { createWasiImports, ProcExit } from '../src/main/sandbox/wasi.js'
-import { WA, type WasmGlobal, type WasmMemory, type WasmModule } from '../src/main/sandbox/wasm-api.js'
+import { instrumentModule } from '../src/main/sandbox/instrument.js'
+import { runInline } from '../src/main/sandbox/inline.js'
+import { WA, type WasmModule } from '../src/main/sandbox/wasm-api.js'
 import { createSandbox } from '../src/main/sandbox/index.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -42,30 +42,9 @@ const kernels: Kernel[] = [
 
 /** Runs `_start` in this thread; returns ms and a digest of stdout. */
 function runDirect (module: WasmModule, input: Uint8Array, metered: boolean): { ms: number, digest: string } {
-  const ref: { memory?: WasmMemory } = {}
-  let off = 0
-  const hash = createHash('sha256')
-  const imports = createWasiImports({
-    readStdin (max) {
-      if (off >= input.length) return null
-      const c = input.subarray(off, Math.min(input.length, off + max))
-      off += c.length
-      return c
-    },
-    writeStdout (d) { hash.update(d) },
-    writeStderr () {},
-    sleep () {}
-  }, () => ref.memory as WasmMemory)
-  const inst = new WA.Instance(module, { wasi_snapshot_preview1: imports })
-  ref.memory = inst.exports.memory as WasmMemory
-  if (metered) (inst.exports[FUEL_EXPORT] as WasmGlobal).value = 1n << 62n
-  const t0 = performance.now()
-  try {
-    (inst.exports._start as () => void)()
-  } catch (e) {
-    if (!(e instanceof ProcExit) || e.code !== 0) throw e
-  }
-  return { ms: performance.now() - t0, digest: hash.digest('hex') }
+  const r = runInline(module, input, metered ? 1n << 62n : undefined)
+  if (r.exitCode !== 0) throw new Error(`kernel failed: ${r.trap ?? `exit ${r.exitCode}`}`)
+  return { ms: r.ms, digest: createHash('sha256').update(r.output).digest('hex') }
 }
 
 function emit (o: Record<string, unknown>): void {
