@@ -319,7 +319,9 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
       return { ok: false, error: reason, message: detail }
     }
     if (!rateLimiter.take(remotePeerId)) return refuse('RateLimited', 'too many direct messages; slow down')
-    const r = directValidator.validate(frame, { remotePeerId })
+    // the replay id is remembered only once the handler accepted the message, so a refused one
+    // (e.g. an out-of-sequence input) can be sent again in order
+    const r = directValidator.validate(frame, { remotePeerId, deferReplay: true })
     if (!r.ok) return refuse(r.reason, r.detail, r.variant)
     const message = r.message
     const handler = directHandlers.get(message.variant)
@@ -327,6 +329,7 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
     events.emit('message:received', { message, bytes: frame, channel: 'direct', fromPeerId: remotePeerId })
     try {
       await handler(message, { remotePeerId, bytes: frame })
+      if (r.replayKey !== undefined) directValidator.commitReplay(r.replayKey)
       return { ok: true }
     } catch (err) {
       if (err instanceof ProtocolError) return refuse(err.reason, err.message, message.variant)

@@ -14,7 +14,8 @@ import type { MeshMessage, ReasonCode } from './types.js'
 import { DEFAULT_MAX_BYTES } from './cbor.js'
 
 export type ValidationResult =
-  | { ok: true, message: MeshMessage }
+  /** `replayKey`: the id remembered (or, with `deferReplay`, to remember via `commitReplay`) */
+  | { ok: true, message: MeshMessage, replayKey?: string }
   | { ok: false, reason: ReasonCode, detail: string, variant?: string }
 
 export interface ValidatorOptions {
@@ -33,10 +34,18 @@ export interface ValidatorOptions {
 export interface ValidationContext {
   /** PeerId of the authenticated connection the message came over (direct messages). */
   remotePeerId?: string
+  /**
+   * Check for a replay but do not remember the id yet: the caller calls `commitReplay(key)` once
+   * the message was actually accepted (a direct message refused by its handler, e.g. an
+   * out-of-sequence input, must stay acceptable when it is sent again in order).
+   */
+  deferReplay?: boolean
 }
 
 export interface Validator {
   validate: (bytes: Uint8Array, ctx?: ValidationContext) => ValidationResult
+  /** Remembers a deferred replay key (see ValidationContext.deferReplay). */
+  commitReplay: (key: string) => void
   readonly replay: ReplayCache | undefined
 }
 
@@ -101,12 +110,12 @@ export function createValidator (opts: ValidatorOptions = {}): Validator {
     const t = now()
     if (t - ts > maxAgeMs) return { ok: false, reason: 'Stale', detail: `${variant} timestamp ${String(body.timestamp)} is older than ${maxAgeMs / 1000} s`, variant }
     if (ts - t > maxFutureMs) return { ok: false, reason: 'FromFuture', detail: `${variant} timestamp ${String(body.timestamp)} is more than ${maxFutureMs / 1000} s in the future`, variant }
-    if (replay !== undefined) {
-      const key = replayKey(m)
-      if (key !== undefined && replay.seen(key)) return { ok: false, reason: 'Replay', detail: `${variant} already seen`, variant }
+    const key = replay === undefined ? undefined : replayKey(m)
+    if (replay !== undefined && key !== undefined) {
+      if (ctx.deferReplay === true ? replay.has(key) : replay.seen(key)) return { ok: false, reason: 'Replay', detail: `${variant} already seen`, variant }
     }
-    return { ok: true, message: m }
+    return key === undefined ? { ok: true, message: m } : { ok: true, message: m, replayKey: key }
   }
 
-  return { validate, replay }
+  return { validate, replay, commitReplay: (key) => { replay?.seen(key) } }
 }

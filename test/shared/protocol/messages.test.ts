@@ -120,3 +120,14 @@ test('unknown variants are reported as such, not as errors', () => {
   const r = createValidator().validate(bytes)
   assert.equal(r.ok ? 'ok' : r.reason, 'UnknownVariant')
 })
+
+test('deferred replay: a refused message is not remembered until the caller commits it', () => {
+  const val = createValidator({ now: () => NOW })
+  const in0 = signMessage('JobInteractiveInputV1', unsignedFor('JobInteractiveInputV1', alice, bob, NOW), alice).bytes
+  const first = val.validate(in0, { deferReplay: true })
+  assert.ok(first.ok)
+  assert.ok(val.validate(in0, { deferReplay: true }).ok, 'not remembered yet')
+  val.commitReplay(first.ok ? first.replayKey as string : '')
+  const again = val.validate(in0, { deferReplay: true })
+  assert.equal(again.ok ? 'ok' : again.reason, 'Replay')
+})

@@ -1,0 +1,228 @@
+/**
+ * `mesh-executor` command line.
+ *
+ *   mesh-executor start    [--data-dir DIR] [--listen MA]... [--bootstrap MA]... [--region R] [--policy FILE]
+ *                          [--lan] [--json] [--ui-port N] [--grace SECONDS] [--alias NAME]
+ *   mesh-executor identity [--data-dir DIR] [--json]
+ *   mesh-executor submit   …   (see docs/ORIGINATOR.md)
+ *   mesh-executor receipt verify <CID|FILE> [--data-dir DIR]
+ *
+ * Exit codes: 0 ok, 1 runtime failure, 2 usage/configuration error (bad flag, unreadable policy,
+ * data dir in use, port in use).
+ */
+import './polyfills.js'
+import { readFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { multiaddr } from '@multiformats/multiaddr'
+import { IdentityFileError, loadOrCreateIdentityFile } from '../shared/protocol/index.js'
+import { PolicyInvalidError, startDaemon, type Daemon, type DaemonEvents } from './daemon/index.js'
+import { StoreError } from './store/index.js'
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream
+  stderr: NodeJS.WritableStream
+  stdin: NodeJS.ReadableStream
+  env: NodeJS.ProcessEnv
+  /** resolves when the process is asked to stop (SIGINT/SIGTERM); tests pass their own */
+  stopSignal?: Promise<void>
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+const USAGE = `usage: mesh-executor <command> [options]
+
+commands:
+  start      run the executor daemon (bids on jobs, runs them, returns receipts)
+  identity   print this node's DID and PeerId
+  submit     submit a job to the mesh as an originator (see --help)
+  receipt    verify <CID|FILE>: verify an execution receipt offline
+
+start options:
+  --data-dir DIR       where the key, database and outputs live (default ~/.mesh-executor,
+                       or $MESH_EXECUTOR_DATA_DIR)
+  --listen MA          multiaddr to listen on (repeatable; default /ip4/0.0.0.0/tcp/0)
+  --bootstrap MA       multiaddr of a peer to join the mesh through, with /p2p/<PeerId> (repeatable)
+  --region R           our region, e.g. eu-west ([a-z0-9-], 1–63 chars)
+  --policy FILE        bidding policy JSON (docs/POLICY.md); saved as a new policy version
+  --lan                keep private/loopback addresses in the DHT (LAN and local test meshes)
+  --json               one JSON object per line on stdout, the first {"event":"ready",…}
+  --ui-port N          serve the dashboard on http://127.0.0.1:N (0 = any free port)
+  --grace SECONDS      how long running jobs may finish on shutdown (default 30)
+  --alias NAME         a human-readable name in our capability ad
+`
+
+export function defaultDataDir (env: NodeJS.ProcessEnv): string {
+  return env.MESH_EXECUTOR_DATA_DIR ?? join(homedir(), '.mesh-executor')
+}
+
+function checkMultiaddrs (flag: string, values: string[], needPeer: boolean): void {
+  for (const v of values) {
+    try {
+      const ma = multiaddr(v)
+      if (needPeer && ma.getComponents().every((c) => c.name !== 'p2p')) throw new Error('missing /p2p/<PeerId>')
+    } catch (err) {
+      throw new UsageError(`${flag} ${JSON.stringify(v)} is not a valid multiaddr: ${(err as Error).message}`)
+    }
+  }
+}
+
+function parse (argv: string[], options: Parameters<typeof parseArgs>[0]['options']): ReturnType<typeof parseArgs> {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: true })
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+}
+
+/** Human-readable one-liners for the non-JSON log. */
+function describe<K extends keyof DaemonEvents> (name: K, e: DaemonEvents[K]): string | undefined {
+  const d = e as Record<string, unknown>
+  const short = (s: unknown): string => { const x = String(s); return x.length > 22 ? `${x.slice(0, 12)}…${x.slice(-6)}` : x }
+  switch (name) {
+    case 'announcement:decided': {
+      const reasons = (d.reasons as Array<{ ok: boolean, text: string }>).filter((r) => !r.ok).map((r) => r.text)
+      return d.bid === true ? `bid on ${short(d.announcementId)} at price ${String(d.price)}` : `skipped ${short(d.announcementId)}: ${reasons.join('; ')}`
+    }
+    case 'bid:sent': return `bid sent for ${short(d.announcementId)} (${String(d.ms)} ms)`
+    case 'bid:failed': return `bid for ${short(d.announcementId)} failed: ${String(d.error)}`
+    case 'job:accepted': return `assigned ${short(d.announcementId)} by ${short(d.originatorDid)}`
+    case 'job:refused': return `refused assignment ${short(d.announcementId)}: ${String(d.reason)} ${String(d.detail)}`
+    case 'job:state': return `job ${short(d.announcementId)} → ${String(d.state)}${d.details !== undefined ? ` (${String(d.details)})` : ''}`
+    case 'job:finished': return `job ${short(d.announcementId)} ${String(d.status)}${d.failureReason !== undefined ? ` ${String(d.failureReason)}` : ''}, fuel ${String(d.fuelUsed)}, receipt ${String(d.receiptCid)}`
+    case 'receipt:published': return `receipt ${String(d.receiptCid)} published (DHT peers ${String(d.dhtPeers)})`
+    case 'policy:changed': return `policy version ${String(d.version)} in force`
+    case 'daemon:error': return `error in ${String(d.where)}: ${String(d.error)}`
+    case 'daemon:stopping': return `stopping: ${String(d.runningJobs)} job(s) running, draining…`
+    case 'daemon:stopped': return 'stopped'
+    default: return undefined
+  }
+}
+
+const FORWARDED: Array<keyof DaemonEvents> = [
+  'announcement:decided', 'bid:sent', 'bid:failed', 'job:accepted', 'job:refused', 'job:state', 'job:finished',
+  'receipt:published', 'capability:published', 'policy:changed', 'daemon:error', 'daemon:stopping', 'daemon:stopped'
+]
+
+async function cmdStart (argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    'data-dir': { type: 'string' }, listen: { type: 'string', multiple: true }, bootstrap: { type: 'string', multiple: true },
+    region: { type: 'string' }, policy: { type: 'string' }, lan: { type: 'boolean' }, json: { type: 'boolean' },
+    'ui-port': { type: 'string' }, grace: { type: 'string' }, alias: { type: 'string' }, help: { type: 'boolean' }
+  })
+  if (values.help === true) { io.stdout.write(USAGE); return 0 }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
+  const listen = (values.listen as string[] | undefined) ?? ['/ip4/0.0.0.0/tcp/0']
+  const bootstrap = (values.bootstrap as string[] | undefined) ?? []
+  checkMultiaddrs('--listen', listen, false)
+  checkMultiaddrs('--bootstrap', bootstrap, true)
+  const region = values.region as string | undefined
+  if (region !== undefined && !/^[a-z0-9-]{1,63}$/.test(region)) throw new UsageError(`--region ${JSON.stringify(region)}: use 1–63 characters of a-z, 0-9 and -`)
+  const grace = values.grace === undefined ? 30 : Number(values.grace)
+  if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--grace ${String(values.grace)}: want a number of seconds`)
+  let uiPort: number | undefined
+  if (values['ui-port'] !== undefined) {
+    uiPort = Number(values['ui-port'])
+    if (!Number.isInteger(uiPort) || uiPort < 0 || uiPort > 65535) throw new UsageError(`--ui-port ${String(values['ui-port'])}: want a port number 0–65535`)
+  }
+  let policy: unknown
+  if (values.policy !== undefined) {
+    const file = resolve(values.policy as string)
+    let text: string
+    try {
+      text = await readFile(file, 'utf8')
+    } catch (err) {
+      throw new UsageError(`cannot read policy file ${file}: ${(err as Error).message}`)
+    }
+    try {
+      policy = JSON.parse(text)
+    } catch (err) {
+      throw new UsageError(`policy file ${file} is not valid JSON: ${(err as Error).message}`)
+    }
+  }
+  const json = values.json === true
+  const out = (o: Record<string, unknown>): void => { io.stdout.write(JSON.stringify(o) + '\n') }
+
+  let daemon: Daemon
+  try {
+    daemon = await startDaemon({
+      dataDir: (values['data-dir'] as string | undefined) ?? defaultDataDir(io.env), listen, bootstrap, region, policy,
+      lan: values.lan === true, alias: values.alias as string | undefined
+    })
+  } catch (err) {
+    if (err instanceof PolicyInvalidError) throw new UsageError(err.message)
+    if (err instanceof StoreError && err.code === 'DataDirLocked') throw new UsageError(err.message)
+    if (err instanceof IdentityFileError) throw new UsageError(err.message)
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE') throw new UsageError(`a listen address is already in use: ${(err as Error).message}`)
+    throw err
+  }
+  for (const name of FORWARDED) {
+    daemon.events.on(name, (e) => {
+      if (json) out({ event: name, ...(e as Record<string, unknown>) })
+      else {
+        const line = describe(name, e)
+        if (line !== undefined) io.stdout.write(`${new Date().toISOString()} ${line}\n`)
+      }
+    })
+  }
+  let uiUrl: string | undefined
+  if (uiPort !== undefined) {
+    const { startDashboard } = await import('./dashboard.js')
+    uiUrl = await startDashboard(daemon, uiPort)
+  }
+  const ready = { did: daemon.identity.did, peerId: daemon.identity.peerId, multiaddrs: daemon.node.multiaddrs(), dataDir: daemon.dataDir, region: daemon.region ?? null, ui: uiUrl ?? null }
+  if (json) out({ event: 'ready', ...ready })
+  else {
+    io.stdout.write(`mesh-executor ready\n  DID     ${ready.did}\n  PeerId  ${ready.peerId}\n  data    ${ready.dataDir}\n`)
+    for (const a of ready.multiaddrs) io.stdout.write(`  listen  ${a}\n`)
+    if (uiUrl !== undefined) io.stdout.write(`  dashboard ${uiUrl}\n`)
+  }
+  await (io.stopSignal ?? new Promise<void>((resolve) => {
+    process.once('SIGINT', () => { resolve() })
+    process.once('SIGTERM', () => { resolve() })
+  }))
+  await daemon.stop({ graceMs: grace * 1000 })
+  return 0
+}
+
+async function cmdIdentity (argv: string[], io: CliIo): Promise<number> {
+  const { values } = parse(argv, { 'data-dir': { type: 'string' }, json: { type: 'boolean' } })
+  const dir = resolve((values['data-dir'] as string | undefined) ?? defaultDataDir(io.env))
+  let id
+  try {
+    id = await loadOrCreateIdentityFile(join(dir, 'identity.json'))
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+  if (values.json === true) io.stdout.write(JSON.stringify({ did: id.did, peerId: id.peerId }) + '\n')
+  else io.stdout.write(`DID     ${id.did}\nPeerId  ${id.peerId}\n`)
+  return 0
+}
+
+export async function main (argv: string[], io: CliIo): Promise<number> {
+  const [cmd, ...rest] = argv
+  try {
+    switch (cmd) {
+      case 'start': return await cmdStart(rest, io)
+      case 'identity': return await cmdIdentity(rest, io)
+      case 'submit': return await (await import('./commands/submit.js')).runSubmit(rest, io)
+      case 'receipt': return await (await import('./commands/receipt.js')).runReceipt(rest, io)
+      case undefined: case 'help': case '--help': case '-h':
+        io.stdout.write(USAGE)
+        return cmd === undefined ? 2 : 0
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(cmd)}`)
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`mesh-executor: ${err.message}\n`)
+      return 2
+    }
+    io.stderr.write(`mesh-executor: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+    return 1
+  }
+}

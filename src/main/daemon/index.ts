@@ -1,0 +1,248 @@
+/**
+ * The executor daemon: the composition root shared by `mesh-executor start` (headless) and the
+ * Electron shell. It calls one `setupX()` per feature, in dependency order, and owns shutdown.
+ *
+ *   data dir lock + store → identity → policy → hardware probe → sandbox → mesh node →
+ *   executor (assignments, jobs, receipts) → auto-bidder (announcements → bids) → capability ads
+ */
+import '../polyfills.js'
+import { mkdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import {
+  loadOrCreateIdentityFile, type Identity
+} from '../../shared/protocol/index.js'
+import { createMeshNode, TypedEmitter, type MeshNode } from '../mesh/index.js'
+import { createSandbox, type Sandbox } from '../sandbox/index.js'
+import { openStore, type Store } from '../store/index.js'
+import {
+  createAutoBidder, DEFAULT_POLICY, policyToJson, validatePolicy, type AutoBidder, type Policy, type PolicyError
+} from '../market/index.js'
+import {
+  applyCaps, buildCapabilityAd, createAdCache, createAdPublisher, createMachineStateSampler, probeHardware, WASM_RUNTIME_ID,
+  type AdCache, type Hardware, type MachineStateSampler, type Offer
+} from '../probe/index.js'
+import { createExecutor, createExecutorBlockStore, type Executor } from '../jobs/index.js'
+
+export interface DaemonOptions {
+  dataDir: string
+  listen?: string[]
+  bootstrap?: string[]
+  region?: string
+  /** policy JSON (already parsed) to install as the current version, e.g. from --policy FILE */
+  policy?: unknown
+  lan?: boolean
+  alias?: string
+  /** how often the capability ad is re-published (default 60 s) */
+  capabilityIntervalMs?: number
+  /** user idle seconds source (Electron powerMonitor) */
+  userIdleSeconds?: () => number | undefined
+  memoryLimitBytes?: number
+  now?: () => number
+}
+
+export interface DaemonEvents {
+  'daemon:ready': { did: string, peerId: string, multiaddrs: string[], dataDir: string, policyVersion: number | undefined }
+  'announcement:decided': { announcementId: string, originatorDid: string, bid: boolean, price?: string, reasons: Array<{ rule: string, ok: boolean, text: string }> }
+  'bid:sent': { announcementId: string, originatorDid: string, price: string, ms: number }
+  'bid:failed': { announcementId: string, originatorDid: string, error: string }
+  'job:accepted': { announcementId: string, originatorDid: string }
+  'job:refused': { announcementId: string, originatorDid: string, reason: string, detail: string }
+  'job:state': { announcementId: string, state: string, details?: string }
+  'job:progress': { announcementId: string, fuelUsed: string, maxFuel: string }
+  'job:finished': { announcementId: string, status: string, failureReason?: string, fuelUsed: string, wallMs: number, receiptCid: string, price?: string }
+  'receipt:published': { announcementId: string, receiptCid: string, dhtPeers: number, direct: boolean }
+  'capability:published': { recipients: number, offer: Offer }
+  'policy:changed': { version: number }
+  'daemon:error': { where: string, error: string }
+  'daemon:stopping': { runningJobs: number }
+  'daemon:stopped': Record<string, never>
+}
+
+/** A policy file or setting that does not validate. */
+export class PolicyInvalidError extends Error {
+  override name = 'PolicyInvalidError'
+  constructor (readonly errors: PolicyError[]) {
+    super(`invalid policy:\n${errors.map((e) => `  ${e.path || '(root)'}: ${e.message}`).join('\n')}`)
+  }
+}
+
+export interface Daemon {
+  readonly identity: Identity
+  readonly store: Store
+  readonly node: MeshNode
+  readonly executor: Executor
+  readonly autoBidder: AutoBidder
+  readonly ads: AdCache
+  readonly sandbox: Sandbox
+  readonly events: TypedEmitter<DaemonEvents>
+  readonly dataDir: string
+  readonly region: string | undefined
+  policy(): { policy: Policy, version: number | undefined }
+  /** Validates and stores a new policy version; re-publishes the ad when the offer changed. */
+  setPolicy(json: unknown, note?: string): number
+  offer(): Offer
+  hardware(): Hardware
+  publishCapability(): Promise<void>
+  /** Stops bidding, drains running jobs up to `graceMs`, then fails them honestly, and closes everything. */
+  stop(opts?: { graceMs?: number }): Promise<void>
+}
+
+const s = (v: bigint | number | undefined): string | undefined => v === undefined ? undefined : String(v)
+
+export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
+  const dataDir = resolve(o.dataDir)
+  const events = new TypedEmitter<DaemonEvents>()
+  const clock = o.now ?? Date.now
+  const cleanups: Array<() => Promise<void> | void> = []
+  const fail = (where: string) => (err: unknown): void => {
+    events.emit('daemon:error', { where, error: err instanceof Error ? err.message : String(err) })
+  }
+
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  // setupStore: the store takes the data-dir lock (DataDirLocked when another instance holds it)
+  const store = openStore(dataDir)
+  cleanups.push(() => { store.close() })
+  try {
+    // setupIdentity
+    const keyPath = join(dataDir, 'identity.json')
+    const identity = await loadOrCreateIdentityFile(keyPath)
+    store.setIdentityRef({ keyPath, did: identity.did, peerId: identity.peerId })
+
+    // setupPolicy
+    let current = loadPolicy(store)
+    if (o.policy !== undefined) {
+      const v = validatePolicy(o.policy)
+      if (!v.ok) throw new PolicyInvalidError(v.errors)
+      const json = policyToJson(v.policy)
+      if (current.version === undefined || JSON.stringify(store.currentPolicy()?.policy) !== JSON.stringify(json)) {
+        const version = store.savePolicy(json, 'from --policy')
+        current = { policy: v.policy, version }
+      }
+    }
+    const region = o.region ?? (typeof store.getSetting('region') === 'string' ? store.getSetting('region') as string : undefined)
+    if (o.region !== undefined) store.setSetting('region', o.region)
+
+    // setupProbe
+    const hardware = await probeHardware({ dataDir })
+    const machine: MachineStateSampler = createMachineStateSampler({ userIdleSeconds: o.userIdleSeconds })
+    cleanups.push(() => { machine.close() })
+    const ads = createAdCache()
+
+    // setupSandbox
+    const sandbox = createSandbox()
+    cleanups.push(async () => { await sandbox.close() })
+
+    // setupMesh
+    const blocks = createExecutorBlockStore({ store, dataDir })
+    const node = await createMeshNode({
+      identity, listen: o.listen, bootstrap: o.bootstrap, lan: o.lan ?? false,
+      regions: region !== undefined ? [region] : [], blockStore: blocks
+    })
+    await node.start()
+    cleanups.push(async () => { await node.stop() })
+
+    // setupExecutor
+    const executor = createExecutor({
+      node, store, identity, sandbox, blocks, runtime: WASM_RUNTIME_ID,
+      maxConcurrent: () => current.policy.maxConcurrentJobs, memoryLimitBytes: o.memoryLimitBytes, now: clock
+    })
+    executor.events.on('job:accepted', (e) => { events.emit('job:accepted', e) })
+    executor.events.on('job:refused', (e) => { events.emit('job:refused', e) })
+    executor.events.on('job:state', (e) => { events.emit('job:state', e) })
+    executor.events.on('job:progress', (e) => { events.emit('job:progress', { announcementId: e.announcementId, fuelUsed: String(e.fuelUsed), maxFuel: String(e.maxFuel) }) })
+    executor.events.on('job:finished', (e) => { events.emit('job:finished', { ...e, fuelUsed: String(e.fuelUsed), price: s(e.price) }) })
+    executor.events.on('receipt:published', (e) => { events.emit('receipt:published', e) })
+    executor.events.on('error:job', (e) => { events.emit('daemon:error', { where: `job ${e.announcementId}`, error: e.error }) })
+    await executor.start()
+
+    // setupAutoBidder
+    let offer = applyCaps(hardware, current.policy.offer)
+    let stopping = false
+    const autoBidder = createAutoBidder({
+      store, identity, runtimes: [WASM_RUNTIME_ID], region,
+      getPolicy: () => stopping ? { policy: { ...current.policy, autoBid: false }, version: current.version } : current,
+      getOffer: () => offer,
+      machineState: () => machine.sample(),
+      sendBid: async (peerId, bytes, signal) => {
+        const answer = await node.sendDirect(peerId, bytes, { signal })
+        if (!answer.ok) throw new Error(`originator refused the bid: ${answer.error}${answer.message !== undefined ? ` (${answer.message})` : ''}`)
+      },
+      now: clock
+    })
+    autoBidder.on('announcement:decided', (e) => {
+      events.emit('announcement:decided', { announcementId: e.announcementId, originatorDid: e.originatorDid, bid: e.decision.bid, price: s(e.decision.price), reasons: e.decision.reasons })
+    })
+    autoBidder.on('bid:sent', (e) => { events.emit('bid:sent', { ...e, price: String(e.price) }) })
+    autoBidder.on('bid:failed', (e) => { events.emit('bid:failed', e) })
+    node.events.on('message:received', (e) => {
+      const m = e.message
+      if (m.variant === 'JobAnnouncementV1') {
+        const topicRegion = e.topic !== undefined ? /\/region\/([a-z0-9-]+)$/.exec(e.topic)?.[1] : undefined
+        autoBidder.handleAnnouncement(m.body, { raw: e.bytes, topicRegion, receivedAt: clock() }).catch(fail('auto-bidder'))
+      } else if (m.variant === 'CapabilityAdvertisementV1') {
+        ads.put(m.body)
+      }
+    })
+
+    // setupCapabilityAds: at start, every interval, when the offer changes, and soon after a newcomer subscribes (profile 4.1)
+    const adPublisher = createAdPublisher({
+      build: () => {
+        const ad = buildCapabilityAd({ identity, hardware, caps: current.policy.offer, region, alias: o.alias, runtimes: [WASM_RUNTIME_ID], now: clock() })
+        offer = ad.offer
+        return ad.bytes
+      },
+      publish: async (bytes) => {
+        const r = await node.publishCapability(bytes, region)
+        events.emit('capability:published', { recipients: r.recipients, offer })
+      },
+      intervalMs: o.capabilityIntervalMs ?? 60_000
+    })
+    adPublisher.on('ad:failed', (e) => { events.emit('daemon:error', { where: `capability ad (${e.reason})`, error: e.error }) })
+    node.events.on('capability:subscribed', () => { adPublisher.peerSubscribed() })
+    adPublisher.start()
+    cleanups.push(() => { adPublisher.stop() })
+    const publishCapability = async (): Promise<void> => { adPublisher.changed() }
+
+    let stopped: Promise<void> | undefined
+    const daemon: Daemon = {
+      identity, store, node, executor, autoBidder, ads, sandbox, events, dataDir, region,
+      policy: () => current,
+      setPolicy (json, note) {
+        const v = validatePolicy(json)
+        if (!v.ok) throw new PolicyInvalidError(v.errors)
+        const before = JSON.stringify(current.policy.offer)
+        const version = store.savePolicy(policyToJson(v.policy), note)
+        current = { policy: v.policy, version }
+        events.emit('policy:changed', { version })
+        if (JSON.stringify(v.policy.offer) !== before) adPublisher.changed()
+        return version
+      },
+      offer: () => offer,
+      hardware: () => hardware,
+      publishCapability,
+      async stop (so = {}) {
+        stopped ??= (async () => {
+          stopping = true
+          events.emit('daemon:stopping', { runningJobs: executor.runningJobs().length })
+          await executor.stop({ graceMs: so.graceMs ?? 30_000 }).catch(fail('executor stop'))
+          for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(fail('shutdown'))
+          events.emit('daemon:stopped', {})
+        })()
+        await stopped
+      }
+    }
+    events.emit('daemon:ready', { did: identity.did, peerId: identity.peerId, multiaddrs: node.multiaddrs(), dataDir, policyVersion: current.version })
+    return daemon
+  } catch (err) {
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {})
+    throw err
+  }
+}
+
+function loadPolicy (store: Store): { policy: Policy, version: number | undefined } {
+  const row = store.currentPolicy()
+  if (row === undefined) return { policy: DEFAULT_POLICY, version: undefined }
+  const v = validatePolicy(row.policy)
+  if (!v.ok) throw new PolicyInvalidError(v.errors)
+  return { policy: v.policy, version: row.version }
+}
