@@ -110,7 +110,8 @@ export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
     },
     services: {
       identify: identify(),
-      ping: ping(),
+      // the connection monitor pings too: leave room for a concurrent application ping
+      ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 4 }),
       pubsub: gossipsub({
         globalSignaturePolicy: StrictSign,
         msgIdFn: (msg) => gossipMessageId(msg.topic, msg.data),
