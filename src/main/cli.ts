@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util'
 import { multiaddr } from '@multiformats/multiaddr'
 import { IdentityFileError, loadOrCreateIdentityFile } from '../shared/protocol/index.js'
 import { PolicyInvalidError, startDaemon, type Daemon, type DaemonEvents } from './daemon/index.js'
+import { TypedEmitter } from './mesh/index.js'
 import { StoreError } from './store/index.js'
 
 export interface CliIo {
@@ -70,7 +71,7 @@ function checkMultiaddrs (flag: string, values: string[], needPeer: boolean): vo
   }
 }
 
-function parse (argv: string[], options: Parameters<typeof parseArgs>[0]['options']): ReturnType<typeof parseArgs> {
+function parse (argv: string[], options: NonNullable<Parameters<typeof parseArgs>[0]>['options']): ReturnType<typeof parseArgs> {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: true })
   } catch (err) {
@@ -146,11 +147,21 @@ async function cmdStart (argv: string[], io: CliIo): Promise<number> {
   const json = values.json === true
   const out = (o: Record<string, unknown>): void => { io.stdout.write(JSON.stringify(o) + '\n') }
 
+  const events = new TypedEmitter<DaemonEvents>()
+  for (const name of FORWARDED) {
+    events.on(name, (e) => {
+      if (json) out({ event: name, ...(e as Record<string, unknown>) })
+      else {
+        const line = describe(name, e)
+        if (line !== undefined) io.stdout.write(`${new Date().toISOString()} ${line}\n`)
+      }
+    })
+  }
   let daemon: Daemon
   try {
     daemon = await startDaemon({
       dataDir: (values['data-dir'] as string | undefined) ?? defaultDataDir(io.env), listen, bootstrap, region, policy,
-      lan: values.lan === true, alias: values.alias as string | undefined
+      lan: values.lan === true, alias: values.alias as string | undefined, events
     })
   } catch (err) {
     if (err instanceof PolicyInvalidError) throw new UsageError(err.message)
@@ -159,15 +170,6 @@ async function cmdStart (argv: string[], io: CliIo): Promise<number> {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EADDRINUSE') throw new UsageError(`a listen address is already in use: ${(err as Error).message}`)
     throw err
-  }
-  for (const name of FORWARDED) {
-    daemon.events.on(name, (e) => {
-      if (json) out({ event: name, ...(e as Record<string, unknown>) })
-      else {
-        const line = describe(name, e)
-        if (line !== undefined) io.stdout.write(`${new Date().toISOString()} ${line}\n`)
-      }
-    })
   }
   let uiUrl: string | undefined
   if (uiPort !== undefined) {

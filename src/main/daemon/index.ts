@@ -38,6 +38,8 @@ export interface DaemonOptions {
   userIdleSeconds?: () => number | undefined
   memoryLimitBytes?: number
   now?: () => number
+  /** pass an emitter to hear the events emitted while starting (e.g. crash recovery) */
+  events?: TypedEmitter<DaemonEvents>
 }
 
 export interface DaemonEvents {
@@ -91,7 +93,7 @@ const s = (v: bigint | number | undefined): string | undefined => v === undefine
 
 export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
   const dataDir = resolve(o.dataDir)
-  const events = new TypedEmitter<DaemonEvents>()
+  const events = o.events ?? new TypedEmitter<DaemonEvents>()
   const clock = o.now ?? Date.now
   const cleanups: Array<() => Promise<void> | void> = []
   const fail = (where: string) => (err: unknown): void => {

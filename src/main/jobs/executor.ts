@@ -58,6 +58,8 @@ export interface ExecutorOptions {
   outputLimitBytes?: number
   /** per-block fetch timeout */
   fetchTimeoutMs?: number
+  /** how often originators of crash-interrupted jobs are retried until told (default 30 s) */
+  recoveryRetryMs?: number
   now?: () => number
 }
 
@@ -118,13 +120,13 @@ export function createExecutor (opts: ExecutorOptions): Executor {
     }
   }
 
-  async function sendStatus (job: { announcementId: string, originatorPeerId: string }, status: P2PJobStatus, details?: string): Promise<void> {
+  async function sendStatus (job: { announcementId: string, originatorPeerId: string }, status: P2PJobStatus, details?: string): Promise<boolean> {
     const unsigned: Unsigned<MessageOf<'JobStatusUpdateV1'>['body']> = {
       announcement_id: job.announcementId, executor_did: identity.did, p2p_job_status: status, timestamp: formatTimestamp(clock())
     }
     if (details !== undefined) unsigned.details = details.slice(0, 1000)
     const { bytes } = signMessage('JobStatusUpdateV1', unsigned, identity)
-    await sendTo(job.originatorPeerId, bytes, `status ${status}`, job.announcementId)
+    return await sendTo(job.originatorPeerId, bytes, `status ${status}`, job.announcementId)
   }
 
   function transition (id: string, to: JobRow['state'], o: Parameters<Store['transitionJob']>[2] = {}): void {
@@ -160,7 +162,7 @@ export function createExecutor (opts: ExecutorOptions): Executor {
   }
 
   /** Serves the receipt, puts it in the DHT, provides it, and announces it (direct + gossip). Best effort. */
-  async function publishReceipt (job: { announcementId: string, originatorDid: string, originatorPeerId: string }, receipt: { bytes: Uint8Array, cid: string }): Promise<void> {
+  async function publishReceipt (job: { announcementId: string, originatorDid: string, originatorPeerId: string }, receipt: { bytes: Uint8Array, cid: string }): Promise<boolean> {
     const { bytes: availBytes } = signMessage('ExecutionReceiptAvailableV1', {
       announcement_id: job.announcementId, originator_did: job.originatorDid, executor_did: identity.did,
       receipt_cid: receipt.cid, timestamp: formatTimestamp(clock())
@@ -177,6 +179,7 @@ export function createExecutor (opts: ExecutorOptions): Executor {
       events.emit('error:job', { announcementId: job.announcementId, error: `receipt DHT put/provide failed: ${errMessage(err)}` })
     }
     events.emit('receipt:published', { announcementId: job.announcementId, receiptCid: receipt.cid, dhtPeers, direct })
+    return direct
   }
 
   // ------------------------------------------------------------------ running a job
@@ -372,27 +375,40 @@ export function createExecutor (opts: ExecutorOptions): Executor {
 
   // ------------------------------------------------------------------ crash recovery
 
+  /**
+   * Settles jobs a crash interrupted: signs a Failed(InternalError) receipt (once; reused on later
+   * attempts) and tells the originator. A job is marked notified only when the originator actually
+   * received the news; otherwise it is tried again later (and on the next start).
+   */
+  let settling = false
   async function settleInterrupted (): Promise<void> {
-    for (const { job } of store.recoverInterruptedJobs(clock())) {
-      const originatorPeerId = peerIdFromDid(job.originatorDid)
-      let receipt: { bytes: Uint8Array, cid: string } | undefined
-      const existing = store.receiptsForJob(job.announcementId)[0]
-      if (existing !== undefined) {
-        const row = store.getReceipt(existing.cid)
-        if (row !== undefined) receipt = { bytes: row.bytes, cid: existing.cid }
+    if (settling) return
+    settling = true
+    try {
+      for (const { job } of store.recoverInterruptedJobs(clock())) {
+        const originatorPeerId = peerIdFromDid(job.originatorDid)
+        let receipt: { bytes: Uint8Array, cid: string } | undefined
+        const existing = store.receiptsForJob(job.announcementId)[0]
+        if (existing !== undefined) {
+          const row = store.getReceipt(existing.cid)
+          if (row !== undefined) receipt = { bytes: row.bytes, cid: existing.cid }
+        }
+        if (receipt === undefined) {
+          const t = clock()
+          receipt = buildReceipt(job, { status: 'Failed', failureReason: 'InternalError', fuelUsed: 0n, wallMs: 0, peakMemory: 0, startedAt: job.createdAt, finishedAt: t })
+          store.putReceipt({ cid: receipt.cid, bytes: receipt.bytes, announcementId: job.announcementId, status: 'Failed', failureReason: 'InternalError', fuelUsed: 0, price: job.price, createdAt: t })
+          events.emit('job:finished', { announcementId: job.announcementId, status: 'Failed', failureReason: 'InternalError', fuelUsed: 0n, wallMs: 0, receiptCid: receipt.cid, price: job.price })
+        }
+        const target = { announcementId: job.announcementId, originatorDid: job.originatorDid, originatorPeerId }
+        const told = await sendStatus(target, 'Failed', job.details ?? 'InternalError: executor restarted')
+        const announced = await publishReceipt(target, receipt)
+        if (told || announced) store.markFailureNotified(job.announcementId)
       }
-      if (receipt === undefined) {
-        const t = clock()
-        receipt = buildReceipt(job, { status: 'Failed', failureReason: 'InternalError', fuelUsed: 0n, wallMs: 0, peakMemory: 0, startedAt: job.createdAt, finishedAt: t })
-        store.putReceipt({ cid: receipt.cid, bytes: receipt.bytes, announcementId: job.announcementId, status: 'Failed', failureReason: 'InternalError', fuelUsed: 0, price: job.price, createdAt: t })
-      }
-      const target = { announcementId: job.announcementId, originatorDid: job.originatorDid, originatorPeerId }
-      await sendStatus(target, 'Failed', job.details ?? 'InternalError: executor restarted')
-      await publishReceipt(target, receipt)
-      store.markFailureNotified(job.announcementId)
-      events.emit('job:finished', { announcementId: job.announcementId, status: 'Failed', failureReason: 'InternalError', fuelUsed: 0n, wallMs: 0, receiptCid: receipt.cid, price: job.price })
+    } finally {
+      settling = false
     }
   }
+  let settleTimer: NodeJS.Timeout | undefined
 
   return {
     events,
@@ -400,12 +416,19 @@ export function createExecutor (opts: ExecutorOptions): Executor {
       accepting = true
       unhandle.push(node.handleDirect('AssignJobV1', (m) => { onAssign(m) }))
       unhandle.push(node.handleDirect('JobInteractiveInputV1', (m) => { onInput(m) }))
-      await settleInterrupted().catch((err: unknown) => {
-        events.emit('error:job', { announcementId: '', error: `recovering interrupted jobs: ${errMessage(err)}` })
-      })
+      // in the background: the originators may only become reachable once bootstrap connections are up
+      const settle = (): void => {
+        settleInterrupted().catch((err: unknown) => {
+          events.emit('error:job', { announcementId: '', error: `recovering interrupted jobs: ${errMessage(err)}` })
+        })
+      }
+      setImmediate(settle)
+      settleTimer = setInterval(settle, opts.recoveryRetryMs ?? 30_000)
+      settleTimer.unref()
     },
     async stop (o = {}) {
       accepting = false
+      clearInterval(settleTimer)
       const grace = o.graceMs ?? 30_000
       const all = [...running.values()]
       if (all.length > 0) {
