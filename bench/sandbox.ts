@@ -5,7 +5,7 @@
  *  {"bench":"job-start","p50_ms":x}                    request -> first instruction, warm host (trivial module)
  * Medians over several runs. Targets (docs/SANDBOX.md): metering <= 1.25, wasm-vs-native <= 1.6, job-start p50 <= 30 ms.
  */
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { readFileSync, writeFileSync, mkdtempSync, rmSync, openSync, closeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,7 +18,7 @@ import { createSandbox } from '../src/main/sandbox/index.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const jobs = join(root, 'assets', 'jobs')
-const RUNS = Number(process.env.BENCH_RUNS ?? 5)
+const RUNS = Number(process.env.BENCH_RUNS ?? 7)
 
 function median (xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
@@ -58,45 +58,53 @@ async function main (): Promise<void> {
       const bytes = new Uint8Array(readFileSync(join(jobs, `${k.file}.wasm`)))
       const plain = await WA.compile(bytes)
       const metered = await WA.compile(instrumentModule(bytes, { memoryLimitBytes: 1 << 30 }).bytes)
-      // warm up both (tier-up), then alternate runs
+      // warm-up runs (first-touch memory, tier-up) that also check the outputs agree
       const ref = runDirect(plain, k.input, false)
       const m0 = runDirect(metered, k.input, true)
       if (ref.digest !== m0.digest) throw new Error(`${k.name}: metered output differs`)
-      const tp: number[] = []
-      const tm: number[] = []
-      for (let i = 0; i < RUNS; i++) {
-        tp.push(runDirect(plain, k.input, false).ms)
-        tm.push(runDirect(metered, k.input, true).ms)
-      }
-      const plainMs = median(tp)
-      const meteredMs = median(tm)
-      emit({ bench: 'metering-overhead', kernel: k.name, ratio: +(meteredMs / plainMs).toFixed(3), metered_ms: +meteredMs.toFixed(1), unmetered_ms: +plainMs.toFixed(1) })
-
-      // native: same C source with gcc -O2
       const exe = join(tmp, k.name)
       const cc = spawnSync('gcc', ['-O2', '-o', exe, join(jobs, 'src', `${k.file}.c`)], { encoding: 'utf8' })
-      if (cc.status !== 0) {
-        emit({ bench: 'wasm-vs-native', kernel: k.name, error: `gcc failed: ${cc.stderr || cc.error?.message}` })
-        continue
+      const haveNative = cc.status === 0
+      const inputFile = join(tmp, `${k.name}.in`)
+      writeFileSync(inputFile, k.input)
+      /** Native run time minus the spawn cost of `true` with the same stdio (stdin from a file, like in-memory input). */
+      const runNative = (cmd: string): { ms: number, stdout: Buffer } => {
+        const fd = openSync(inputFile, 'r')
+        try {
+          const t0 = performance.now()
+          const r = spawnSync(cmd, [], { stdio: [fd, 'pipe', 'inherit'], maxBuffer: 1 << 30 })
+          const ms = performance.now() - t0
+          if (r.status !== 0) throw new Error(`${cmd} failed`)
+          return { ms, stdout: r.stdout }
+        } finally {
+          closeSync(fd)
+        }
       }
+      if (haveNative && createHash('sha256').update(runNative(exe).stdout).digest('hex') !== ref.digest) throw new Error(`${k.name}: native output differs`)
+
+      // Rounds of back-to-back runs in rotating order; each ratio is the median of per-round ratios,
+      // which is robust to background load drifting between rounds.
+      const tp: number[] = []
+      const tm: number[] = []
       const tn: number[] = []
+      const meterRatios: number[] = []
+      const nativeRatios: number[] = []
       for (let i = 0; i < RUNS; i++) {
-        const t0 = performance.now()
-        const r = spawnSync(exe, [], { input: k.input, maxBuffer: 1 << 30 })
-        const ms = performance.now() - t0
-        if (r.status !== 0) throw new Error(`${k.name}: native run failed`)
-        if (i === 0 && createHash('sha256').update(r.stdout).digest('hex') !== ref.digest) throw new Error(`${k.name}: native output differs`)
-        tn.push(ms)
+        const steps: Array<() => void> = [
+          () => { tp.push(runDirect(plain, k.input, false).ms) },
+          () => { tm.push(runDirect(metered, k.input, true).ms) },
+          ...(haveNative ? [() => { tn.push(Math.max(0.01, runNative(exe).ms - runNative('true').ms)) }] : [])
+        ]
+        for (let j = 0; j < steps.length; j++) steps[(i + j) % steps.length]!()
+        meterRatios.push(tm[i]! / tp[i]!)
+        if (haveNative) nativeRatios.push(tp[i]! / tn[i]!)
       }
-      // process spawn overhead of the native run, measured with `true`
-      const tt: number[] = []
-      for (let i = 0; i < RUNS; i++) {
-        const t0 = performance.now()
-        spawnSync('true', [], { input: k.input })
-        tt.push(performance.now() - t0)
+      emit({ bench: 'metering-overhead', kernel: k.name, ratio: +median(meterRatios).toFixed(3), metered_ms: +median(tm).toFixed(1), unmetered_ms: +median(tp).toFixed(1) })
+      if (haveNative) {
+        emit({ bench: 'wasm-vs-native', kernel: k.name, ratio: +median(nativeRatios).toFixed(3), wasm_ms: +median(tp).toFixed(1), native_ms: +median(tn).toFixed(1) })
+      } else {
+        emit({ bench: 'wasm-vs-native', kernel: k.name, error: `gcc failed: ${cc.stderr || cc.error?.message}` })
       }
-      const nativeMs = Math.max(0.001, median(tn) - median(tt))
-      emit({ bench: 'wasm-vs-native', kernel: k.name, ratio: +(plainMs / nativeMs).toFixed(3), wasm_ms: +plainMs.toFixed(1), native_ms: +nativeMs.toFixed(1) })
     }
 
     // job start with a warm host: trivial module, request -> first instruction
