@@ -214,8 +214,9 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
     try {
       child = await ensureHost()
     } catch (e) {
-      return failedResult('InternalError', e instanceof Error ? e.message : String(e))
+      return failedResult(closed ? 'Cancelled' : 'InternalError', e instanceof Error ? e.message : String(e), closed ? 'Cancelled' : 'Failed')
     }
+    if (closed) return failedResult('Cancelled', 'sandbox closed', 'Cancelled')
     const id = nextId++
     return await new Promise<SandboxResult>((resolve) => {
       const onAbort = (): void => post(child, { type: 'cancel', id })
@@ -317,6 +318,11 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
 
     async close () {
       closed = true
+      for (const [id, p] of pending) {
+        pending.delete(id)
+        p.cleanup()
+        p.resolve(failedResult('Cancelled', 'sandbox closed', 'Cancelled'))
+      }
       const child = host
       host = undefined
       hostReady = undefined

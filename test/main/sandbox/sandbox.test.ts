@@ -302,3 +302,18 @@ test('bad job parameters are a clear SandboxError', async () => {
   await assert.rejects(sandbox.run({ module: load('sha256'), maxFuel: 1.5, timeoutMs: 1000 }), { name: 'SandboxError', code: 'BadJob' })
   await assert.rejects(sandbox.run({ module: load('sha256'), maxFuel: 10, timeoutMs: 0 }), { name: 'SandboxError', code: 'BadJob' })
 })
+
+test('close() cancels running jobs, kills the host and refuses new jobs', async () => {
+  const sb = createSandbox()
+  const warm = await sb.run({ module: load('fuel_empty'), maxFuel: 10, timeoutMs: 10_000 })
+  assert.equal(warm.status, 'CompletedSuccessfully')
+  const pid = sb.hostPid()
+  assert.ok(pid !== undefined)
+  const running = sb.run({ module: load('hostile_loop'), maxFuel: 1n << 60n, timeoutMs: 30_000 })
+  await sb.close()
+  const r = await running
+  assert.equal(r.status, 'Cancelled')
+  assert.equal(sb.hostPid(), undefined)
+  assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' })
+  await assert.rejects(sb.run({ module: load('fuel_empty'), maxFuel: 10, timeoutMs: 1000 }), { name: 'SandboxError', code: 'Closed' })
+})
