@@ -46,6 +46,8 @@ export interface PolicyEngine {
   validate(policy: JsonObject): PolicyValidationView
   /** Replays the last N recorded announcements against a draft (see `simulateFromStore`). */
   simulate(policy: JsonObject, lastN: number): SimulationView | Promise<SimulationView>
+  /** Stores a valid policy as a new version and makes the live node use it (default: store.savePolicy + activate). */
+  save?(policy: JsonObject, note: string | undefined): number
   /** Called after a valid policy was stored as a new version, so the live node uses it next. */
   activate?(version: number, policy: JsonObject): void
 }
@@ -204,8 +206,8 @@ export function createApiService (deps: ApiDeps): ApiService {
     'policy.save': (a) => {
       const v = deps.policy.validate(a.policy)
       if (!v.ok) throw new ApiError('BadRequest', `policy.save: invalid policy: ${v.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`)
-      const version = store.savePolicy(a.policy, a.note)
-      deps.policy.activate?.(version, a.policy)
+      const version = deps.policy.save !== undefined ? deps.policy.save(a.policy, a.note) : store.savePolicy(a.policy, a.note)
+      if (deps.policy.save === undefined) deps.policy.activate?.(version, a.policy)
       deps.events.emit('policy:saved', { version })
       const cur = store.currentPolicy()
       if (cur === undefined) throw new ApiError('Internal', 'policy was not stored')

@@ -137,11 +137,13 @@ export const policiesPage: PageFactory = async ({ api }) => {
   const showErrors = (list: PolicyIssue[], syntax?: string): void => {
     clear(errors)
     for (const x of all) x.control.removeAttribute('aria-invalid')
+    mode.removeAttribute('aria-invalid')
     if (syntax !== undefined) { errors.append(h('p', { class: 'error' }, `JSON syntax: ${syntax}`)); save.disabled = true; return }
     save.disabled = list.length > 0
     if (list.length === 0) { errors.append(h('p', { class: 'ok' }, '✓ Policy is valid')); return }
     errors.append(h('ul', { class: 'errors' }, list.map((e) => h('li', { class: 'error', 'data-path': e.path }, h('code', {}, e.path), ': ', e.message))))
     for (const x of all) if (list.some((e) => e.path === x.path || e.path.startsWith(x.path + '['))) x.control.setAttribute('aria-invalid', 'true')
+    if (list.some((e) => e.path === 'pricing.mode' || e.path === 'pricing')) mode.setAttribute('aria-invalid', 'true')
   }
   const validate = async (): Promise<void> => {
     const mine = ++seq

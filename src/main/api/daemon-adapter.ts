@@ -1,0 +1,178 @@
+/**
+ * Binds the API to a running executor daemon (src/main/daemon): node status from the mesh node
+ * and executor, auto-bid and pause as policy changes (the policy is the single source of truth
+ * the auto-bidder reads), the simulator on the market engine with the daemon's live context,
+ * resource caps as the policy's offer, and daemon events translated into API events.
+ *
+ *   const { api, dispose } = createDaemonApi(daemon)
+ *   const ui = await startUiServer({ api, rendererDir })   // headless
+ *   // or: DesktopBackend { api, ... } for the Electron shell
+ */
+import { policyToJson } from '../market/index.js'
+import { WASM_RUNTIME_ID } from '../probe/index.js'
+import type { Daemon } from '../daemon/index.js'
+import type { JsonObject, SettingsView } from '../../shared/api/index.js'
+import { createApiEventHub, type ApiEventHub } from './events.js'
+import { createMarketPolicyEngine } from './market-engine.js'
+import { createApiService, type ApiService, type NodeRuntime, type SettingsBackend } from './service.js'
+import { createStoreSettings } from './settings.js'
+
+export interface DaemonApiOptions {
+  version?: string
+  now?: () => number
+  /** How long a daemon error is shown as the node's state (default 10 min). */
+  errorTtlMs?: number
+}
+
+export interface DaemonApi {
+  api: ApiService
+  events: ApiEventHub
+  dispose(): void
+}
+
+export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): DaemonApi {
+  const now = opts.now ?? Date.now
+  const errorTtl = opts.errorTtlMs ?? 600_000
+  const events = createApiEventHub()
+  const fuel = new Map<string, { fuelUsed: bigint, startedAt: number }>()
+  let lastError: { text: string, at: number } | undefined
+  let draining = false
+
+  const currentJson = (): JsonObject => policyToJson(daemon.policy().policy) as JsonObject
+  const setPolicy = (patch: (p: JsonObject) => void, note: string): void => {
+    const p = currentJson()
+    patch(p)
+    daemon.setPolicy(p, note)
+  }
+
+  const runtime = (): NodeRuntime => {
+    const { policy } = daemon.policy()
+    const running = daemon.executor.runningJobs()
+    for (const id of [...fuel.keys()]) if (!running.includes(id)) fuel.delete(id)
+    const err = lastError !== undefined && now() - lastError.at < errorTtl ? lastError.text : null
+    return {
+      online: daemon.node.isStarted,
+      peers: daemon.node.connectedPeers().length,
+      autoBid: policy.autoBid,
+      pausedUntil: policy.pausedUntil ?? null,
+      draining,
+      error: err,
+      listenAddrs: daemon.node.multiaddrs(),
+      region: daemon.region ?? null,
+      running: running.map((id) => ({ announcementId: id, fuelUsed: fuel.get(id)?.fuelUsed ?? 0n, startedAt: fuel.get(id)?.startedAt ?? now() }))
+    }
+  }
+
+  const base = createStoreSettings(daemon.store, {
+    dataDir: daemon.dataDir,
+    region: daemon.region ?? null,
+    listenAddrs: daemon.node.multiaddrs(),
+    bootstrapPeers: [],
+    caps: { cpu: null, ramBytes: null, diskBytes: null, maxConcurrentJobs: null },
+    startAtLogin: false,
+    startMinimized: false
+  })
+  const withCaps = (v: Omit<SettingsView, 'did' | 'peerId'>): Omit<SettingsView, 'did' | 'peerId'> => {
+    const { policy } = daemon.policy()
+    const offer = daemon.offer()
+    return {
+      ...v,
+      caps: {
+        cpu: policy.offer.cpuCores ?? offer.cpu,
+        ramBytes: policy.offer.ramBytes ?? offer.ramBytes,
+        diskBytes: policy.offer.diskBytes ?? offer.diskBytes ?? null,
+        maxConcurrentJobs: policy.maxConcurrentJobs
+      },
+      restartRequired: ['region', 'listenAddrs', 'bootstrapPeers', 'dataDir']
+    }
+  }
+  const settings: SettingsBackend = {
+    get: () => withCaps(base.get()),
+    update (patch) {
+      const { caps, ...rest } = patch
+      const v = base.update(rest)
+      if (caps !== undefined) {
+        setPolicy((p) => {
+          const offer = (typeof p.offer === 'object' && p.offer !== null && !Array.isArray(p.offer) ? { ...p.offer } : {}) as JsonObject
+          const put = (k: string, x: number | null | undefined): void => { if (x === null) delete offer[k]; else if (x !== undefined) offer[k] = x }
+          put('cpuCores', caps.cpu)
+          put('ramBytes', caps.ramBytes)
+          put('diskBytes', caps.diskBytes)
+          p.offer = offer
+          if (caps.maxConcurrentJobs !== undefined && caps.maxConcurrentJobs !== null) p.maxConcurrentJobs = caps.maxConcurrentJobs
+        }, 'resource caps from Settings')
+      }
+      return withCaps(v)
+    }
+  }
+
+  const engine = createMarketPolicyEngine({
+    store: daemon.store,
+    context: () => ({ offer: daemon.offer(), runtimes: [WASM_RUNTIME_ID], activeJobs: 0, ourRegion: daemon.region })
+  })
+
+  const api = createApiService({
+    store: daemon.store,
+    identity: { did: daemon.identity.did, peerId: daemon.identity.peerId },
+    node: {
+      status: runtime,
+      setAutoBid: (on) => { setPolicy((p) => { p.autoBid = on }, on ? 'auto-bid on' : 'auto-bid off') },
+      pauseUntil: (until) => {
+        setPolicy((p) => {
+          if (until === null) delete p.pausedUntil
+          else p.pausedUntil = new Date(until).toISOString()
+        }, until === null ? 'resumed' : `paused until ${new Date(until).toISOString()}`)
+      }
+    },
+    policy: { ...engine, save: (p, note) => daemon.setPolicy(p, note) },
+    settings,
+    events,
+    now,
+    ...(opts.version !== undefined ? { version: opts.version } : {})
+  })
+
+  const status = (): void => { events.emit('status:changed', api.status()) }
+  const offs = [
+    daemon.events.on('announcement:decided', (e) => {
+      events.emit('announcement:decided', { announcementId: e.announcementId, decision: e.bid ? 'bid' : 'no_bid', firstFailedRule: e.reasons.find((r) => !r.ok)?.rule ?? null, at: now() })
+    }),
+    daemon.events.on('job:state', (e) => {
+      const job = daemon.store.getJob(e.announcementId)
+      if (job === undefined) return
+      if (job.state === 'Running' && !fuel.has(e.announcementId)) fuel.set(e.announcementId, { fuelUsed: 0n, startedAt: now() })
+      events.emit('job:updated', { announcementId: e.announcementId, state: job.state, failureReason: job.failureReason ?? null, at: now() })
+      status()
+    }),
+    daemon.events.on('job:progress', (e) => {
+      const used = BigInt(e.fuelUsed)
+      const max = BigInt(e.maxFuel)
+      fuel.set(e.announcementId, { fuelUsed: used, startedAt: fuel.get(e.announcementId)?.startedAt ?? now() })
+      events.emit('job:progress', { announcementId: e.announcementId, fuelUsed: e.fuelUsed, maxFuel: e.maxFuel, fuelFraction: max > 0n ? Math.min(1, Number((used * 10_000n) / max) / 10_000) : 0, at: now() })
+    }),
+    daemon.events.on('job:finished', (e) => {
+      fuel.delete(e.announcementId)
+      const job = daemon.store.getJob(e.announcementId)
+      if (job !== undefined) events.emit('job:updated', { announcementId: e.announcementId, state: job.state, failureReason: job.failureReason ?? null, at: now() })
+      events.emit('receipt:stored', { cid: e.receiptCid, announcementId: e.announcementId })
+      if (e.status === 'CompletedSuccessfully') events.emit('earnings:changed', { announcementId: e.announcementId, amount: e.price ?? '0' })
+      status()
+    }),
+    daemon.events.on('policy:changed', (e) => {
+      events.emit('policy:saved', { version: e.version })
+      status()
+    }),
+    daemon.events.on('daemon:error', (e) => {
+      lastError = { text: `${e.where}: ${e.error}`, at: now() }
+      status()
+    }),
+    daemon.events.on('daemon:stopping', () => {
+      draining = true
+      status()
+    })
+  ]
+  return {
+    api,
+    events,
+    dispose () { for (const off of offs) off() }
+  }
+}
