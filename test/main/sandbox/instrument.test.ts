@@ -114,6 +114,14 @@ test('fuel is exact through br_table, return, if/else, select and memory.grow (f
   }
 })
 
+test('fuel is exact with multi-value, block params, tail calls, sign-ext, bulk memory, SIMD, sat-trunc (fuel_features = 26)', () => {
+  const mod = metered('fuel_features')
+  const r = runInline(mod, new Uint8Array(0), 26n)
+  assert.equal(r.exitCode, 0)
+  assert.equal(r.fuelUsed, 26n)
+  assert.equal(runInline(mod, new Uint8Array(0), 25n).fuelExhausted, true)
+})
+
 test('a trap reports the fuel charged so far (fuel_trap = 4) and a spin loop exhausts exactly max_fuel', () => {
   const r = runInline(metered('fuel_trap'), new Uint8Array(0), 1000n)
   assert.equal(r.exitCode, undefined)
