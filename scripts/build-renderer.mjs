@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the UI bundle (one build for Electron and the browser) into dist/renderer/:
 // index.html, app.css, app.js (+ map) and icons. With --electron it also bundles the Electron main
-// process (dist/main/electron/main.js, ESM) and the sandboxed preload (dist/main/electron/preload.cjs).
+// process (dist/main/electron/main.js, ESM, with the daemon and the sandbox host/worker next to it)
+// and the sandboxed preload (dist/main/electron/preload.cjs).
 // Usage: node scripts/build-renderer.mjs [--electron] [--out <dir>]
 import { build } from 'esbuild'
 import { cpSync, mkdirSync, existsSync } from 'node:fs'
@@ -44,16 +45,23 @@ if (electron) {
     outfile: join(mainOut, 'preload.cjs'),
     logLevel: 'warning'
   })
+  // main.js bundles the daemon; the sandbox forks ./host.js and host starts ./worker.js relative to
+  // their own module URL, so both are emitted next to main.js.
   await build({
-    entryPoints: [join(root, 'src/main/electron/main.ts')],
+    entryPoints: {
+      main: join(root, 'src/main/electron/main.ts'),
+      host: join(root, 'src/main/sandbox/host.ts'),
+      worker: join(root, 'src/main/sandbox/worker.ts')
+    },
     bundle: true,
     format: 'esm',
     platform: 'node',
     target: ['node20'],
     packages: 'external',
-    outfile: join(mainOut, 'main.js'),
+    outdir: mainOut,
     sourcemap: 'linked',
-    logLevel: 'warning'
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __mxCreateRequire } from 'node:module'; const require = __mxCreateRequire(import.meta.url);" }
   })
 }
 console.log(`built renderer → ${outDir}${electron ? ' and electron main/preload → dist/main/electron' : ''}`)

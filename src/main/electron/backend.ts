@@ -1,9 +1,4 @@
-/**
- * What the desktop shell needs from the executor daemon. The daemon side (lead) provides
- * `src/main/desktop-backend.ts` exporting `createDesktopBackend(opts): Promise<DesktopBackend>`;
- * `node scripts/build-renderer.mjs --electron` bundles it to dist/main/desktop-backend.js, which
- * main.ts loads at runtime.
- */
+/** What the desktop shell needs from the executor daemon (implemented by desktop-backend.ts). */
 import type { ApiService } from '../api/index.js'
 import type { PowerState } from './power.js'
 
@@ -26,10 +21,4 @@ export type CreateDesktopBackend = (opts: DesktopBackendOptions) => Promise<Desk
 export class DesktopError extends Error {
   override name = 'DesktopError'
   constructor (readonly code: string, message: string) { super(message) }
-}
-
-export function assertBackendModule (mod: unknown): CreateDesktopBackend {
-  const f = (mod as { createDesktopBackend?: unknown } | null)?.createDesktopBackend
-  if (typeof f !== 'function') throw new DesktopError('NoBackend', 'dist/main/desktop-backend.js does not export createDesktopBackend(opts)')
-  return f as CreateDesktopBackend
 }

@@ -1,12 +1,13 @@
 /**
  * Electron main-process entry (`npm start`). The only module that imports Electron's runtime.
- * Loads the daemon composition from dist/main/desktop-backend.js (see backend.ts) and runs the shell.
+ * Bundled by `node scripts/build-renderer.mjs --electron` to dist/main/electron/main.js, next to
+ * the sandbox's host.js/worker.js (which the sandbox forks relative to its own module URL).
  */
 import { app, BrowserWindow, Tray, Menu, nativeImage, Notification, ipcMain, powerMonitor, session, dialog } from 'electron'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { runDesktop } from './app.js'
-import { assertBackendModule } from './backend.js'
+import { createDesktopBackend } from './desktop-backend.js'
 
 const here = fileURLToPath(new URL('.', import.meta.url)) // dist/main/electron/
 const root = join(here, '..', '..', '..')
@@ -14,10 +15,7 @@ const dataDir = process.env.MESH_EXECUTOR_DATA_DIR ?? join(app.getPath('userData
 
 runDesktop(
   { app, BrowserWindow, Tray, Menu, nativeImage, Notification, ipcMain, powerMonitor, session },
-  async () => {
-    const mod: unknown = await import(new URL('../desktop-backend.js', import.meta.url).href)
-    return await assertBackendModule(mod)({ dataDir })
-  },
+  async () => await createDesktopBackend({ dataDir }),
   {
     paths: {
       rendererIndex: join(root, 'dist', 'renderer', 'index.html'),

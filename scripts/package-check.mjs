@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Offline packaging check: builds the renderer + Electron bundles, runs electron-builder for an
+// unpacked Linux directory against a STUB Electron dist (no download, no native rebuild), then
+// asserts the package holds the compiled main, preload, sandbox host/worker, renderer, icons and
+// the sample jobs (when the repo has samples/). Exit code 0 = OK.
+// Usage: node scripts/package-check.mjs [--keep]
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, mkdirSync, writeFileSync, chmodSync, existsSync, readdirSync, statSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const keep = process.argv.includes('--keep')
+const run = (cmd, args, opts = {}) => {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts })
+  if (r.status !== 0) { console.error(`package:check: ${cmd} ${args.join(' ')} failed (${r.status})`); process.exit(1) }
+}
+
+run(process.execPath, [join(root, 'scripts/build-renderer.mjs'), '--electron'])
+
+// A stub Electron distribution: electron-builder copies it and renames the binary.
+const work = mkdtempSync(join(tmpdir(), 'mesh-pkg-'))
+const stub = join(work, 'electron-dist')
+mkdirSync(join(stub, 'resources'), { recursive: true })
+writeFileSync(join(stub, 'electron'), '#!/bin/sh\necho "stub electron binary (package:check)"\n')
+chmodSync(join(stub, 'electron'), 0o755)
+writeFileSync(join(stub, 'LICENSE'), 'stub')
+writeFileSync(join(stub, 'version'), JSON.parse(readFileSync(join(root, 'node_modules/electron/package.json'), 'utf8')).version)
+const out = join(work, 'out')
+const electronVersion = JSON.parse(readFileSync(join(root, 'node_modules/electron/package.json'), 'utf8')).version
+
+run(join(root, 'node_modules/.bin/electron-builder'), [
+  '--linux', 'dir', '--x64',
+  '--config', 'electron-builder.yml',
+  `-c.electronDist=${stub}`,
+  `-c.electronVersion=${electronVersion}`,
+  `-c.directories.output=${out}`,
+  '-c.npmRebuild=false',
+  '--publish', 'never'
+], { env: { ...process.env, ELECTRON_BUILDER_OFFLINE: 'true', CSC_IDENTITY_AUTO_DISCOVERY: 'false' } })
+
+const unpacked = readdirSync(out).map((d) => join(out, d)).find((d) => statSync(d).isDirectory() && d.endsWith('-unpacked'))
+if (unpacked === undefined) { console.error('package:check: no *-unpacked directory produced'); process.exit(1) }
+const app = join(unpacked, 'resources', 'app')
+const must = [
+  'package.json',
+  'dist/main/electron/main.js',
+  'dist/main/electron/preload.cjs',
+  'dist/main/electron/host.js',
+  'dist/main/electron/worker.js',
+  'dist/renderer/index.html',
+  'dist/renderer/app.js',
+  'dist/renderer/app.css',
+  'assets/icons/tray-idle.png',
+  'assets/icons/tray-bidding.png',
+  'assets/icons/tray-running.png',
+  'assets/icons/tray-paused.png',
+  'assets/icons/tray-error.png',
+  'assets/icons/app-512.png',
+  'node_modules/better-sqlite3/package.json'
+]
+const missing = must.filter((p) => !existsSync(join(app, p)))
+const samplesDir = join(root, 'samples')
+if (existsSync(samplesDir)) {
+  const walk = (d) => readdirSync(d).flatMap((n) => statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [relative(root, join(d, n))])
+  for (const f of walk(samplesDir)) if (!existsSync(join(app, f))) missing.push(f)
+} else {
+  console.warn('package:check: no samples/ directory in the repo yet; sample jobs not checked')
+}
+const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'))
+if (pkg.main !== 'dist/main/electron/main.js') missing.push(`package.json main = ${pkg.main}`)
+if (!existsSync(join(unpacked, 'mesh-executor'))) missing.push('executable mesh-executor')
+if (missing.length > 0) {
+  console.error(`package:check: FAILED, missing from ${unpacked}:\n  ${missing.join('\n  ')}`)
+  process.exit(1)
+}
+console.log(`package:check: OK — ${unpacked} holds main, preload, sandbox host/worker, renderer, icons${existsSync(samplesDir) ? ', samples' : ''}`)
+if (!keep) rmSync(work, { recursive: true, force: true })
