@@ -289,7 +289,7 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
       })
       let ended = false
       let finished = false
-      void result.then(() => { finished = true })
+      result.then(() => { finished = true }, () => { finished = true })
       return {
         write (chunk) {
           if (ended) return Promise.reject(new SandboxError('BadJob', 'write after end()'))

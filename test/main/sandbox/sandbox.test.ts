@@ -317,3 +317,8 @@ test('close() cancels running jobs, kills the host and refuses new jobs', async 
   assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' })
   await assert.rejects(sb.run({ module: load('fuel_empty'), maxFuel: 10, timeoutMs: 1000 }), { name: 'SandboxError', code: 'Closed' })
 })
+
+test('runInteractive with bad parameters rejects its result promise', async () => {
+  const h = sandbox.runInteractive({ module: load('calc'), maxFuel: -5, timeoutMs: 1000 })
+  await assert.rejects(h.result, { name: 'SandboxError', code: 'BadJob' })
+})
