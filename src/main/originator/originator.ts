@@ -126,8 +126,10 @@ export interface OriginatorOptions {
   bidGraceMs?: number
   /** After Accepted, the receipt must be announced within timeout_seconds + this (ms). Default 30000. */
   resultGraceMs?: number
-  /** Time given to the DHT lookup of a receipt before asking the executor directly (ms). Default 2000. */
+  /** Limit of the DHT lookup of a receipt (ms). Default 2000. */
   receiptDhtTimeoutMs?: number
+  /** Head start of the DHT lookup before the executor is also asked directly (ms). Default 10. */
+  receiptDirectAfterMs?: number
   /** Largest output block fetched (bytes). Default 16 MiB. */
   maxOutputBytes?: number
 }
@@ -282,6 +284,7 @@ export function createOriginator (options: OriginatorOptions): Originator {
   const bidGraceMs = options.bidGraceMs ?? 1000
   const resultGraceMs = options.resultGraceMs ?? 30_000
   const receiptDhtTimeoutMs = options.receiptDhtTimeoutMs ?? 2000
+  const receiptDirectAfterMs = options.receiptDirectAfterMs ?? 10
   const maxOutputBytes = options.maxOutputBytes ?? 16 * 1024 * 1024
   const jobs = new Map<string, Pending>()
   let closed = false
@@ -567,26 +570,15 @@ export function createOriginator (options: OriginatorOptions): Originator {
         throw new ReceiptInvalidError(check, `receipt ${receiptCid} from ${chosen.executorDid} is invalid (${check}): ${detail}`, receiptCid)
       }
 
-      // ---- fetch the receipt: DHT first, then the executor
+      // ---- fetch the receipt: DHT first, then (after a head start, or as soon as the DHT has nothing) the executor
       const tf = Date.now()
-      let receiptBytes: Uint8Array | undefined
-      let via: 'dht' | 'executor' = 'dht'
-      try {
-        receiptBytes = await node.getReceipt(receiptCid, { signal: AbortSignal.any([signal, AbortSignal.timeout(receiptDhtTimeoutMs)]) })
-      } catch {
+      const fetched = await fetchReceipt(receiptCid, chosen.executorPeerId, signal).catch((err: unknown) => {
         signal.throwIfAborted()
-      }
-      if (receiptBytes === undefined) {
-        via = 'executor'
-        try {
-          receiptBytes = await node.fetchBlock(receiptCid, { from: chosen.executorPeerId, store: false, maxBytes: MAX_RECEIPT_BYTES, signal, maxProviders: 3 })
-        } catch (err) {
-          signal.throwIfAborted()
-          if (err instanceof MeshError && err.code === 'CidMismatch') invalid('cid', errText(err))
-          invalid('fetch', `the receipt block could not be fetched: ${errText(err)}`)
-        }
-      }
-      const bytes = receiptBytes as Uint8Array
+        if (err instanceof MeshError && err.code === 'CidMismatch') invalid('cid', errText(err))
+        return invalid('fetch', `the receipt block could not be fetched: ${errText(err)}`)
+      })
+      const { bytes: receiptBytes, via } = fetched
+      const bytes = receiptBytes
       const receiptFetchedAt = Date.now()
       emit({ type: 'receipt:fetched', announcementId: id, receiptCid, via, ms: receiptFetchedAt - tf })
 
@@ -654,6 +646,47 @@ export function createOriginator (options: OriginatorOptions): Originator {
       blocks.release(wasmCid)
       if (inputCid !== undefined) blocks.release(inputCid)
       if (stdinIter?.return !== undefined) void stdinIter.return().catch(() => {})
+    }
+  }
+
+  /**
+   * The receipt block: a DHT lookup first; the executor is asked directly when the DHT has nothing or
+   * has not answered within `receiptDirectAfterMs`. The first verified answer wins (both sides check
+   * the bytes against the CID; the DHT record validator also checks the signature).
+   */
+  async function fetchReceipt (cid: string, executorPeerId: string, signal: AbortSignal): Promise<{ bytes: Uint8Array, via: 'dht' | 'executor' }> {
+    const ctl = new AbortController()
+    const sig = AbortSignal.any([signal, ctl.signal])
+    try {
+      return await new Promise((resolve, reject) => {
+        let settled = false
+        let directStarted = false
+        let dhtDone = false
+        let directError: unknown
+        const win = (bytes: Uint8Array, via: 'dht' | 'executor'): void => {
+          if (settled) return
+          settled = true
+          resolve({ bytes, via })
+        }
+        const maybeFail = (): void => {
+          if (settled || !dhtDone || !directStarted || directError === undefined) return
+          settled = true
+          reject(directError)
+        }
+        const startDirect = (): void => {
+          if (directStarted || settled) return
+          directStarted = true
+          clearTimeout(timer)
+          node.fetchBlock(cid, { from: executorPeerId, store: false, maxBytes: MAX_RECEIPT_BYTES, signal: sig, maxProviders: 3 })
+            .then((b) => { win(b, 'executor') }, (err: unknown) => { directError = err ?? new Error('fetch failed'); maybeFail() })
+        }
+        const timer = setTimeout(startDirect, receiptDirectAfterMs)
+        node.getReceipt(cid, { signal: AbortSignal.any([sig, AbortSignal.timeout(receiptDhtTimeoutMs)]) })
+          .then((b) => { dhtDone = true; if (b !== undefined) win(b, 'dht'); else { startDirect(); maybeFail() } },
+            () => { dhtDone = true; startDirect(); maybeFail() })
+      })
+    } finally {
+      ctl.abort()
     }
   }
 

@@ -198,8 +198,9 @@ export async function startTestExecutor (opts: TestExecutorOptions): Promise<Tes
     } else {
       blocks.blocks.set(receiptCid, { bytes: receiptBytes })
     }
+    // the DHT put runs alongside the announcement (the originator asks the executor directly too)
     if (opts.putReceipt !== false && opts.forge === undefined) {
-      await node.putReceipt(receiptBytes, { signal: AbortSignal.timeout(3000) }).catch(() => {})
+      void node.putReceipt(receiptBytes, { signal: AbortSignal.timeout(3000) }).catch(() => {})
     }
     const avail = signMessage('ExecutionReceiptAvailableV1', {
       announcement_id: a.announcement_id, originator_did: a.originator_did, executor_did: id.did, receipt_cid: receiptCid, timestamp: now()
