@@ -1,0 +1,105 @@
+/**
+ * Executor benchmarks (issue 5).
+ *
+ * {"bench":"announcement-to-bid",…}: in-process, from the announcement's gossip bytes arriving
+ *   (validation as the topic validator runs it) to the signed bid handed to the direct sender —
+ *   validation, policy decision with every reason, the store write (announcement + decision + bid
+ *   reservation), signing.
+ * {"bench":"announcement-flood",…}: a real daemon and a publisher node over loopback; the
+ *   publisher offers valid announcements at 2000/s; handled = announcements decided and recorded
+ *   in the store (the UI's source) per second. ratio = handled / offered.
+ */
+import '../src/main/polyfills.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  createValidator, formatTimestamp, generateIdentity, rawCid, signMessage, type Identity
+} from '../src/shared/protocol/index.js'
+import { createAutoBidder, DEFAULT_POLICY } from '../src/main/market/index.js'
+import { openStore } from '../src/main/store/index.js'
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { startDaemon } from '../src/main/daemon/index.js'
+
+const out = (o: object): void => { console.log(JSON.stringify(o)) }
+const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return Math.round((s[Math.min(s.length - 1, Math.floor(s.length * p))] as number) * 1000) / 1000 }
+
+function announcementBytes (id: Identity, n: number, extra: Record<string, unknown> = {}): Uint8Array {
+  return signMessage('JobAnnouncementV1', {
+    announcement_id: `bench-${n}-${Math.random().toString(36).slice(2)}`, originator_did: id.did, timestamp: formatTimestamp(Date.now()),
+    job_params: {
+      wasm_cid: rawCid(new Uint8Array([n & 255])), description: 'bench job', resources_required: { CPU: '1c', RAM: '64MiB' },
+      max_fuel: 1_000_000_000, timeout_seconds: 30, is_interactive: false, qos_profile: 'BestEffort', ...extra
+    }
+  }, id).bytes
+}
+
+async function announcementToBid (): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-exec-'))
+  const store = openStore(dir)
+  const me = generateIdentity()
+  const orig = generateIdentity()
+  const validator = createValidator()
+  let sentAt = 0
+  const bidder = createAutoBidder({
+    store, identity: me, runtimes: ['wasi-preview1-v8-fuel-v1'], region: 'eu-west',
+    getPolicy: () => ({ ...DEFAULT_POLICY, stopOnBattery: false, maxConcurrentJobs: 1_000_000, bidMarginMs: 0 }),
+    getOffer: () => ({ cpu: 2, ramBytes: 8 * 2 ** 30, gpus: {} }),
+    sendBid: async () => { sentAt = performance.now() }
+  })
+  const N = 3000
+  const msgs = Array.from({ length: N + 200 }, (_, i) => announcementBytes(orig, i))
+  const lat: number[] = []
+  for (let i = 0; i < msgs.length; i++) {
+    const t0 = performance.now()
+    const r = validator.validate(msgs[i] as Uint8Array)
+    if (!r.ok || r.message.variant !== 'JobAnnouncementV1') throw new Error('invalid bench announcement')
+    const outcome = await bidder.handleAnnouncement(r.message.body, { raw: msgs[i] as Uint8Array })
+    if (outcome.kind !== 'bid') throw new Error(`expected a bid: ${JSON.stringify(outcome.kind === 'no_bid' ? outcome.decision.reasons.filter((x) => !x.ok) : outcome)}`)
+    if (i >= 200) lat.push(sentAt - t0) // the first 200 warm up the JIT
+  }
+  store.close()
+  await rm(dir, { recursive: true, force: true })
+  out({ bench: 'announcement-to-bid', n: N, p50_ms: pct(lat, 0.5), p99_ms: pct(lat, 0.99) })
+}
+
+async function announcementFlood (): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-flood-'))
+  // a policy that decides (with every reason) and records each announcement but never bids, so the
+  // flood measures intake, not the originator's direct-message rate limit
+  const daemon = await startDaemon({ dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'], lan: true, policy: { autoBid: false } })
+  const RATE = 2000
+  const SECONDS = 4
+  let handled = 0
+  let lastHandledAt = 0
+  const off = daemon.events.on('announcement:decided', () => { handled++; lastHandledAt = performance.now() })
+  // the publisher runs in its own process (its own core), like a real remote peer
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./lib/flood-publisher.ts', import.meta.url)), daemon.node.multiaddrs()[0] as string, String(RATE), String(SECONDS), daemon.identity.peerId], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
+  const next = async (): Promise<Record<string, number>> => await new Promise((resolve) => { lines.once('line', (l) => { resolve(JSON.parse(l) as Record<string, number>) }) })
+  await next() // ready
+  const t0 = performance.now()
+  child.stdin?.write('go\n')
+  const done = await next()
+  const offered = done.offered as number
+  const offeredSecs = done.seconds as number
+  // wait until intake stops
+  let prev = -1
+  while (handled !== prev) { prev = handled; await new Promise((resolve) => setTimeout(resolve, 1000)) }
+  const handledSecs = (Math.max(lastHandledAt, t0) - t0) / 1000
+  off()
+  const stored = daemon.store.announcementStats().total
+  await exited
+  await daemon.stop({ graceMs: 0 })
+  await rm(dir, { recursive: true, force: true })
+  const offeredPerS = offered / offeredSecs
+  const handledPerS = handled / Math.max(offeredSecs, handledSecs)
+  out({ bench: 'announcement-flood', offered, handled, stored, offered_per_s: Math.round(offeredPerS), handled_per_s: Math.round(handledPerS), ratio: Math.round(handledPerS / offeredPerS * 1000) / 1000 })
+}
+
+if (process.env.BENCH_SKIP_BID === undefined) await announcementToBid()
+await announcementFlood()
+process.exit(0)
