@@ -171,11 +171,18 @@ async function cmdStart (argv: string[], io: CliIo): Promise<number> {
     if (code === 'EADDRINUSE') throw new UsageError(`a listen address is already in use: ${(err as Error).message}`)
     throw err
   }
-  let uiUrl: string | undefined
+  let ui: { url: string, close: () => Promise<void> } | undefined
   if (uiPort !== undefined) {
     const { startDashboard } = await import('./dashboard.js')
-    uiUrl = await startDashboard(daemon, uiPort)
+    try {
+      ui = await startDashboard(daemon, uiPort)
+    } catch (err) {
+      await daemon.stop({ graceMs: 0 })
+      if ((err as { code?: string }).code === 'PortInUse') throw new UsageError(`--ui-port ${uiPort}: ${(err as Error).message}`)
+      throw err
+    }
   }
+  const uiUrl = ui?.url
   const ready = { did: daemon.identity.did, peerId: daemon.identity.peerId, multiaddrs: daemon.node.multiaddrs(), dataDir: daemon.dataDir, region: daemon.region ?? null, ui: uiUrl ?? null }
   if (json) out({ event: 'ready', ...ready })
   else {
@@ -187,6 +194,7 @@ async function cmdStart (argv: string[], io: CliIo): Promise<number> {
     process.once('SIGINT', () => { resolve() })
     process.once('SIGTERM', () => { resolve() })
   }))
+  await ui?.close()
   await daemon.stop({ graceMs: grace * 1000 })
   return 0
 }

@@ -1,7 +1,7 @@
-/** Serves the dashboard for a headless daemon (wired to the UI server in a later commit). */
+/** The dashboard of a headless daemon (`mesh-executor start --ui-port N`). */
 import type { Daemon } from './daemon/index.js'
-import { UsageError } from './cli.js'
+import { startDaemonUi, type DaemonUi } from './ui-server/daemon-ui.js'
 
-export async function startDashboard (_daemon: Daemon, _port: number): Promise<string> {
-  throw new UsageError('--ui-port: the dashboard is not part of this build yet')
+export async function startDashboard (daemon: Daemon, port: number): Promise<DaemonUi> {
+  return await startDaemonUi(daemon, { port })
 }
