@@ -418,6 +418,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     if (interrupted) { process.stderr.write('demo: forced exit\n'); process.exit(130) }
     interrupted = true
+    stopping = true
     log('demo', `${sig}: stopping…`)
     ctl.abort()
   })
@@ -491,7 +492,9 @@ async function main (): Promise<number> {
   heading('summary')
   const ok = tally.filter((t) => t.outcome.ok).length
   log('demo', `${tally.length} job(s) submitted, ${ok} went as expected${ok < tally.length ? red(`, ${tally.length - ok} did not`) : ''}`)
-  for (const [i, t] of tally.entries()) log('demo', `${t.outcome.ok ? green('✓') : red('✗')} ${String(i + 1).padStart(2)}. ${t.step.file.padEnd(18)} ${t.outcome.note}`)
+  const shownFrom = Math.max(0, tally.length - 20)
+  if (shownFrom > 0) log('demo', dim(`(the last 20 of ${tally.length})`))
+  for (const [i, t] of tally.entries()) if (i >= shownFrom) log('demo', `${t.outcome.ok ? green('✓') : red('✗')} ${String(i + 1).padStart(2)}. ${t.step.file.padEnd(18)} ${t.outcome.note}`)
   const paidByOriginator = tally.reduce((s, t) => s + (t.outcome.result?.price ?? 0n), 0n)
   log('demo', 'earnings per executor (sum of the bid prices of completed jobs, from job:finished events):')
   let earnedTotal = 0n
