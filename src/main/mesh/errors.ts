@@ -10,6 +10,7 @@ export type MeshErrorCode =
   | 'Transport'
   | 'BadAnswer'
   | 'NotFound'
+  | 'RelayLimited'
   | 'CidMismatch'
   | 'InvalidInput'
 

@@ -11,7 +11,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Message as GossipMessage, GossipsubMessage, SubscriptionChangeData, TopicValidatorFn } from '@libp2p/gossipsub'
-import type { PeerId, Stream } from '@libp2p/interface'
+import type { Connection, ConnectionLimits, PeerId, Stream } from '@libp2p/interface'
 import {
   createValidator, isValidCid, ProtocolError, ReplayCache, toLibp2pPrivateKey, verifyReceiptBlock
 } from '../../shared/protocol/index.js'
@@ -29,6 +29,8 @@ import { buildLibp2p } from './libp2p.js'
 import type { MeshLibp2p } from './libp2p.js'
 import { resolveOptions } from './options.js'
 import type { MeshNodeOptions } from './options.js'
+import { isCircuit } from './nat.js'
+import type { ReachabilityStatus } from './nat.js'
 import { createRateLimiter } from './rate-limit.js'
 import {
   capabilitiesTopic, contentKey, jobsTopic, parseTopic, RECEIPTS_AVAILABLE_TOPIC, topicsFor
@@ -43,8 +45,11 @@ export type { DirectAnswer } from './frame.js'
 export { KAD_PROTOCOL, RECEIPT_NAMESPACE } from './libp2p.js'
 export type { MeshLibp2p, MeshServices } from './libp2p.js'
 export { receiptKey, receiptValidator, receiptSelector, ReceiptRecordError } from './dht.js'
-export type { MeshNodeOptions, MeshTimeouts, MeshLimits, GossipScoreOptions, ValidatorOptions } from './options.js'
-export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, DEFAULT_SCORE } from './options.js'
+export type { MeshNodeOptions, MeshTimeouts, MeshLimits, GossipScoreOptions, ValidatorOptions, NatOptions, RelayServerOptions } from './options.js'
+export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, DEFAULT_SCORE, DEFAULT_RELAY_SERVER } from './options.js'
+export type { Reachability, ReachabilityStatus, AutonatVerdict } from './nat.js'
+export { AUTONAT_PROTOCOL } from './autonat-pb.js'
+export { RELAY_HOP_PROTOCOL, isPrivateIp } from './nat.js'
 export { TypedEmitter } from './events.js'
 
 export type Channel = 'gossip' | 'direct'
@@ -68,6 +73,14 @@ export interface MeshEvents {
   /** A provider answered bytes that do not hash to the CID (nothing stored). */
   'block:rejected': { cid: string, peerId: string, reason: string, detail: string }
   'bootstrap:failed': { addr: string, error: string }
+  /** Our reachability changed (AutoNAT verdict, NAT detected, relay reservations, confirmed addresses). */
+  'reachability:changed': ReachabilityStatus
+  /**
+   * A connection opened. `relayed`: through a circuit relay (limited); `upgraded`: a direct
+   * connection to a peer we were connected to only through a relay (hole punching / DCUtR).
+   */
+  'connection:opened': ConnectionInfo & { upgraded: boolean }
+  'connection:closed': ConnectionInfo
   'error:listener': { event: string, error: unknown }
 }
 
@@ -103,6 +116,32 @@ export interface FetchBlockOptions {
 
 export interface AbortOpts { signal?: AbortSignal }
 
+export interface ConnectionInfo {
+  peerId: string
+  remoteAddr: string
+  direction: 'inbound' | 'outbound'
+  relayed: boolean
+  /** Relay limits of a relayed connection: bytes and seconds left. */
+  limits?: { bytes?: string, seconds?: number }
+}
+
+function connectionInfo (c: Connection): ConnectionInfo {
+  const info: ConnectionInfo = { peerId: c.remotePeer.toString(), remoteAddr: c.remoteAddr.toString(), direction: c.direction, relayed: isCircuit(c.remoteAddr) || c.limits !== undefined }
+  if (c.limits !== undefined) info.limits = limitsInfo(c.limits)
+  return info
+}
+
+function limitsInfo (l: ConnectionLimits): { bytes?: string, seconds?: number } {
+  const out: { bytes?: string, seconds?: number } = {}
+  if (l.bytes !== undefined) out.bytes = String(l.bytes)
+  if (l.seconds !== undefined) out.seconds = l.seconds
+  return out
+}
+
+const UNKNOWN_REACHABILITY: ReachabilityStatus = {
+  reachability: 'unknown', autonat: 'unknown', natDetected: false, observedAddrs: [], publicAddrs: [], relayAddrs: [], checks: { ok: 0, failed: 0 }
+}
+
 export interface MeshNode {
   readonly peerId: string
   readonly did: string
@@ -115,6 +154,10 @@ export interface MeshNode {
   stop(): Promise<void>
   multiaddrs(): string[]
   connectedPeers(): string[]
+  /** Open connections (direct or relayed). */
+  connections(peerId?: string): ConnectionInfo[]
+  /** What AutoNAT, identify and the relay reservations tell about our reachability. */
+  reachability(): ReachabilityStatus
   /** Dials a multiaddr (with /p2p/) or a known PeerId. */
   dial(target: string, opts?: AbortOpts): Promise<void>
   hangUp(peerId: string, opts?: AbortOpts): Promise<void>
@@ -171,12 +214,17 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
     return false
   }
 
+  let lastReachability: ReachabilityStatus = UNKNOWN_REACHABILITY
   const libp2p = await buildLibp2p({
     privateKey: toLibp2pPrivateKey(identity),
     options: o,
     receiptValidator,
     receiptSelector,
-    isBanned
+    isBanned,
+    onReachability: (s) => {
+      lastReachability = s
+      if (started) events.emit('reachability:changed', s)
+    }
   })
   if (libp2p.peerId.toString() !== identity.peerId) {
     throw new MeshError('InvalidOptions', `libp2p PeerId ${libp2p.peerId.toString()} does not match identity ${identity.peerId}`)
@@ -337,12 +385,27 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
     }
   }
 
-  const openStream = async (peerId: PeerId, protocol: string, signal: AbortSignal): Promise<Stream> =>
-    await libp2p.dialProtocol(peerId, protocol, { signal })
+  // The connection each protocol dial last used, per peer: a failure over a limited (relayed)
+  // connection is reported as RelayLimited rather than a bare transport error.
+  const lastLimits = new Map<string, ConnectionLimits | undefined>()
+  const openStream = async (peerId: PeerId, protocol: string, signal: AbortSignal): Promise<Stream> => {
+    // prefer a direct connection when both a relayed and a direct (hole-punched) one are open
+    const open = libp2p.getConnections(peerId).filter((c) => c.status === 'open')
+    const conn = open.find((c) => c.limits === undefined) ?? open[0] ?? await libp2p.dial(peerId, { signal })
+    lastLimits.set(peerId.toString(), conn.limits)
+    return await conn.newStream(protocol, { signal, runOnLimitedConnection: true })
+  }
 
   // ---- lifecycle ------------------------------------------------------------------------------
   const onPeerConnect = (evt: CustomEvent<PeerId>): void => { events.emit('peer:connected', { peerId: evt.detail.toString() }) }
   const onPeerDisconnect = (evt: CustomEvent<PeerId>): void => { events.emit('peer:disconnected', { peerId: evt.detail.toString() }) }
+  const onConnectionOpen = (evt: CustomEvent<Connection>): void => {
+    const info = connectionInfo(evt.detail)
+    const others = libp2p.getConnections(evt.detail.remotePeer).filter((c) => c.id !== evt.detail.id)
+    const upgraded = !info.relayed && others.length > 0 && others.every((c) => c.limits !== undefined || isCircuit(c.remoteAddr))
+    events.emit('connection:opened', { ...info, upgraded })
+  }
+  const onConnectionClose = (evt: CustomEvent<Connection>): void => { events.emit('connection:closed', connectionInfo(evt.detail)) }
 
   async function dialBootstrap (): Promise<void> {
     await Promise.all(o.bootstrap.map(async (addr) => {
@@ -372,17 +435,21 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
       started = true
       await libp2p.handle(DIRECT_PROTOCOL, async (stream, connection) => {
         await serveDirect(stream, connection, o.limits.maxFrameBytes, o.timeouts.inboundReadMs, processDirect)
-      }, { maxInboundStreams: o.limits.maxInboundStreams })
+      }, { maxInboundStreams: o.limits.maxInboundStreams, runOnLimitedConnection: true })
       await libp2p.handle(BLOCK_PROTOCOL, async (stream, connection) => {
         await serveBlock(stream, connection, blockStore, o.limits.maxBlockBytes, o.timeouts.inboundReadMs,
           (e) => { events.emit('block:served', e) })
-      }, { maxInboundStreams: o.limits.maxInboundStreams })
+      }, { maxInboundStreams: o.limits.maxInboundStreams, runOnLimitedConnection: true })
       pubsub.addEventListener('gossipsub:message', onGossipMessage)
       pubsub.addEventListener('subscription-change', onSubscriptionChange)
       pubsub.addEventListener('gossipsub:heartbeat', onHeartbeat)
       libp2p.addEventListener('peer:connect', onPeerConnect)
       libp2p.addEventListener('peer:disconnect', onPeerDisconnect)
+      libp2p.addEventListener('connection:open', onConnectionOpen)
+      libp2p.addEventListener('connection:close', onConnectionClose)
       cleanups.push(() => {
+        libp2p.removeEventListener('connection:open', onConnectionOpen)
+        libp2p.removeEventListener('connection:close', onConnectionClose)
         pubsub.removeEventListener('gossipsub:message', onGossipMessage)
         pubsub.removeEventListener('subscription-change', onSubscriptionChange)
         pubsub.removeEventListener('gossipsub:heartbeat', onHeartbeat)
@@ -422,6 +489,14 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
 
     connectedPeers () {
       return [...new Set(libp2p.getConnections().map((c) => c.remotePeer.toString()))]
+    },
+
+    connections (peerId) {
+      return libp2p.getConnections(peerId === undefined ? undefined : toPeerId(peerId)).map(connectionInfo)
+    },
+
+    reachability () {
+      return libp2p.services.nat?.status() ?? lastReachability
     },
 
     async dial (target, opts = {}) {
@@ -503,6 +578,17 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
           if (opts.store !== false) await blockStore.put(cid, r.data)
           return r.data
         }
+        const limits = lastLimits.get(peerId)
+        if (limits !== undefined && r.error !== 'NotFound' && r.error !== 'CidMismatch') {
+          // only a limited relayed connection to this peer, and no direct one (hole punching failed or not tried)
+          const l = limitsInfo(limits)
+          failures.push({
+            peerId,
+            error: 'RelayLimited',
+            message: `only a limited relayed connection (relay allows ${l.bytes ?? 'unlimited'} bytes, ${l.seconds ?? 'unlimited'} s) and no direct one; ${r.error}: ${r.message}`
+          })
+          return undefined
+        }
         failures.push({ peerId, error: r.error, message: r.message })
         if (r.error === 'CidMismatch') events.emit('block:rejected', { cid, peerId, reason: r.error, detail: r.message })
         return undefined
@@ -525,7 +611,7 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
         }
       }
       const detail = failures.length === 0 ? 'no peer to ask' : failures.map((f) => `${f.peerId}: ${f.error}: ${f.message}`).join('; ')
-      const code = failures.some((f) => f.error === 'CidMismatch') ? 'CidMismatch' : 'NotFound'
+      const code = failures.some((f) => f.error === 'CidMismatch') ? 'CidMismatch' : failures.some((f) => f.error === 'RelayLimited') ? 'RelayLimited' : 'NotFound'
       throw new MeshError(code, `block ${cid} could not be fetched (${detail})`)
     },
 

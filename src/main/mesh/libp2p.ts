@@ -14,6 +14,11 @@ import type { GossipSub } from '@libp2p/gossipsub'
 import { kadDHT, passthroughMapper, removePrivateAddressesMapper } from '@libp2p/kad-dht'
 import type { KadDHT, SelectFn, ValidateFn } from '@libp2p/kad-dht'
 import { mdns } from '@libp2p/mdns'
+import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
+import { uPnPNAT } from '@libp2p/upnp-nat'
+import { natService } from './nat.js'
+import type { NatService, ReachabilityStatus } from './nat.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { ResolvedOptions } from './options.js'
 import { gossipMessageId, topicsFor } from './topics.js'
@@ -26,6 +31,8 @@ export interface MeshServices extends Record<string, unknown> {
   ping: Ping
   pubsub: GossipSub
   dht: KadDHT
+  /** Present when NAT traversal is on. */
+  nat?: NatService
 }
 
 export type MeshLibp2p = Libp2p<MeshServices>
@@ -37,6 +44,8 @@ export interface BuildInit {
   receiptSelector: SelectFn
   /** Peers refused at the connection gater (ejected peers). */
   isBanned: (peerId: PeerId) => boolean
+  /** Reachability changes (NAT traversal on). */
+  onReachability: (s: ReachabilityStatus) => void
 }
 
 /** Peer-score parameters: invalid messages weigh heavily, quiet topics are not penalized. */
@@ -89,11 +98,38 @@ function scoreParams (o: ResolvedOptions): Parameters<typeof gossipsub>[0] {
 export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
   const o = init.options
   const freshnessMs = (o.validator.maxAgeMs ?? 300_000) + (o.validator.maxFutureMs ?? 30_000)
+  const nat = o.nat
+  const natServices: Record<string, unknown> = {}
+  if (nat !== undefined) {
+    natServices.nat = natService({
+      autonat: nat.autonat,
+      allowPrivate: nat.autonatAllowPrivate,
+      confirmations: nat.autonatConfirmations,
+      relayClient: nat.relayClient,
+      maxRelays: nat.maxRelays,
+      declaredPublic: nat.declaredPublic,
+      dialBackTimeoutMs: nat.dialBackTimeoutMs,
+      recheckMs: nat.recheckMs,
+      onChange: init.onReachability
+    }) as unknown as (c: unknown) => NatService
+    if (nat.dcutr) natServices.dcutr = dcutr()
+    if (nat.upnp) natServices.upnp = uPnPNAT({ portMappingDescription: 'Mesh Executor' })
+    if (nat.relayServer !== undefined) {
+      natServices.relay = circuitRelayServer({
+        reservations: {
+          maxReservations: nat.relayServer.maxReservations,
+          defaultDataLimit: BigInt(nat.relayServer.dataLimitBytes),
+          defaultDurationLimit: nat.relayServer.durationLimitSeconds * 1000
+        }
+      })
+    }
+  }
   const node = await createLibp2p({
     start: false,
     privateKey: init.privateKey,
     addresses: { listen: o.listen, announce: o.announce },
-    transports: [tcp()],
+    // the circuit transport dials relayed addresses; it listens (reserves) only when the nat service asks
+    transports: nat === undefined ? [tcp()] : [tcp(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: o.mdns ? [mdns({ serviceTag: 'icn-mesh.local' })] : [],
@@ -130,7 +166,8 @@ export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
         peerInfoMapper: o.lan ? passthroughMapper : removePrivateAddressesMapper,
         validators: { [RECEIPT_NAMESPACE]: init.receiptValidator },
         selectors: { [RECEIPT_NAMESPACE]: init.receiptSelector }
-      })
+      }),
+      ...(natServices as Record<string, never>)
     }
   })
   return node as unknown as MeshLibp2p

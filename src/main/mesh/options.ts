@@ -54,6 +54,59 @@ export interface ValidatorOptions {
   maxFutureMs?: number
 }
 
+/** NAT traversal and reachability (docs/NETWORKING.md). */
+export interface NatOptions {
+  /** AutoNAT v1 client and server: learn whether our direct addresses are dialable. Default true. */
+  autonat?: boolean
+  /** Distinct AutoNAT peers that must agree before a verdict. Default 2. */
+  autonatConfirmations?: number
+  /** AutoNAT also tests/dials private addresses. Default: the node's `lan` setting. */
+  autonatAllowPrivate?: boolean
+  /** Circuit relay v2 client: reserve a slot on a relay we connect to unless we are known to be public. Default true. */
+  relayClient?: boolean
+  /** How many relays to hold reservations on. Default 2. */
+  maxRelays?: number
+  /** The node is directly reachable (public IP or port forward): no relay reservations. Default false. */
+  declaredPublic?: boolean
+  /** DCUtR: upgrade relayed connections to direct ones by hole punching. Default true. */
+  dcutr?: boolean
+  /** Map our listen port on the home router (UPnP IGD). Default false. */
+  upnp?: boolean
+  /** Act as a circuit relay v2 server for others. Default false. */
+  relayServer?: boolean | RelayServerOptions
+}
+
+export interface RelayServerOptions {
+  /** Reservations held at once. Default 128. */
+  maxReservations?: number
+  /** Bytes a relayed connection may carry (each direction counted). Default 128 KiB (libp2p default). */
+  dataLimitBytes?: number
+  /** Seconds a relayed connection may stay open. Default 120 (libp2p default). */
+  durationLimitSeconds?: number
+}
+
+export interface ResolvedNatOptions {
+  autonat: boolean
+  autonatConfirmations: number
+  autonatAllowPrivate: boolean
+  relayClient: boolean
+  maxRelays: number
+  declaredPublic: boolean
+  dcutr: boolean
+  upnp: boolean
+  relayServer: Required<RelayServerOptions> | undefined
+  /** AutoNAT dial-back timeout (ms). */
+  dialBackTimeoutMs: number
+  /** How often AutoNAT verdicts are re-checked (ms). */
+  recheckMs: number
+}
+
+export const DEFAULT_RELAY_SERVER: Required<RelayServerOptions> = {
+  maxReservations: 128,
+  dataLimitBytes: 128 * 1024,
+  durationLimitSeconds: 120
+}
+
 export interface MeshNodeOptions {
   identity: Identity
   /** Listen multiaddrs. Default `/ip4/0.0.0.0/tcp/0`. */
@@ -83,6 +136,8 @@ export interface MeshNodeOptions {
   bootstrapRetryMs?: number
   /** Minimum time between two `capability:republish` events (ms). Default 5000 (profile 4.1). */
   capabilityRepublishMinMs?: number
+  /** NAT traversal: AutoNAT, relay client/server, DCUtR, UPnP. `false` turns all of it off. Default: on (see NatOptions). */
+  nat?: NatOptions | false
 }
 
 export interface ResolvedOptions {
@@ -101,6 +156,7 @@ export interface ResolvedOptions {
   heartbeatMs: number
   bootstrapRetryMs: number
   capabilityRepublishMinMs: number
+  nat: ResolvedNatOptions | undefined
 }
 
 export const DEFAULT_TIMEOUTS: MeshTimeouts = {
@@ -163,6 +219,7 @@ export function resolveOptions (o: MeshNodeOptions): ResolvedOptions {
   positive('bootstrapRetryMs', bootstrapRetryMs)
   positive('capabilityRepublishMinMs', capabilityRepublishMinMs)
   return {
+    nat: resolveNat(o.nat, o.lan ?? false),
     identity: id,
     listen: o.listen ?? ['/ip4/0.0.0.0/tcp/0'],
     announce: o.announce ?? [],
@@ -178,5 +235,33 @@ export function resolveOptions (o: MeshNodeOptions): ResolvedOptions {
     heartbeatMs,
     bootstrapRetryMs,
     capabilityRepublishMinMs
+  }
+}
+
+function resolveNat (n: NatOptions | false | undefined, lan: boolean): ResolvedNatOptions | undefined {
+  if (n === false) return undefined
+  if (n !== undefined && (n === null || typeof n !== 'object')) throw new MeshError('InvalidOptions', 'options.nat must be an object or false')
+  const o = n ?? {}
+  const confirmations = o.autonatConfirmations ?? 2
+  const maxRelays = o.maxRelays ?? 2
+  if (!Number.isInteger(confirmations) || confirmations < 1) throw new MeshError('InvalidOptions', `nat.autonatConfirmations must be a positive integer, got ${confirmations}`)
+  if (!Number.isInteger(maxRelays) || maxRelays < 1) throw new MeshError('InvalidOptions', `nat.maxRelays must be a positive integer, got ${maxRelays}`)
+  let relayServer: Required<RelayServerOptions> | undefined
+  if (o.relayServer !== undefined && o.relayServer !== false) {
+    relayServer = { ...DEFAULT_RELAY_SERVER, ...(o.relayServer === true ? {} : o.relayServer) }
+    for (const [k, v] of Object.entries(relayServer)) positive(`nat.relayServer.${k}`, v)
+  }
+  return {
+    autonat: o.autonat ?? true,
+    autonatConfirmations: confirmations,
+    autonatAllowPrivate: o.autonatAllowPrivate ?? lan,
+    relayClient: o.relayClient ?? true,
+    maxRelays,
+    declaredPublic: o.declaredPublic ?? false,
+    dcutr: o.dcutr ?? true,
+    upnp: o.upnp ?? false,
+    relayServer,
+    dialBackTimeoutMs: 5000,
+    recheckMs: 15 * 60_000
   }
 }
