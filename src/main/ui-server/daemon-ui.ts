@@ -23,7 +23,8 @@ export function findRendererDir (): string {
   if (env !== undefined && env !== '') return resolve(env)
   const here = fileURLToPath(new URL('.', import.meta.url))
   const candidates = [join(here, '..', '..', '..', 'dist', 'renderer'), join(here, '..', '..', 'renderer'), join(here, '..', '..', '..', 'renderer')]
-  return candidates.find((d) => existsSync(join(d, 'index.html'))) ?? (candidates[0] as string)
+  // a built bundle has app.js next to index.html (src/renderer has only the source index.html)
+  return candidates.find((d) => existsSync(join(d, 'index.html')) && existsSync(join(d, 'app.js'))) ?? (candidates[0] as string)
 }
 
 export function ensureRendererBuilt (dir: string): void {
