@@ -3,6 +3,8 @@
  *
  *   mesh-executor start    [--data-dir DIR] [--listen MA]... [--bootstrap MA]... [--region R] [--policy FILE]
  *                          [--lan] [--json] [--ui-port N] [--grace SECONDS] [--alias NAME]
+ *                          [--upnp] [--relay-server] [--public] [--no-nat]
+ *   mesh-executor relay    [--listen MA]... [--data-dir DIR] [--json] …   (see docs/NETWORKING.md)
  *   mesh-executor identity [--data-dir DIR] [--json]
  *   mesh-executor submit   …   (see docs/ORIGINATOR.md)
  *   mesh-executor receipt verify <CID|FILE> [--data-dir DIR]
@@ -41,6 +43,7 @@ commands:
   identity   print this node's DID and PeerId
   submit     submit a job to the mesh as an originator (see --help)
   receipt    verify <CID|FILE>: verify an execution receipt offline
+  relay      run a bootstrap + relay node for others (operators; see relay --help)
 
 start options:
   --data-dir DIR       where the key, database and outputs live (default ~/.mesh-executor,
@@ -54,6 +57,11 @@ start options:
   --ui-port N          serve the dashboard on http://127.0.0.1:N (0 = any free port)
   --grace SECONDS      how long running jobs may finish on shutdown (default 30)
   --alias NAME         a human-readable name in our capability ad
+  --upnp               ask the home router to forward our listen port (UPnP IGD)
+  --relay-server       also relay connections for peers behind NAT (off on desktops)
+  --public             this machine is directly reachable (public IP or port forward):
+                       hold no relay reservation
+  --no-nat             no AutoNAT, relay or hole punching (direct connections only)
 `
 
 export function defaultDataDir (env: NodeJS.ProcessEnv): string {
@@ -99,20 +107,26 @@ function describe<K extends keyof DaemonEvents> (name: K, e: DaemonEvents[K]): s
     case 'daemon:error': return `error in ${String(d.where)}: ${String(d.error)}`
     case 'daemon:stopping': return `stopping: ${String(d.runningJobs)} job(s) running, draining…`
     case 'daemon:stopped': return 'stopped'
+    case 'reachability:changed': {
+      const label = d.reachability === 'relayed' ? 'behind NAT, reachable via relay' : String(d.reachability)
+      return `reachability: ${label} (autonat ${String(d.autonat)}${d.natDetected === true ? ', NAT detected' : ''}; relay ${(d.relayAddrs as string[]).join(' ') || '-'})`
+    }
     default: return undefined
   }
 }
 
 const FORWARDED: Array<keyof DaemonEvents> = [
   'announcement:decided', 'bid:sent', 'bid:failed', 'job:accepted', 'job:refused', 'job:state', 'job:finished',
-  'receipt:published', 'capability:published', 'policy:changed', 'daemon:error', 'daemon:stopping', 'daemon:stopped'
+  'receipt:published', 'capability:published', 'policy:changed', 'daemon:error', 'daemon:stopping', 'daemon:stopped',
+  'reachability:changed', 'connection:opened'
 ]
 
 async function cmdStart (argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(argv, {
     'data-dir': { type: 'string' }, listen: { type: 'string', multiple: true }, bootstrap: { type: 'string', multiple: true },
     region: { type: 'string' }, policy: { type: 'string' }, lan: { type: 'boolean' }, json: { type: 'boolean' },
-    'ui-port': { type: 'string' }, grace: { type: 'string' }, alias: { type: 'string' }, help: { type: 'boolean' }
+    'ui-port': { type: 'string' }, grace: { type: 'string' }, alias: { type: 'string' }, help: { type: 'boolean' },
+    upnp: { type: 'boolean' }, 'relay-server': { type: 'boolean' }, public: { type: 'boolean' }, 'no-nat': { type: 'boolean' }
   })
   if (values.help === true) { io.stdout.write(USAGE); return 0 }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
@@ -146,6 +160,11 @@ async function cmdStart (argv: string[], io: CliIo): Promise<number> {
   }
   const json = values.json === true
   const out = (o: Record<string, unknown>): void => { io.stdout.write(JSON.stringify(o) + '\n') }
+  // listen for SIGINT/SIGTERM before anything starts: a signal during start-up still stops cleanly
+  const stopRequested = io.stopSignal ?? new Promise<void>((resolve) => {
+    process.once('SIGINT', () => { resolve() })
+    process.once('SIGTERM', () => { resolve() })
+  })
 
   const events = new TypedEmitter<DaemonEvents>()
   for (const name of FORWARDED) {
@@ -161,7 +180,10 @@ async function cmdStart (argv: string[], io: CliIo): Promise<number> {
   try {
     daemon = await startDaemon({
       dataDir: (values['data-dir'] as string | undefined) ?? defaultDataDir(io.env), listen, bootstrap, region, policy,
-      lan: values.lan === true, alias: values.alias as string | undefined, events
+      lan: values.lan === true, alias: values.alias as string | undefined, events,
+      nat: values['no-nat'] === true
+        ? false
+        : { upnp: values.upnp === true, relayServer: values['relay-server'] === true, declaredPublic: values.public === true }
     })
   } catch (err) {
     if (err instanceof PolicyInvalidError) throw new UsageError(err.message)
@@ -183,17 +205,17 @@ async function cmdStart (argv: string[], io: CliIo): Promise<number> {
     }
   }
   const uiUrl = ui?.url
-  const ready = { did: daemon.identity.did, peerId: daemon.identity.peerId, multiaddrs: daemon.node.multiaddrs(), dataDir: daemon.dataDir, region: daemon.region ?? null, ui: uiUrl ?? null }
+  const ready = {
+    did: daemon.identity.did, peerId: daemon.identity.peerId, multiaddrs: daemon.node.multiaddrs(), dataDir: daemon.dataDir, region: daemon.region ?? null, ui: uiUrl ?? null,
+    reachability: daemon.reachability()
+  }
   if (json) out({ event: 'ready', ...ready })
   else {
     io.stdout.write(`mesh-executor ready\n  DID     ${ready.did}\n  PeerId  ${ready.peerId}\n  data    ${ready.dataDir}\n`)
     for (const a of ready.multiaddrs) io.stdout.write(`  listen  ${a}\n`)
     if (uiUrl !== undefined) io.stdout.write(`  dashboard ${uiUrl}\n`)
   }
-  await (io.stopSignal ?? new Promise<void>((resolve) => {
-    process.once('SIGINT', () => { resolve() })
-    process.once('SIGTERM', () => { resolve() })
-  }))
+  await stopRequested
   await ui?.close()
   await daemon.stop({ graceMs: grace * 1000 })
   return 0
@@ -221,6 +243,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
       case 'identity': return await cmdIdentity(rest, io)
       case 'submit': return await (await import('./commands/submit.js')).runSubmit(rest, io)
       case 'receipt': return await (await import('./commands/receipt.js')).runReceipt(rest, io)
+      case 'relay': return await (await import('./commands/relay.js')).runRelay(rest, io)
       case undefined: case 'help': case '--help': case '-h':
         io.stdout.write(USAGE)
         return cmd === undefined ? 2 : 0
