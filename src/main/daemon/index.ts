@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path'
 import {
   loadOrCreateIdentityFile, type Identity
 } from '../../shared/protocol/index.js'
-import { createMeshNode, TypedEmitter, type MeshNode } from '../mesh/index.js'
+import { createMeshNode, TypedEmitter, type MeshNode, type NatOptions, type ReachabilityStatus } from '../mesh/index.js'
 import { createSandbox, type Sandbox } from '../sandbox/index.js'
 import { openStore, type Store } from '../store/index.js'
 import {
@@ -31,6 +31,8 @@ export interface DaemonOptions {
   /** policy JSON (already parsed) to install as the current version, e.g. from --policy FILE */
   policy?: unknown
   lan?: boolean
+  /** NAT traversal (AutoNAT, relay reservations, DCUtR, UPnP, relay server); `false` turns it off. Default: on, UPnP and relay server off. */
+  nat?: NatOptions | false
   alias?: string
   /** how often the capability ad is re-published (default 60 s) */
   capabilityIntervalMs?: number
@@ -58,6 +60,8 @@ export interface DaemonEvents {
   'daemon:error': { where: string, error: string }
   'daemon:stopping': { runningJobs: number }
   'daemon:stopped': Record<string, never>
+  'reachability:changed': ReachabilityStatus
+  'connection:opened': { peerId: string, remoteAddr: string, direction: 'inbound' | 'outbound', relayed: boolean, upgraded: boolean, limits?: { bytes?: string, seconds?: number } }
 }
 
 /** A policy file or setting that does not validate. */
@@ -84,6 +88,8 @@ export interface Daemon {
   setPolicy(json: unknown, note?: string): number
   offer(): Offer
   hardware(): Hardware
+  /** Reachability (public / behind NAT via relay / unreachable) and the addresses in use. */
+  reachability(): ReachabilityStatus
   publishCapability(): Promise<void>
   /** Stops bidding, drains running jobs up to `graceMs`, then fails them honestly, and closes everything. */
   stop(opts?: { graceMs?: number }): Promise<void>
@@ -138,8 +144,10 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     const blocks = createExecutorBlockStore({ store, dataDir })
     const node = await createMeshNode({
       identity, listen: o.listen, bootstrap: o.bootstrap, lan: o.lan ?? false,
-      regions: region !== undefined ? [region] : [], blockStore: blocks
+      regions: region !== undefined ? [region] : [], blockStore: blocks, nat: o.nat
     })
+    node.events.on('reachability:changed', (e) => { events.emit('reachability:changed', e) })
+    node.events.on('connection:opened', (e) => { events.emit('connection:opened', e) })
     await node.start()
     cleanups.push(async () => { await node.stop() })
 
@@ -221,6 +229,7 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
       },
       offer: () => offer,
       hardware: () => hardware,
+      reachability: () => node.reachability(),
       publishCapability,
       async stop (so = {}) {
         stopped ??= (async () => {

@@ -30,7 +30,7 @@ import type { MeshLibp2p } from './libp2p.js'
 import { resolveOptions } from './options.js'
 import type { MeshNodeOptions } from './options.js'
 import { isCircuit } from './nat.js'
-import type { ReachabilityStatus } from './nat.js'
+import type { DialBackEvent, ReachabilityStatus } from './nat.js'
 import { createRateLimiter } from './rate-limit.js'
 import {
   capabilitiesTopic, contentKey, jobsTopic, parseTopic, RECEIPTS_AVAILABLE_TOPIC, topicsFor
@@ -47,7 +47,7 @@ export type { MeshLibp2p, MeshServices } from './libp2p.js'
 export { receiptKey, receiptValidator, receiptSelector, ReceiptRecordError } from './dht.js'
 export type { MeshNodeOptions, MeshTimeouts, MeshLimits, GossipScoreOptions, ValidatorOptions, NatOptions, RelayServerOptions } from './options.js'
 export { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, DEFAULT_SCORE, DEFAULT_RELAY_SERVER } from './options.js'
-export type { Reachability, ReachabilityStatus, AutonatVerdict } from './nat.js'
+export type { Reachability, ReachabilityStatus, AutonatVerdict, DialBackEvent } from './nat.js'
 export { AUTONAT_PROTOCOL } from './autonat-pb.js'
 export { RELAY_HOP_PROTOCOL, isPrivateIp } from './nat.js'
 export { TypedEmitter } from './events.js'
@@ -81,6 +81,8 @@ export interface MeshEvents {
    */
   'connection:opened': ConnectionInfo & { upgraded: boolean }
   'connection:closed': ConnectionInfo
+  /** Our AutoNAT server answered a peer's dial-back request. */
+  'autonat:served': DialBackEvent
   'error:listener': { event: string, error: unknown }
 }
 
@@ -224,7 +226,8 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
     onReachability: (s) => {
       lastReachability = s
       if (started) events.emit('reachability:changed', s)
-    }
+    },
+    onDialBack: (e) => { events.emit('autonat:served', e) }
   })
   if (libp2p.peerId.toString() !== identity.peerId) {
     throw new MeshError('InvalidOptions', `libp2p PeerId ${libp2p.peerId.toString()} does not match identity ${identity.peerId}`)
@@ -385,13 +388,33 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
     }
   }
 
+  // Dials a peer; when the addresses we hold fail (stale, or a peer behind NAT whose relay address
+  // appeared after we learned about it), asks the DHT afresh (not our cache) and dials again.
+  const dialFresh = async (peerId: PeerId, signal: AbortSignal): Promise<Connection> => {
+    try {
+      return await libp2p.dial(peerId, { signal })
+    } catch (err) {
+      if (signal.aborted || o.nat === undefined) throw err
+      let found = false
+      for await (const ev of dht.findPeer(peerId, { signal, useCache: false })) {
+        if (ev.name === 'FINAL_PEER' && ev.peer.multiaddrs.length > 0) {
+          await libp2p.peerStore.merge(peerId, { multiaddrs: ev.peer.multiaddrs })
+          found = true
+          break
+        }
+      }
+      if (!found) throw err
+      return await libp2p.dial(peerId, { signal })
+    }
+  }
+
   // The connection each protocol dial last used, per peer: a failure over a limited (relayed)
   // connection is reported as RelayLimited rather than a bare transport error.
   const lastLimits = new Map<string, ConnectionLimits | undefined>()
   const openStream = async (peerId: PeerId, protocol: string, signal: AbortSignal): Promise<Stream> => {
     // prefer a direct connection when both a relayed and a direct (hole-punched) one are open
     const open = libp2p.getConnections(peerId).filter((c) => c.status === 'open')
-    const conn = open.find((c) => c.limits === undefined) ?? open[0] ?? await libp2p.dial(peerId, { signal })
+    const conn = open.find((c) => c.limits === undefined) ?? open[0] ?? await dialFresh(peerId, signal)
     lastLimits.set(peerId.toString(), conn.limits)
     return await conn.newStream(protocol, { signal, runOnLimitedConnection: true })
   }

@@ -18,7 +18,7 @@ import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay
 import { dcutr } from '@libp2p/dcutr'
 import { uPnPNAT } from '@libp2p/upnp-nat'
 import { natService } from './nat.js'
-import type { NatService, ReachabilityStatus } from './nat.js'
+import type { DialBackEvent, NatService, ReachabilityStatus } from './nat.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { ResolvedOptions } from './options.js'
 import { gossipMessageId, topicsFor } from './topics.js'
@@ -46,6 +46,8 @@ export interface BuildInit {
   isBanned: (peerId: PeerId) => boolean
   /** Reachability changes (NAT traversal on). */
   onReachability: (s: ReachabilityStatus) => void
+  /** AutoNAT server answered a dial-back request. */
+  onDialBack: (e: DialBackEvent) => void
 }
 
 /** Peer-score parameters: invalid messages weigh heavily, quiet topics are not penalized. */
@@ -110,7 +112,8 @@ export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
       declaredPublic: nat.declaredPublic,
       dialBackTimeoutMs: nat.dialBackTimeoutMs,
       recheckMs: nat.recheckMs,
-      onChange: init.onReachability
+      onChange: init.onReachability,
+      onDialBack: init.onDialBack
     }) as unknown as (c: unknown) => NatService
     if (nat.dcutr) natServices.dcutr = dcutr()
     if (nat.upnp) natServices.upnp = uPnPNAT({ portMappingDescription: 'Mesh Executor' })

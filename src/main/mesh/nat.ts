@@ -59,7 +59,11 @@ export interface NatServiceInit {
   /** Verdicts are re-checked this often (ms). */
   recheckMs: number
   onChange: (s: ReachabilityStatus) => void
+  /** Server side: we answered a peer's dial-back request. */
+  onDialBack?: (e: DialBackEvent) => void
 }
+
+export interface DialBackEvent { peerId: string, addrs: string[], status: 'ok' | 'dial-error' | 'refused' | 'bad-request', detail: string }
 
 /** The parts of libp2p's internal components this service uses. */
 export interface NatComponents {
@@ -210,7 +214,20 @@ class NatServiceImpl implements NatService {
     }
   }
 
-  private readonly onSelfUpdate = (): void => { this.changed() }
+  private readonly onSelfUpdate = (): void => {
+    this.changed()
+    // a reservation lapses when its relay connection closes: take another one if we still need it
+    if (this.started && this.wantRelay()) this.reserveOnConnectedRelays()
+  }
+
+  private reserveOnConnectedRelays (): void {
+    for (const conn of this.c.connectionManager.getConnections()) {
+      if (conn.direction !== 'outbound' || conn.limits !== undefined || isCircuit(conn.remoteAddr)) continue
+      void this.c.peerStore.get(conn.remotePeer).then((p) => {
+        if (p.protocols.includes(RELAY_HOP_PROTOCOL)) this.maybeReserve(conn)
+      }).catch(() => {})
+    }
+  }
 
   private readonly onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
     const { connection, protocols, observedAddr, peerId } = evt.detail
@@ -306,14 +323,8 @@ class NatServiceImpl implements NatService {
     const before = this.verdict
     if (this.ok.size >= need && this.ok.size >= this.failed.size) this.verdict = 'public'
     else if (this.failed.size >= need && this.failed.size > this.ok.size) this.verdict = 'private'
-    if (before !== this.verdict && this.verdict === 'private') {
-      // we now know we need a relay: reserve on relays we are already connected to
-      for (const conn of this.c.connectionManager.getConnections()) {
-        void this.c.peerStore.get(conn.remotePeer).then((p) => {
-          if (p.protocols.includes(RELAY_HOP_PROTOCOL)) this.maybeReserve(conn)
-        }).catch(() => {})
-      }
-    }
+    // we now know we need a relay: reserve on relays we are already connected to
+    if (before !== this.verdict && this.verdict === 'private') this.reserveOnConnectedRelays()
     this.changed()
   }
 
@@ -321,7 +332,10 @@ class NatServiceImpl implements NatService {
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const signal = AbortSignal.timeout(this.init.dialBackTimeoutMs + 5000)
     const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES })
+    let asked: string[] = []
     const respond = async (status: number, statusText: string, addr?: Uint8Array): Promise<void> => {
+      const label = status === ResponseStatus.OK ? 'ok' : status === ResponseStatus.E_DIAL_ERROR ? 'dial-error' : status === ResponseStatus.E_BAD_REQUEST ? 'bad-request' : 'refused'
+      try { this.init.onDialBack?.({ peerId: connection.remotePeer.toString(), addrs: asked, status: label, detail: statusText }) } catch { /* not ours */ }
       await lp.write(encodeAutonat({ type: MessageType.DIAL_RESPONSE, dialResponse: { status, statusText, addr } }), { signal })
       await stream.close({ signal }).catch(() => {})
     }
@@ -334,6 +348,7 @@ class NatServiceImpl implements NatService {
       const remote = ipOf(connection.remoteAddr)
       const mine = new Set(this.c.transportManager.getAddrs().map((a) => ipOf(a)?.host))
       const targets: Multiaddr[] = []
+      asked = peer.addrs.slice(0, 16).map((b) => { try { return multiaddr(b).toString() } catch { return '(invalid)' } })
       for (const b of peer.addrs.slice(0, 16)) {
         let ma: Multiaddr
         try { ma = multiaddr(b) } catch { continue }
@@ -351,9 +366,14 @@ class NatServiceImpl implements NatService {
       try {
         for (const t of targets) {
           try {
+            // The dial-back connection is left to the connection manager (pruned like any other):
+            // closing it at once can take down a relay reservation the peer just made over it.
             const conn = await this.c.connectionManager.openConnection(t, { force: true, signal: AbortSignal.timeout(this.init.dialBackTimeoutMs) })
-            await conn.close().catch(() => {})
-            if (!conn.remotePeer.equals(connection.remotePeer)) { lastError = 'a different peer answered'; continue }
+            if (!conn.remotePeer.equals(connection.remotePeer)) {
+              await conn.close().catch(() => {})
+              lastError = 'a different peer answered'
+              continue
+            }
             await respond(ResponseStatus.OK, 'OK', t.decapsulateCode(421).bytes)
             return
           } catch (err) {
