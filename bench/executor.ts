@@ -75,6 +75,10 @@ async function announcementFlood (): Promise<void> {
   let handled = 0
   let lastHandledAt = 0
   const off = daemon.events.on('announcement:decided', () => { handled++; lastHandledAt = performance.now() })
+  const rejected: Record<string, number> = {}
+  daemon.node.events.on('message:rejected', (e) => { rejected[e.reason] = (rejected[e.reason] ?? 0) + 1 })
+  let received = 0
+  daemon.node.events.on('message:received', () => { received++ })
   // the publisher runs in its own process (its own core), like a real remote peer
   const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./lib/flood-publisher.ts', import.meta.url)), daemon.node.multiaddrs()[0] as string, String(RATE), String(SECONDS), daemon.identity.peerId], { stdio: ['pipe', 'pipe', 'inherit'] })
   const exited = new Promise((resolve) => child.once('exit', resolve))
@@ -97,7 +101,7 @@ async function announcementFlood (): Promise<void> {
   await rm(dir, { recursive: true, force: true })
   const offeredPerS = offered / offeredSecs
   const handledPerS = handled / Math.max(offeredSecs, handledSecs)
-  out({ bench: 'announcement-flood', offered, handled, stored, offered_per_s: Math.round(offeredPerS), handled_per_s: Math.round(handledPerS), ratio: Math.round(handledPerS / offeredPerS * 1000) / 1000 })
+  out({ bench: 'announcement-flood', offered, received, rejected, handled, stored, publish_failed: done.failed, offered_per_s: Math.round(offeredPerS), handled_per_s: Math.round(handledPerS), ratio: Math.round(handledPerS / offeredPerS * 1000) / 1000 })
 }
 
 if (process.env.BENCH_SKIP_BID === undefined) await announcementToBid()

@@ -28,13 +28,17 @@ process.stdout.write(JSON.stringify({ ready: true }) + '\n')
 await new Promise((resolve) => process.stdin.once('data', resolve))
 const pubsub = node.libp2p.services.pubsub
 const topic = jobsTopic()
+let failed = 0
+let noRecipients = 0
+let lastError = ''
 const t0 = performance.now()
 for (let i = 0; i < total;) {
   const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * RATE) + 1)
-  for (; i < due; i++) void pubsub.publish(topic, msgs[i] as Uint8Array)
+  for (; i < due; i++) pubsub.publish(topic, msgs[i] as Uint8Array).then((r) => { if (r.recipients.length === 0) noRecipients++ }, (err: unknown) => { failed++; lastError = String(err) })
   await new Promise((resolve) => setTimeout(resolve, 5))
 }
-process.stdout.write(JSON.stringify({ offered: total, seconds: (performance.now() - t0) / 1000 }) + '\n')
+const seconds = (performance.now() - t0) / 1000
 await new Promise((resolve) => setTimeout(resolve, 500))
+process.stdout.write(JSON.stringify({ offered: total, seconds, failed, noRecipients, lastError }) + '\n')
 await node.stop()
 process.exit(0)

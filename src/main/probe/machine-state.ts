@@ -38,9 +38,16 @@ export function createMachineStateSampler (opts: MachineStateSamplerOptions = {}
     clearInterval(timer)
   }
   opts.signal?.addEventListener('abort', close, { once: true })
+  // sample() runs once per announcement: os.cpus() parses /proc/cpuinfo (~0.1 ms) and the load
+  // average only changes every few seconds, so read the CPU count once and the load at most 1/s
+  const cpuCount = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
+  let load = 0
+  let loadAt = -Infinity
   return {
     sample () {
-      const s: MachineState = { loadAvg: os.loadavg()[0] ?? 0, cpuCount: os.cpus().length }
+      const now = Date.now()
+      if (now - loadAt >= 1000) { load = os.loadavg()[0] ?? 0; loadAt = now }
+      const s: MachineState = { loadAvg: load, cpuCount }
       const idle = opts.userIdleSeconds?.()
       if (idle !== undefined) s.userIdleSeconds = idle
       if (onBattery !== undefined) s.onBattery = onBattery

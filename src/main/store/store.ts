@@ -392,8 +392,32 @@ function createStore (db: Db, dbPath: string, dataDir: string, lock: DataDirLock
   const all = (sql: string, ...params: unknown[]): Raw[] => q(sql).all(...params) as Raw[]
   const run = (sql: string, ...params: unknown[]): number => q(sql).run(...params).changes
 
+  /**
+   * Write batching for the announcement intake: announcements we do not bid on are written inside
+   * one transaction per event-loop turn (committed on setImmediate) instead of one commit each, so a
+   * flood of announcements costs one WAL commit per turn. Anything else flushes the batch first and
+   * commits on its own; a crash can lose at most the last turn's skipped announcements, never a
+   * bid, a job, a receipt or an earning.
+   */
+  let batchOpen = false
+  const flushBatch = (): void => {
+    if (!batchOpen) return
+    batchOpen = false
+    if (db.open && db.inTransaction) db.exec('COMMIT')
+  }
+  const batched = <T>(fn: () => T): T => {
+    if (!batchOpen) {
+      if (db.inTransaction) return db.transaction(fn)()
+      db.exec('BEGIN IMMEDIATE')
+      batchOpen = true
+      setImmediate(flushBatch)
+    }
+    return db.transaction(fn)() // a savepoint inside the open batch
+  }
+
   /** Runs `fn` in an IMMEDIATE transaction committed with synchronous=FULL (fsync of the WAL). */
   const durable = <T>(fn: () => T): T => {
+    flushBatch()
     if (db.inTransaction) return db.transaction(fn)()
     db.pragma('synchronous = FULL')
     try {
@@ -402,7 +426,10 @@ function createStore (db: Db, dbPath: string, dataDir: string, lock: DataDirLock
       db.pragma('synchronous = NORMAL')
     }
   }
-  const tx = <T>(fn: () => T): T => db.transaction(fn).immediate()
+  const tx = <T>(fn: () => T): T => {
+    flushBatch()
+    return db.inTransaction ? db.transaction(fn)() : db.transaction(fn).immediate()
+  }
 
   const bumpHistory = (did: string, col: HistoryColumn, at: number): void => {
     if (!HISTORY_COLUMNS.includes(col)) throw new StoreError('BadValue', `bad history column ${col}`)
@@ -470,6 +497,7 @@ function createStore (db: Db, dbPath: string, dataDir: string, lock: DataDirLock
     db,
     close () {
       if (!db.open) return
+      flushBatch()
       try {
         db.pragma('wal_checkpoint(TRUNCATE)')
       } finally {
@@ -481,6 +509,7 @@ function createStore (db: Db, dbPath: string, dataDir: string, lock: DataDirLock
     integrityCheck: () => String(db.pragma('integrity_check', { simple: true })),
     checkpoint (mode = 'PASSIVE') {
       if (mode !== 'PASSIVE' && mode !== 'FULL' && mode !== 'TRUNCATE') throw new StoreError('BadValue', `bad checkpoint mode ${String(mode)}`)
+      flushBatch()
       db.pragma(`wal_checkpoint(${mode})`)
     },
 
@@ -531,7 +560,7 @@ function createStore (db: Db, dbPath: string, dataDir: string, lock: DataDirLock
     recordAnnouncement (a) {
       const at = a.receivedAt ?? clock()
       const firstFailed = a.reasons.find((r) => !r.ok)?.rule ?? null
-      return tx(() => {
+      return (a.bid === undefined ? batched : tx)(() => {
         const added = run(`INSERT OR IGNORE INTO announcements
           (announcement_id, originator_did, raw, received_at, summary_json, decision, price, reasons_json, first_failed_rule, policy_version, region)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
