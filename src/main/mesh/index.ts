@@ -394,14 +394,20 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
     try {
       return await libp2p.dial(peerId, { signal })
     } catch (err) {
-      if (signal.aborted || o.nat === undefined) throw err
+      // nobody to ask (or NAT traversal off): the dial error stands
+      if (signal.aborted || o.nat === undefined || libp2p.getConnections().length === 0) throw err
       let found = false
-      for await (const ev of dht.findPeer(peerId, { signal, useCache: false })) {
-        if (ev.name === 'FINAL_PEER' && ev.peer.multiaddrs.length > 0) {
-          await libp2p.peerStore.merge(peerId, { multiaddrs: ev.peer.multiaddrs })
-          found = true
-          break
+      const lookup = timeoutSignal(Math.min(5000, o.timeouts.dhtMs), signal)
+      try {
+        for await (const ev of dht.findPeer(peerId, { signal: lookup, useCache: false })) {
+          if (ev.name === 'FINAL_PEER' && ev.peer.multiaddrs.length > 0) {
+            await libp2p.peerStore.merge(peerId, { multiaddrs: ev.peer.multiaddrs })
+            found = true
+            break
+          }
         }
+      } catch {
+        throw err
       }
       if (!found) throw err
       return await libp2p.dial(peerId, { signal })
