@@ -190,7 +190,12 @@ async function cmdStart (argv: string[], io: CliIo): Promise<number> {
     if (err instanceof StoreError && err.code === 'DataDirLocked') throw new UsageError(err.message)
     if (err instanceof IdentityFileError) throw new UsageError(err.message)
     const code = (err as NodeJS.ErrnoException).code
-    if (code === 'EADDRINUSE') throw new UsageError(`a listen address is already in use: ${(err as Error).message}`)
+    const msg = err instanceof Error ? err.message : String(err)
+    if (code === 'EADDRINUSE' || /EADDRINUSE/.test(msg)) {
+      const addrs = [...msg.matchAll(/^\s*(\/\S+): Error: listen EADDRINUSE/gm)].map((m) => m[1])
+      throw new UsageError(`cannot listen on ${addrs.length > 0 ? addrs.join(', ') : 'a --listen address'}: address already in use (is another mesh-executor running? choose another port)`)
+    }
+    if ((err as Error).name === 'UnsupportedListenAddressesError') throw new UsageError(`cannot listen on the --listen addresses: ${msg}`)
     throw err
   }
   let ui: { url: string, close: () => Promise<void> } | undefined
