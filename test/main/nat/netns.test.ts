@@ -74,11 +74,11 @@ function buildTopology (): void {
     inNs(home, 'ip', 'link', 'set', `${P}l${i}`, 'up')
     inNs(home, 'ip', 'route', 'add', 'default', 'via', `10.231.${i}.1`)
     // the home router: forward and masquerade; other homes' private ranges are unreachable (fail fast)
-    inNs(nat, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1')
+    inNs(nat, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward')
     inNs(nat, 'iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', `${P}o${i}`, '-j', 'MASQUERADE')
     inNs(nat, 'ip', 'route', 'add', 'unreachable', '10.231.0.0/16')
     // answer every such SYN with host-unreachable (the kernel rate-limits ICMP errors per destination by default)
-    inNs(nat, 'sysctl', '-q', '-w', 'net.ipv4.icmp_ratelimit=0')
+    inNs(nat, 'sh', '-c', 'echo 0 > /proc/sys/net/ipv4/icmp_ratelimit')
   }
 }
 
