@@ -1,15 +1,19 @@
 /**
  * job-roundtrip: announcement → verified receipt, 3 real libp2p nodes on 127.0.0.1 (one originator,
  * two executors), a tiny module (assets/jobs/fuel_basic.wasm, prints "hello") run in the real
- * sandbox, "first valid bid" selection (no bidding window to wait for). The executors are the
- * in-test executor of test/main/originator/test-executor.ts (bids, accepts, fetches, runs, signs,
- * puts the receipt in the DHT, announces it).
- * Usage: npm run bench -- roundtrip [--rounds N] [--warmup N] [--direct-after MS] [--no-dht-put]
+ * sandbox, "first valid bid" selection (no bidding window to wait for). The executors are real
+ * executor daemons (`startDaemon`: auto-bidder, executor lifecycle, store, sandbox host), or with
+ * --test-executor the minimal in-test executor of test/main/originator/test-executor.ts.
+ * Usage: npm run bench -- roundtrip [--rounds N] [--warmup N] [--direct-after MS] [--no-dht-put] [--test-executor]
  *   --direct-after MS  the originator's receiptDirectAfterMs (default: its default, 10 ms)
  *   --no-dht-put       the executors do not put receipts in the DHT (the fetch falls back to them)
  * Prints one JSON line: {"bench":"job-roundtrip","nodes":3,"p50_ms":…,"p99_ms":…,"breakdown":{…}}.
  */
 import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startDaemon } from '../src/main/daemon/index.js'
 import { createSandbox } from '../src/main/sandbox/index.js'
 import { JOBS_ANNOUNCE_TOPIC } from '../src/main/mesh/index.js'
 import type { SubmitResult } from '../src/main/originator/index.js'
@@ -26,6 +30,7 @@ const WARMUP = arg('warmup', 5)
 /** head start of the DHT lookup before the executor is asked directly (ms); -1: the originator's default */
 const DIRECT_AFTER = arg('direct-after', -1)
 const NO_DHT_PUT = args.includes('--no-dht-put')
+const TEST_EXECUTOR = args.includes('--test-executor')
 
 function pct (xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b)
@@ -36,13 +41,25 @@ function pct (xs: number[], p: number): number {
 const module = new Uint8Array(readFileSync(new URL('../assets/jobs/fuel_basic.wasm', import.meta.url)))
 const sandbox = createSandbox()
 const o = await startOriginator({ receiptDhtTimeoutMs: 1000, ...(DIRECT_AFTER >= 0 ? { receiptDirectAfterMs: DIRECT_AFTER } : {}) })
-const execs = await Promise.all([startTestExecutor({ sandbox, price: 5, putReceipt: !NO_DHT_PUT }), startTestExecutor({ sandbox, price: 5, putReceipt: !NO_DHT_PUT })])
+interface Exec { peerId: string, dial: (addr: string) => Promise<void>, topicPeers: (t: string) => string[], stop: () => Promise<void> }
+const dirs: string[] = []
+async function realExecutor (): Promise<Exec> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-rt-'))
+  dirs.push(dir)
+  const d = await startDaemon({ dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'], lan: true, policy: { pricing: { mode: 'fixed', price: 5 }, maxConcurrentJobs: 8, stopOnBattery: false, bidMarginMs: 0 } })
+  return { peerId: d.identity.peerId, dial: async (a) => { await d.node.dial(a) }, topicPeers: (t) => d.node.topicPeers(t), stop: async () => { await d.stop({ graceMs: 0 }) } }
+}
+async function testExecutor (): Promise<Exec> {
+  const e = await startTestExecutor({ sandbox, price: 5, putReceipt: !NO_DHT_PUT })
+  return { peerId: e.node.peerId, dial: async (a) => { await e.node.dial(a) }, topicPeers: (t) => e.node.topicPeers(t), stop: async () => { await e.stop() } }
+}
+const execs = await Promise.all([0, 1].map(async () => TEST_EXECUTOR ? await testExecutor() : await realExecutor()))
 for (const e of execs) {
   const addr = o.node.multiaddrs()[0]
   if (addr === undefined) throw new Error('no address')
-  await e.node.dial(addr)
+  await e.dial(addr)
 }
-await until(() => execs.every((e) => o.node.topicPeers(JOBS_ANNOUNCE_TOPIC).includes(e.node.peerId) && e.node.topicPeers(JOBS_ANNOUNCE_TOPIC).includes(o.node.peerId)), 'gossip subscriptions', 20_000)
+await until(() => execs.every((e) => o.node.topicPeers(JOBS_ANNOUNCE_TOPIC).includes(e.peerId) && e.topicPeers(JOBS_ANNOUNCE_TOPIC).includes(o.node.peerId)), 'gossip subscriptions', 20_000)
 
 const total: number[] = []
 const parts: Record<string, number[]> = { announce_to_first_bid: [], bid_to_accepted: [], accepted_to_receipt_available: [], receipt_fetch: [], verify_and_output: [] }
@@ -74,8 +91,8 @@ console.log(JSON.stringify({
   module: 'fuel_basic.wasm',
   selection: 'first-valid-bid',
   receipt_direct_after_ms: DIRECT_AFTER >= 0 ? DIRECT_AFTER : 'default',
-  executors_put_dht: !NO_DHT_PUT,
-  executor: 'in-test executor (test/main/originator/test-executor.ts) + real sandbox',
+  executors_put_dht: TEST_EXECUTOR ? !NO_DHT_PUT : true,
+  executor: TEST_EXECUTOR ? 'in-test executor (test/main/originator/test-executor.ts) + real sandbox' : 'real executor daemons (startDaemon)',
   p50_ms: pct(total, 50),
   p99_ms: pct(total, 99),
   mean_ms: Math.round((total.reduce((a, b) => a + b, 0) / total.length) * 10) / 10,
@@ -85,3 +102,5 @@ console.log(JSON.stringify({
 o.originator.close()
 await Promise.all([o.node.stop(), ...execs.map(async (e) => { await e.stop() })])
 await sandbox.close()
+for (const d of dirs) await rm(d, { recursive: true, force: true })
+process.exit(0)

@@ -34,6 +34,10 @@ export function createExecutorBlockStore (opts: ExecutorBlockStoreOptions): Exec
   const maxPublic = opts.publicCacheBytes ?? 64 * 1024 * 1024
   const publicBlocks = new Map<string, Uint8Array>()
   let publicBytes = 0
+  /** recent private blocks (the originator usually fetches its output right away); bounded */
+  const recentPrivate = new Map<string, { bytes: Uint8Array, allowed: string }>()
+  let recentBytes = 0
+  const maxRecent = 32 * 1024 * 1024
 
   function putPublic (cid: string, bytes: Uint8Array): void {
     if (!cidMatchesBytes(cid, bytes)) throw new Error(`block does not hash to ${cid}`)
@@ -56,6 +60,15 @@ export function createExecutorBlockStore (opts: ExecutorBlockStoreOptions): Exec
     await rename(`${path}.tmp`, path)
     await writeFile(`${path}.acl.tmp`, allowedPeerId + '\n', { mode: 0o600 })
     await rename(`${path}.acl.tmp`, `${path}.acl`)
+    if (bytes.length <= maxRecent && !recentPrivate.has(cid)) {
+      recentPrivate.set(cid, { bytes, allowed: allowedPeerId })
+      recentBytes += bytes.length
+      for (const [k, v] of recentPrivate) {
+        if (recentBytes <= maxRecent) break
+        recentPrivate.delete(k)
+        recentBytes -= v.bytes.length
+      }
+    }
   }
 
   async function get (cid: string, requesterPeerId: string): Promise<Uint8Array | undefined> {
@@ -64,6 +77,8 @@ export function createExecutorBlockStore (opts: ExecutorBlockStoreOptions): Exec
     if (receipt !== undefined) return receipt.bytes
     const pub = publicBlocks.get(cid)
     if (pub !== undefined) return pub
+    const recent = recentPrivate.get(cid)
+    if (recent !== undefined) return recent.allowed === requesterPeerId ? recent.bytes : undefined
     const path = join(dir, cid)
     let allowed: string
     try {

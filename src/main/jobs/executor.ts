@@ -87,6 +87,8 @@ interface Running {
   pendingEnd: boolean
   write?: (chunk: Uint8Array) => Promise<void>
   end?: () => void
+  /** status updates go out in order, without holding the job up */
+  statusChain: Promise<void>
 }
 
 function errMessage (err: unknown): string {
@@ -127,6 +129,11 @@ export function createExecutor (opts: ExecutorOptions): Executor {
     if (details !== undefined) unsigned.details = details.slice(0, 1000)
     const { bytes } = signMessage('JobStatusUpdateV1', unsigned, identity)
     return await sendTo(job.originatorPeerId, bytes, `status ${status}`, job.announcementId)
+  }
+
+  /** Queues a status update behind the job's earlier ones (order preserved, the job does not wait). */
+  function queueStatus (rj: Running, status: P2PJobStatus, details?: string): void {
+    rj.statusChain = rj.statusChain.then(async () => { await sendStatus(rj, status, details) })
   }
 
   function transition (id: string, to: JobRow['state'], o: Parameters<Store['transitionJob']>[2] = {}): void {
@@ -196,9 +203,9 @@ export function createExecutor (opts: ExecutorOptions): Executor {
     let result: SandboxResult | undefined
     let failure: { reason: FailureReason, detail: string } | undefined
     try {
-      await sendStatus(rj, 'Accepted')
+      queueStatus(rj, 'Accepted')
       transition(id, 'FetchingInputs')
-      await sendStatus(rj, 'FetchingInputs', `fetching module ${job.wasmCid}${job.inputDataCid !== undefined ? ' and input' : ''}`)
+      queueStatus(rj, 'FetchingInputs', `fetching module ${job.wasmCid}${job.inputDataCid !== undefined ? ' and input' : ''}`)
       let module: Uint8Array
       let input: Uint8Array | undefined
       try {
@@ -213,7 +220,7 @@ export function createExecutor (opts: ExecutorOptions): Executor {
       }
       log(id, 'system', `fetched module (${module.length} bytes)${input !== undefined ? ` and input (${input.length} bytes)` : ''}`)
       transition(id, 'Running')
-      await sendStatus(rj, 'Running', `started; max_fuel ${String(job.maxFuel)}`)
+      queueStatus(rj, 'Running', `started; max_fuel ${String(job.maxFuel)}`)
       let lastProgress = 0
       const onProgress = (fuel: bigint): void => {
         fuelSoFar = fuel
@@ -221,7 +228,7 @@ export function createExecutor (opts: ExecutorOptions): Executor {
         const t = clock()
         if (t - lastProgress >= STATUS_PROGRESS_EVERY_MS) {
           lastProgress = t
-          void sendStatus(rj, 'Running', `fuel ${String(fuel)} of ${String(job.maxFuel)}`)
+          queueStatus(rj, 'Running', `fuel ${String(fuel)} of ${String(job.maxFuel)}`)
         }
       }
       const onStderr = (chunk: Uint8Array): void => { log(id, 'stderr', Buffer.from(chunk).toString('utf8')) }
@@ -286,7 +293,8 @@ export function createExecutor (opts: ExecutorOptions): Executor {
     transition(id, terminal, { details: text, failureReason: status === 'Failed' ? failureReason : undefined, receipt: receiptInput })
     log(id, 'system', `receipt ${receipt.cid}`)
     events.emit('job:finished', { announcementId: id, status, failureReason, fuelUsed, wallMs: result?.wall_ms ?? finishedAt - startedAt, receiptCid: receipt.cid, price: job.price })
-    await sendStatus(rj, terminal === 'Completed' ? 'Completed' : terminal, text)
+    queueStatus(rj, terminal === 'Completed' ? 'Completed' : terminal, text)
+    await rj.statusChain // every status reaches the originator before the receipt announcement (profile 6.3)
     await publishReceipt(rj, receipt)
   }
 
@@ -332,7 +340,7 @@ export function createExecutor (opts: ExecutorOptions): Executor {
     transition(id, 'Accepted')
     const rj: Running = {
       announcementId: id, originatorDid: a.originator_did, originatorPeerId: peerIdFromDid(a.originator_did),
-      controller: new AbortController(), done: Promise.resolve(), nextInputSeq: 0, inputClosed: false, pendingInput: [], pendingEnd: false
+      controller: new AbortController(), done: Promise.resolve(), nextInputSeq: 0, inputClosed: false, pendingInput: [], pendingEnd: false, statusChain: Promise.resolve()
     }
     running.set(id, rj)
     events.emit('job:accepted', { announcementId: id, originatorDid: a.originator_did })
