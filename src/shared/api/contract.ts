@@ -33,6 +33,40 @@ export interface RunningJobView {
   timeoutSeconds: number
 }
 
+/**
+ * Can others reach us? `public`: AutoNAT peers dialed our direct address back; `relayed`: behind a
+ * NAT, reachable through a circuit relay v2 reservation; `unreachable`: direct addresses can't be
+ * dialed and no relay holds a reservation; `unknown`: not enough answers yet (or NAT traversal off).
+ */
+export const REACHABILITY_STATES = ['public', 'relayed', 'unreachable', 'unknown'] as const
+export type ReachabilityState = (typeof REACHABILITY_STATES)[number]
+
+export interface ReachabilityView {
+  state: ReachabilityState
+  /** The AutoNAT verdict on our direct addresses. */
+  autonat: 'public' | 'private' | 'unknown'
+  /** A peer saw us at an IP address none of our interfaces has: we are behind a NAT. */
+  natDetected: boolean
+  /** Direct addresses we listen on and announce (no relay circuits). */
+  listenAddrs: string[]
+  /** Our circuit addresses through relays holding a reservation for us. */
+  relayAddrs: string[]
+  /** Direct addresses AutoNAT peers confirmed they can dial. */
+  publicAddrs: string[]
+  /** How peers saw us (IP:port), most recent first. */
+  observedAddrs: string[]
+  /** Our public address as the internet sees it, when known: a confirmed address, else the address peers saw behind the NAT. */
+  observedPublicAddr: string | null
+  /** AutoNAT answers from distinct peers. */
+  checks: { ok: number, failed: number }
+  /** Open connections now: direct, and through a relay. */
+  connections: { direct: number, relayed: number }
+  /** Connections upgraded from relayed to direct by hole punching (DCUtR) since start. */
+  holePunched: number
+  /** Epoch ms of the last reachability change, or null when none was seen. */
+  changedAt: number | null
+}
+
 export interface NodeStatus {
   did: string
   peerId: string
@@ -46,6 +80,8 @@ export interface NodeStatus {
   error: string | null
   listenAddrs: string[]
   region: string | null
+  /** Reachability (public / behind NAT via relay / unreachable / unknown) and the addresses in use. */
+  reachability: ReachabilityView
   running: RunningJobView[]
   version: string
   now: number
@@ -175,6 +211,8 @@ export interface SettingsView {
   startMinimized: boolean
   /** Settings whose change needs a restart of the node to take effect. */
   restartRequired: string[]
+  /** Read-only: what the running node uses now (reachability and addresses). */
+  reachability: ReachabilityView
 }
 export interface SettingsPatch {
   region?: string | null
@@ -230,12 +268,13 @@ export interface ApiEvents {
   'policy:saved': { version: number }
   'earnings:changed': { announcementId: string, amount: Amount }
   'receipt:stored': { cid: string, announcementId: string }
+  'reachability:changed': ReachabilityView
 }
 export type ApiEventName = keyof ApiEvents
 export type ApiEvent = { [K in ApiEventName]: { type: K, payload: ApiEvents[K] } }[ApiEventName]
 export const API_EVENT_NAMES: ReadonlyArray<ApiEventName> = [
   'status:changed', 'job:updated', 'job:progress', 'job:log', 'announcement:decided', 'policy:saved',
-  'earnings:changed', 'receipt:stored'
+  'earnings:changed', 'receipt:stored', 'reachability:changed'
 ]
 
 /** Error codes that cross the API; the HTTP transport maps them to status codes. */

@@ -1,5 +1,5 @@
 /** Small pure formatting helpers shared by main (messages) and the renderer (display). */
-import type { Amount } from './contract.js'
+import type { Amount, ReachabilityState, ReachabilityView } from './contract.js'
 
 /** Human text of a no-bid rule, for counters like "43 skipped: price below floor". */
 const RULE_TEXT: Record<string, string> = {
@@ -63,4 +63,34 @@ export function bytesFromBase64 (b64: string): Uint8Array {
   const out = new Uint8Array(s.length)
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i)
   return out
+}
+
+const REACHABILITY_TEXT: Record<ReachabilityState, string> = {
+  public: 'public: peers can connect directly',
+  relayed: 'behind NAT, reachable via relay',
+  unreachable: 'unreachable: behind NAT, no relay',
+  unknown: 'unknown (not enough answers yet)'
+}
+
+/** One line for a reachability state, e.g. "behind NAT, reachable via relay". */
+export function reachabilityText (state: ReachabilityState): string {
+  return REACHABILITY_TEXT[state]
+}
+
+/** The view of a node that has not learned anything about its reachability (or runs without NAT traversal). */
+export function unknownReachability (listenAddrs: string[] = []): ReachabilityView {
+  return {
+    state: 'unknown',
+    autonat: 'unknown',
+    natDetected: false,
+    listenAddrs: [...listenAddrs],
+    relayAddrs: [],
+    publicAddrs: [],
+    observedAddrs: [],
+    observedPublicAddr: null,
+    checks: { ok: 0, failed: 0 },
+    connections: { direct: 0, relayed: 0 },
+    holePunched: 0,
+    changedAt: null
+  }
 }

@@ -228,12 +228,15 @@ export function decodeEnvelope (bytes: Uint8Array, opts: DecodeOptions = {}): { 
   if (!r.canonical || sp.sigStart === undefined || sp.sigEnd === undefined || sp.headStart === undefined || sp.headEnd === undefined || sp.entries === undefined) {
     return { value, canonical: r.canonical, signedBytes: undefined }
   }
-  const w = new Writer(Math.max(16, bytes.length))
-  w.raw(bytes.subarray(0, sp.headStart))
-  w.head(5, sp.entries - 1)
-  w.raw(bytes.subarray(sp.headEnd, sp.sigStart))
-  w.raw(bytes.subarray(sp.sigEnd))
-  return { value, canonical: true, signedBytes: w.buf.subarray(0, w.pos) }
+  const head = new Writer(16)
+  head.head(5, sp.entries - 1)
+  const out = new Uint8Array(bytes.length - (sp.sigEnd - sp.sigStart) - (sp.headEnd - sp.headStart) + head.pos)
+  out.set(bytes.subarray(0, sp.headStart), 0)
+  let at = sp.headStart
+  out.set(head.buf.subarray(0, head.pos), at); at += head.pos
+  out.set(bytes.subarray(sp.headEnd, sp.sigStart), at); at += sp.sigStart - sp.headEnd
+  out.set(bytes.subarray(sp.sigEnd), at)
+  return { value, canonical: true, signedBytes: out }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -139,6 +139,23 @@ export function signBytes (id: Identity, bytes: Uint8Array): Uint8Array {
   return new Uint8Array(sign(null, bytes, id.privateKey))
 }
 
+const didKeyObjects = new Map<string, KeyObject>()
+/** Verifies a signature by the key of an Ed25519 did:key (the KeyObject is cached per DID). Throws like `publicKeyFromDid`. */
+export function verifyForDid (did: string, bytes: Uint8Array, signature: Uint8Array): boolean {
+  let key = didKeyObjects.get(did)
+  if (key === undefined) {
+    key = publicKeyObject(publicKeyFromDid(did))
+    if (didKeyObjects.size > 10_000) didKeyObjects.clear()
+    didKeyObjects.set(did, key)
+  }
+  if (signature.length !== 64) return false
+  try {
+    return verify(null, bytes, key, signature)
+  } catch {
+    return false
+  }
+}
+
 export function verifyBytes (publicKey: Uint8Array, bytes: Uint8Array, signature: Uint8Array): boolean {
   if (publicKey.length !== 32 || signature.length !== 64) return false
   try {

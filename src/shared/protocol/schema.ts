@@ -223,23 +223,33 @@ function checkField (v: CborValue, type: FieldType, path: string): CborValue {
 }
 
 /**
- * Checks a struct and returns the typed body: a fresh object with every key of the input
- * (unknown keys too) except optional fields that were `null`.
+ * Checks a struct and returns the typed body: the input itself when nothing needs to change, else
+ * a copy with every key of the input (unknown keys too) except optional fields that were `null`.
+ * Treat bodies as read-only: `raw` (what the signature covers) may be the same object.
  */
 export function checkStruct (v: CborValue | undefined, fields: readonly FieldSpec[], path: string): CborMap {
   if (!isMap(v)) bad(path, 'must be a map')
   const input = v as CborMap
-  const out: CborMap = { ...input }
+  // copy only when something changes (an optional null to drop, a nested struct rebuilt): most
+  // messages pass through without allocating a second map
+  let out: CborMap | undefined
   for (const [name, type, required] of fields) {
     const value = input[name]
     if (value === undefined || value === null) {
       if (required) bad(`${path}.${name}`, 'is required')
-      delete out[name]
+      if (value === null) {
+        out ??= { ...input }
+        delete out[name]
+      }
       continue
     }
-    out[name] = checkField(value, type, `${path}.${name}`)
+    const checked = checkField(value, type, `${path}.${name}`)
+    if (checked !== value) {
+      out ??= { ...input }
+      out[name] = checked
+    }
   }
-  return out
+  return out ?? input
 }
 
 /** Checks one struct of a variant (or of the receipt) and applies cross-field rules. */

@@ -9,7 +9,18 @@ export function formatTimestamp (ms: number): string {
 }
 
 /** Parses an RFC 3339 UTC timestamp (0–9 fraction digits, `Z` only). Returns epoch ms. Throws ProtocolError(Malformed). */
+let lastText = ''
+let lastValue = 0
 export function parseTimestamp (s: string): number {
+  // validation parses each message's timestamp twice (schema, freshness): remember the last one
+  if (s === lastText) return lastValue
+  const t = parseTimestampUncached(s)
+  lastText = s
+  lastValue = t
+  return t
+}
+
+function parseTimestampUncached (s: string): number {
   const m = typeof s === 'string' ? TS.exec(s) : null
   if (m === null) throw new ProtocolError('Malformed', `bad timestamp ${JSON.stringify(String(s).slice(0, 40))}: want RFC 3339 UTC like 2026-11-23T21:40:00.123Z`)
   const [, y, mo, d, h, mi, sec, frac] = m

@@ -6,7 +6,7 @@
  */
 import { decodeMessage, signedBytesOf } from './messages.js'
 import { ProtocolError } from './errors.js'
-import { peerIdFromDid, publicKeyFromDid, verifyBytes } from './identity.js'
+import { peerIdFromDid, publicKeyFromDid, verifyForDid } from './identity.js'
 import { ReplayCache } from './replay.js'
 import { PEER_ID_FIELDS } from './schema.js'
 import { parseTimestamp } from './time.js'
@@ -80,10 +80,9 @@ export function createValidator (opts: ValidatorOptions = {}): Validator {
     const m = decoded.message
     const variant = m.variant
     const body = m.body as unknown as Record<string, unknown>
-    let publicKey: Uint8Array
     try {
       // binding: every DID must be an Ed25519 did:key; peer fields and the connection must match the signer
-      publicKey = publicKeyFromDid(m.signer)
+      publicKeyFromDid(m.signer)
       for (const f of DID_FIELDS) {
         const v = body[f]
         if (typeof v === 'string' && v !== m.signer) publicKeyFromDid(v)
@@ -103,7 +102,7 @@ export function createValidator (opts: ValidatorOptions = {}): Validator {
       throw err
     }
     const signature = body.signature as Uint8Array
-    if (!verifyBytes(publicKey, decoded.signedBytes ?? signedBytesOf(variant, m.raw), signature)) {
+    if (!verifyForDid(m.signer, decoded.signedBytes ?? signedBytesOf(variant, m.raw), signature)) {
       return { ok: false, reason: 'BadSignature', detail: `${variant} signature does not verify for ${m.signer}`, variant }
     }
     const ts = parseTimestamp(body.timestamp as string)
