@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { startUiServer, type UiServer } from '../../src/main/ui-server/index.js'
-import { formatAmount } from '../../src/shared/api/index.js'
+import { formatAmount, reachabilityText, type ReachabilityView } from '../../src/shared/api/index.js'
 import { createFixture, INITIAL_POLICY, type Fixture } from '../main/api/fixture.js'
 import { ARTIFACTS, RENDERER_DIR, buildRenderer, launch } from './helpers.js'
 
@@ -22,9 +22,27 @@ const requests: string[] = []
 const cspErrors: string[] = []
 const pageErrors: string[] = []
 
+const RELAY = '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'
+/** A node at home behind a NAT, holding one relay reservation (what the daemon adapter reports in that case). */
+const BEHIND_NAT: ReachabilityView = {
+  state: 'relayed',
+  autonat: 'private',
+  natDetected: true,
+  listenAddrs: ['/ip4/10.231.1.2/tcp/4101'],
+  relayAddrs: [`/ip4/198.51.100.1/tcp/4001/p2p/${RELAY}/p2p-circuit`],
+  publicAddrs: [],
+  observedAddrs: ['198.51.100.11:40312'],
+  observedPublicAddr: '/ip4/198.51.100.11/tcp/40312',
+  checks: { ok: 0, failed: 2 },
+  connections: { direct: 2, relayed: 1 },
+  holePunched: 0,
+  changedAt: Date.now() - 60_000
+}
+
 before(async () => {
   buildRenderer()
   f = await createFixture()
+  f.runtime.reachability = BEHIND_NAT
   srv = await startUiServer({ api: f.api, rendererDir: RENDERER_DIR })
   browser = await launch()
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true })
@@ -69,6 +87,16 @@ test('overview: status, earnings from the store, live fuel progress without relo
   assert.ok(await page.locator('[data-testid="earnings-chart"] rect.bar:not(.zero)').count() > 0)
   assert.match(await text('[data-testid="status"]'), /running/)
 
+  // Reachability and the addresses in use: behind NAT, reachable via the relay.
+  assert.equal(await page.locator('[data-testid="network"] [data-testid="reachability"]').getAttribute('data-state'), 'relayed')
+  assert.equal(await text('[data-testid="network"] [data-testid="reachability-text"]'), reachabilityText('relayed'))
+  assert.match(await text('[data-testid="status"]'), /via relay/)
+  assert.equal(await text('[data-testid="network"] [data-testid="relay-addrs"] li .mono'), BEHIND_NAT.relayAddrs[0])
+  assert.equal(await text('[data-testid="network"] [data-testid="listen-addrs"] li .mono'), '/ip4/10.231.1.2/tcp/4101')
+  assert.equal(await text('[data-testid="network"] [data-testid="observed-public"]'), '/ip4/198.51.100.11/tcp/40312')
+  assert.match(await text('[data-testid="network"] [data-testid="nat"]'), /^detected · AutoNAT private \(0 ok, 2 failed\)$/)
+  assert.equal(await text('[data-testid="network"] [data-testid="conn-kinds"]'), '2 direct, 1 relayed')
+
   const fuelSel = `[data-testid="fuel-${f.runningId}"]`
   const before = await text(fuelSel)
   const job = f.store.getJob(f.runningId)
@@ -99,6 +127,23 @@ test('overview: status, earnings from the store, live fuel progress without relo
   assert.equal(f.runtime.autoBid, false)
   await page.click('[data-testid="toggle-autobid"]')
   await waitText('[data-testid="autobid"]', 'on')
+
+  // A hole punch upgrades the relayed connection; AutoNAT later confirms a forwarded port: live, no reload.
+  f.runtime.reachability = { ...BEHIND_NAT, connections: { direct: 3, relayed: 0 }, holePunched: 1 }
+  f.events.emit('reachability:changed', f.runtime.reachability)
+  await waitText('[data-testid="network"] [data-testid="conn-kinds"]', '3 direct, 0 relayed, 1 upgraded by hole punching')
+  const pub: ReachabilityView = {
+    ...BEHIND_NAT, state: 'public', autonat: 'public', relayAddrs: [], publicAddrs: ['/ip4/198.51.100.11/tcp/4101'],
+    observedPublicAddr: '/ip4/198.51.100.11/tcp/4101', checks: { ok: 2, failed: 0 }, changedAt: Date.now()
+  }
+  f.runtime.reachability = pub
+  f.events.emit('reachability:changed', pub)
+  await waitText('[data-testid="network"] [data-testid="reachability-text"]', reachabilityText('public'))
+  assert.equal(await text('[data-testid="network"] [data-testid="observed-public"]'), '/ip4/198.51.100.11/tcp/4101')
+  assert.equal(await text('[data-testid="network"] [data-testid="relay-addrs"]'), 'not needed')
+  f.runtime.reachability = BEHIND_NAT
+  f.events.emit('reachability:changed', BEHIND_NAT)
+  await waitText('[data-testid="network"] [data-testid="reachability-text"]', reachabilityText('relayed'))
 })
 
 test('jobs: list and job page with timeline and live log', async () => {
@@ -207,6 +252,20 @@ test('settings: identity with copy buttons, saving settings', async () => {
   await go('settings')
   assert.equal(await text('[data-testid="did"]'), f.executor.did)
   assert.equal(await text('[data-testid="peer-id"]'), f.executor.peerId)
+  const net = '[data-testid="settings-network"]'
+  assert.equal(await page.locator(`${net} [data-testid="reachability"]`).getAttribute('data-state'), 'relayed')
+  assert.equal(await text(`${net} [data-testid="relay-addrs"] li .mono`), BEHIND_NAT.relayAddrs[0])
+  assert.equal(await text(`${net} [data-testid="observed-addrs"]`), '198.51.100.11:40312')
+  assert.equal(await text(`${net} [data-testid="public-addrs"]`), 'none confirmed')
+  // an unreachable node says so, live
+  f.runtime.reachability = { ...BEHIND_NAT, state: 'unreachable', relayAddrs: [], connections: { direct: 2, relayed: 0 } }
+  f.events.emit('reachability:changed', f.runtime.reachability)
+  await waitText(`${net} [data-testid="reachability-text"]`, reachabilityText('unreachable'))
+  assert.equal(await text(`${net} [data-testid="relay-addrs"]`), 'no relay reservation')
+  await page.locator(net).screenshot({ path: join(ARTIFACTS, 'ui-settings-unreachable.png') })
+  f.runtime.reachability = BEHIND_NAT
+  f.events.emit('reachability:changed', BEHIND_NAT)
+  await waitText(`${net} [data-testid="reachability-text"]`, reachabilityText('relayed'))
   await page.fill('[data-testid="set-region"]', 'us-east')
   await page.check('[data-testid="set-login"]')
   await page.click('[data-testid="settings-save"]')

@@ -4,8 +4,9 @@ import type {
   AnnouncementRow, JobRow, ReceiptRow, PolicyVersion, JsonValue
 } from '../store/index.js'
 import type {
-  AnnouncementView, Json, JsonObject, JobView, PolicyView, ReceiptSummaryView
+  AnnouncementView, Json, JsonObject, JobView, PolicyView, ReachabilityView, ReceiptSummaryView
 } from '../../shared/api/index.js'
+import type { ReachabilityStatus } from '../mesh/index.js'
 import { base64FromBytes } from '../../shared/api/index.js'
 
 export const amountStr = (v: bigint | number | undefined | null): string | null =>
@@ -87,4 +88,46 @@ export function cborToJson (v: unknown, depth = 0): Json {
     return out
   }
   return String(v)
+}
+
+const isCircuitAddr = (a: string): boolean => a.includes('/p2p-circuit')
+
+/** "203.0.113.7:4001" or "[2001:db8::1]:4001" / "2001:db8::1:4001" (how peers saw us) → a multiaddr. */
+export function hostPortToMultiaddr (hp: string): string {
+  const i = hp.lastIndexOf(':')
+  if (i <= 0) return hp
+  const host = hp.slice(0, i).replace(/^\[|\]$/g, '')
+  const port = hp.slice(i + 1)
+  if (!/^\d+$/.test(port)) return hp
+  return `/${host.includes(':') ? 'ip6' : 'ip4'}/${host}/tcp/${port}`
+}
+
+/**
+ * The mesh node's reachability (src/main/mesh/nat.ts) → the API view. `addrs` are all our announced
+ * multiaddrs (direct and circuit); `connections` the open ones.
+ */
+export function reachabilityView (s: ReachabilityStatus, live: {
+  addrs: string[]
+  connections: Array<{ relayed: boolean }>
+  holePunched: number
+  changedAt: number | null
+}): ReachabilityView {
+  const relayAddrs = [...new Set([...s.relayAddrs, ...live.addrs.filter(isCircuitAddr)])]
+  const relayed = live.connections.filter((c) => c.relayed).length
+  const confirmed = s.publicAddrs[0]
+  const seen = s.observedAddrs[0]
+  return {
+    state: s.reachability,
+    autonat: s.autonat,
+    natDetected: s.natDetected,
+    listenAddrs: live.addrs.filter((a) => !isCircuitAddr(a)),
+    relayAddrs,
+    publicAddrs: [...s.publicAddrs],
+    observedAddrs: [...s.observedAddrs],
+    observedPublicAddr: confirmed ?? (s.natDetected && seen !== undefined ? hostPortToMultiaddr(seen) : null),
+    checks: { ok: s.checks.ok, failed: s.checks.failed },
+    connections: { direct: live.connections.length - relayed, relayed },
+    holePunched: live.holePunched,
+    changedAt: live.changedAt
+  }
 }

@@ -11,10 +11,11 @@
 import { policyToJson } from '../market/index.js'
 import { WASM_RUNTIME_ID } from '../probe/index.js'
 import type { Daemon } from '../daemon/index.js'
-import type { JsonObject, SettingsView } from '../../shared/api/index.js'
+import type { JsonObject, ReachabilityView } from '../../shared/api/index.js'
+import { reachabilityView } from './convert.js'
 import { createApiEventHub, type ApiEventHub } from './events.js'
 import { createMarketPolicyEngine } from './market-engine.js'
-import { createApiService, type ApiService, type NodeRuntime, type SettingsBackend } from './service.js'
+import { createApiService, type ApiService, type NodeRuntime, type SettingsBackend, type SettingsBase } from './service.js'
 import { createStoreSettings } from './settings.js'
 
 export interface DaemonApiOptions {
@@ -37,6 +38,8 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
   const fuel = new Map<string, { fuelUsed: bigint, startedAt: number }>()
   let lastError: { text: string, at: number } | undefined
   let draining = false
+  let reachabilityChangedAt: number | null = null
+  let holePunched = 0
 
   const currentJson = (): JsonObject => policyToJson(daemon.policy().policy) as JsonObject
   const setPolicy = (patch: (p: JsonObject) => void, note: string): void => {
@@ -44,6 +47,13 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
     patch(p)
     daemon.setPolicy(p, note)
   }
+
+  const reachability = (): ReachabilityView => reachabilityView(daemon.reachability(), {
+    addrs: daemon.node.multiaddrs(),
+    connections: daemon.node.connections(),
+    holePunched,
+    changedAt: reachabilityChangedAt
+  })
 
   const runtime = (): NodeRuntime => {
     const { policy } = daemon.policy()
@@ -59,6 +69,7 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
       error: err,
       listenAddrs: daemon.node.multiaddrs(),
       region: daemon.region ?? null,
+      reachability: reachability(),
       running: running.map((id) => ({ announcementId: id, fuelUsed: fuel.get(id)?.fuelUsed ?? 0n, startedAt: fuel.get(id)?.startedAt ?? now() }))
     }
   }
@@ -72,7 +83,7 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
     startAtLogin: false,
     startMinimized: false
   })
-  const withCaps = (v: Omit<SettingsView, 'did' | 'peerId'>): Omit<SettingsView, 'did' | 'peerId'> => {
+  const withCaps = (v: SettingsBase): SettingsBase => {
     const { policy } = daemon.policy()
     const offer = daemon.offer()
     return {
@@ -164,6 +175,17 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
     daemon.events.on('daemon:error', (e) => {
       lastError = { text: `${e.where}: ${e.error}`, at: now() }
       status()
+    }),
+    daemon.events.on('reachability:changed', () => {
+      reachabilityChangedAt = now()
+      events.emit('reachability:changed', reachability())
+      status()
+    }),
+    daemon.events.on('connection:opened', (e) => {
+      // direct connections come and go all the time; relayed ones and hole-punch upgrades change what the UI shows
+      if (!e.relayed && !e.upgraded) return
+      if (e.upgraded) holePunched++
+      events.emit('reachability:changed', reachability())
     }),
     daemon.events.on('daemon:stopping', () => {
       draining = true

@@ -7,7 +7,8 @@ import { decodeCbor, verifyReceiptBlock, type ReceiptResult } from '../../shared
 import {
   ApiError, bytesFromBase64, base64FromBytes, skippedText, validateCall,
   type ApiArgs, type ApiEvent, type ApiMethod, type ApiResult, type JsonObject, type NodeState, type NodeStatus,
-  type PolicyValidationView, type RunningJobView, type SettingsPatch, type SettingsView, type SimulationView
+  type PolicyValidationView, type ReachabilityView, type RunningJobView, type SettingsPatch, type SettingsView, type SimulationView,
+  unknownReachability
 } from '../../shared/api/index.js'
 import type { Store } from '../store/index.js'
 import { amountStr, announcementView, cborToJson, jobView, policyView, receiptSummary } from './convert.js'
@@ -30,6 +31,8 @@ export interface NodeRuntime {
   error: string | null
   listenAddrs: string[]
   region: string | null
+  /** Reachability and the addresses in use (default: unknown, listening on `listenAddrs`). */
+  reachability?: ReachabilityView
   /** Live fuel of each running job (jobs not listed here show 0 fuel used). */
   running: Array<{ announcementId: string, fuelUsed: bigint | number, startedAt?: number }>
 }
@@ -52,9 +55,11 @@ export interface PolicyEngine {
   activate?(version: number, policy: JsonObject): void
 }
 
+/** The stored settings; identity and the live reachability are added by the service. */
+export type SettingsBase = Omit<SettingsView, 'did' | 'peerId' | 'reachability'>
 export interface SettingsBackend {
-  get(): Omit<SettingsView, 'did' | 'peerId'>
-  update(patch: SettingsPatch): Omit<SettingsView, 'did' | 'peerId'>
+  get(): SettingsBase
+  update(patch: SettingsPatch): SettingsBase
 }
 
 export interface ApiDeps {
@@ -145,10 +150,16 @@ export function createApiService (deps: ApiDeps): ApiService {
       error: rt.error,
       listenAddrs: rt.listenAddrs,
       region: rt.region,
+      reachability: rt.reachability ?? unknownReachability(rt.listenAddrs),
       running,
       version: deps.version ?? '0.1.0',
       now: t
     }
+  }
+
+  function reachability (): ReachabilityView {
+    const rt = deps.node.status()
+    return rt.reachability ?? unknownReachability(rt.listenAddrs)
   }
 
   function receiptBytes (cid: string): Uint8Array {
@@ -243,8 +254,8 @@ export function createApiService (deps: ApiDeps): ApiService {
       deps.events.emit('status:changed', s)
       return s
     },
-    'settings.get': () => ({ ...deps.identity, ...deps.settings.get() }),
-    'settings.update': (a) => ({ ...deps.identity, ...deps.settings.update(a.patch) })
+    'settings.get': () => ({ ...deps.identity, ...deps.settings.get(), reachability: reachability() }),
+    'settings.update': (a) => ({ ...deps.identity, ...deps.settings.update(a.patch), reachability: reachability() })
   }
 
   function fuelFromReceipts (id: string): bigint | null {

@@ -4,8 +4,8 @@
  * back to `defaults` (what the daemon was started with).
  */
 import type { JsonValue, Store } from '../store/index.js'
-import type { ResourceCaps, SettingsPatch, SettingsView } from '../../shared/api/index.js'
-import type { SettingsBackend } from './service.js'
+import type { ResourceCaps, SettingsPatch } from '../../shared/api/index.js'
+import type { SettingsBackend, SettingsBase } from './service.js'
 
 export interface SettingsDefaults {
   dataDir: string
@@ -17,7 +17,7 @@ export interface SettingsDefaults {
   startMinimized: boolean
 }
 
-type Base = Omit<SettingsView, 'did' | 'peerId'>
+type Base = SettingsBase
 
 const strList = (v: JsonValue | undefined): string[] | undefined =>
   Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined

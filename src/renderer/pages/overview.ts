@@ -1,8 +1,9 @@
-import type { NodeStatus, EarningsView, RunningJobView, ApiEvent } from '../../shared/api/contract.js'
+import type { NodeStatus, EarningsView, RunningJobView, ApiEvent, ReachabilityView } from '../../shared/api/contract.js'
 import { formatAmount, formatDuration, shortId } from '../../shared/api/format.js'
-import { h, clear, table, badge } from '../dom.js'
+import { h, clear, table, badge, append } from '../dom.js'
 import { earningsChart } from '../chart.js'
 import { errorMessage, type PageFactory } from '../page.js'
+import { reachabilityBadge, reachabilityBlock } from '../reachability.js'
 
 const tz = (): number => -new Date().getTimezoneOffset()
 
@@ -15,9 +16,10 @@ export function tomorrowMorning (now = new Date()): number {
 
 export const overviewPage: PageFactory = async ({ api }) => {
   const statusBox = h('section', { class: 'card', 'aria-labelledby': 'h-status', 'data-testid': 'status' })
+  const networkBox = h('section', { class: 'card', 'aria-labelledby': 'h-network', 'data-testid': 'network' })
   const runningBox = h('section', { class: 'card wide', 'aria-labelledby': 'h-running' })
   const earningsBox = h('section', { class: 'card wide', 'aria-labelledby': 'h-earnings' })
-  const el = h('div', { class: 'grid' }, statusBox, runningBox, earningsBox)
+  const el = h('div', { class: 'grid' }, statusBox, networkBox, runningBox, earningsBox)
   let status: NodeStatus
   const progressEls = new Map<string, { bar: HTMLProgressElement, text: HTMLElement }>()
 
@@ -31,7 +33,7 @@ export const overviewPage: PageFactory = async ({ api }) => {
     const paused = st.pausedUntil !== null
     statusBox.append(
       h('h2', { id: 'h-status' }, 'Node'),
-      h('p', { class: 'state-line' }, badge(st.state, st.state), ' ', st.online ? `online · ${st.peers} peer${st.peers === 1 ? '' : 's'}` : 'offline'),
+      h('p', { class: 'state-line' }, badge(st.state, st.state), ' ', st.online ? `online · ${st.peers} peer${st.peers === 1 ? '' : 's'}` : 'offline', ' ', reachabilityBadge(st.reachability)),
       h('dl', { class: 'kv' },
         h('dt', {}, 'Auto-bid'), h('dd', { 'data-testid': 'autobid' }, st.autoBid ? 'on' : 'off'),
         h('dt', {}, 'Paused'), h('dd', {}, paused ? `until ${new Date(st.pausedUntil ?? 0).toLocaleString()}` : 'no'),
@@ -47,7 +49,13 @@ export const overviewPage: PageFactory = async ({ api }) => {
               h('button', { type: 'button', onclick: () => { void act(api.call('node.pause', { untilMs: tomorrowMorning() })) } }, 'Pause until tomorrow')
             ]),
       err !== undefined ? h('p', { class: 'error', role: 'alert' }, err) : '')
+    renderNetwork(st.reachability)
     renderRunning(st.running, st.now)
+  }
+
+  function renderNetwork (r: ReachabilityView): void {
+    clear(networkBox)
+    append(networkBox, [h('h2', { id: 'h-network' }, 'Network'), reachabilityBlock(r)])
   }
 
   function renderRunning (running: RunningJobView[], now: number): void {
@@ -95,7 +103,10 @@ export const overviewPage: PageFactory = async ({ api }) => {
     el,
     onEvent (e: ApiEvent) {
       if (e.type === 'status:changed') renderStatus(e.payload)
-      else if (e.type === 'job:progress') {
+      else if (e.type === 'reachability:changed') {
+        status = { ...status, reachability: e.payload }
+        renderStatus(status)
+      } else if (e.type === 'job:progress') {
         const p = progressEls.get(e.payload.announcementId)
         if (p === undefined) { void api.call('node.status', {}).then(renderStatus); return }
         p.bar.value = Math.round(e.payload.fuelFraction * 1000)

@@ -1,5 +1,6 @@
-import type { SettingsView, SettingsPatch } from '../../shared/api/contract.js'
-import { h, clear, field, copyButton } from '../dom.js'
+import type { SettingsView, SettingsPatch, ApiEvent, ReachabilityView } from '../../shared/api/contract.js'
+import { h, clear, field, copyButton, append } from '../dom.js'
+import { reachabilityBlock } from '../reachability.js'
 import { errorMessage, type PageFactory } from '../page.js'
 
 const GIB = 1024 ** 3
@@ -41,12 +42,24 @@ export const settingsPage: PageFactory = async ({ api }) => {
     }, (err: unknown) => { clear(out); out.append(h('p', { class: 'error', role: 'alert' }, errorMessage(err))) }).finally(() => { save.disabled = false })
   })
 
+  const netBox = h('section', { class: 'card wide', 'aria-labelledby': 'h-reach', 'data-testid': 'settings-network' })
+  const renderNet = (r: ReachabilityView): void => {
+    clear(netBox)
+    append(netBox, [
+      h('h2', { id: 'h-reach' }, 'Reachability and addresses in use'),
+      reachabilityBlock(r, { detailed: true }),
+      h('p', { class: 'hint' }, 'What the running node uses now. The listen addresses and bootstrap peers below are what it starts with; bootstrap peers running mesh-executor relay also act as relays for nodes behind a NAT.')
+    ])
+  }
+  renderNet(st.reachability)
+
   const el = h('div', { class: 'grid' },
     h('section', { class: 'card wide', 'aria-labelledby': 'h-id' }, h('h2', { id: 'h-id' }, 'Identity'),
       h('dl', { class: 'kv' },
         h('dt', {}, 'DID'), h('dd', {}, h('span', { class: 'mono break', 'data-testid': 'did' }, st.did), ' ', copyButton(st.did, 'Copy DID')),
         h('dt', {}, 'PeerId'), h('dd', {}, h('span', { class: 'mono break', 'data-testid': 'peer-id' }, st.peerId), ' ', copyButton(st.peerId, 'Copy PeerId')),
         h('dt', {}, 'Data directory'), h('dd', { class: 'mono break' }, st.dataDir))),
+    netBox,
     h('section', { class: 'card wide', 'aria-labelledby': 'h-net' }, h('h2', { id: 'h-net' }, 'Node'),
       h('div', { class: 'form-grid' },
         h('fieldset', {}, h('legend', {}, 'Network'),
@@ -56,5 +69,12 @@ export const settingsPage: PageFactory = async ({ api }) => {
         h('fieldset', {}, h('legend', {}, 'Desktop'),
           field('Start at login', login), field('Start minimized to tray', minimized))),
       h('div', { class: 'buttons' }, save), out))
-  return { title: 'Settings', el }
+  return {
+    title: 'Settings',
+    el,
+    onEvent (e: ApiEvent) {
+      if (e.type === 'reachability:changed') renderNet(e.payload)
+      else if (e.type === 'status:changed') renderNet(e.payload.reachability)
+    }
+  }
 }

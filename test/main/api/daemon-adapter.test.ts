@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startDaemon, type Daemon } from '../../../src/main/daemon/index.js'
 import { createDaemonApi, type DaemonApi } from '../../../src/main/api/daemon-adapter.js'
-import type { ApiEvent } from '../../../src/shared/api/index.js'
+import type { ApiEvent, ReachabilityView } from '../../../src/shared/api/index.js'
+import { createMeshNode } from '../../../src/main/mesh/index.js'
+import { generateIdentity } from '../../../src/shared/protocol/index.js'
 
 let dataDir: string
 let daemon: Daemon
@@ -70,4 +72,44 @@ test('policy.save goes through the daemon; caps from Settings land in the policy
   assert.equal(daemon.policy().policy.offer.cpuCores, 1)
   const sim = await bound.api.invoke('market.simulate', { policy: { autoBid: true }, lastN: 50 })
   assert.equal(sim.considered, 0)
+})
+
+test('reachability: a relay reservation on a real circuit relay v2 server shows up as "relayed" with its circuit address', async () => {
+  const before = await bound.api.invoke('node.status', {})
+  assert.equal(before.reachability.state, 'unknown')
+  assert.deepEqual(before.reachability.relayAddrs, [])
+  assert.ok(before.reachability.listenAddrs.some((a) => a.startsWith('/ip4/127.0.0.1/tcp/')))
+  assert.ok(before.reachability.listenAddrs.every((a) => !a.includes('/p2p-circuit')))
+
+  const relay = await createMeshNode({ identity: generateIdentity(), listen: ['/ip4/127.0.0.1/tcp/0'], lan: true, nat: { relayServer: true } })
+  await relay.start()
+  try {
+    const seen: ApiEvent[] = []
+    const off = bound.api.onEvent((e) => seen.push(e))
+    const relayed = new Promise<ReachabilityView>((resolve, reject) => {
+      const giveUp = AbortSignal.timeout(20_000)
+      const stop = bound.api.onEvent((e) => {
+        if (e.type === 'reachability:changed' && e.payload.state === 'relayed') { stop(); resolve(e.payload) }
+      })
+      giveUp.addEventListener('abort', () => { stop(); reject(new Error(`no relayed reachability: ${JSON.stringify(daemon.reachability())}`)) })
+    })
+    await daemon.node.dial(`${relay.multiaddrs()[0] ?? ''}`)
+    const r = await relayed
+    off()
+    const circuit = `/p2p/${relay.peerId}/p2p-circuit/p2p/${daemon.identity.peerId}`
+    assert.ok(r.relayAddrs.some((a) => a.endsWith(circuit)), JSON.stringify(r.relayAddrs))
+    assert.ok(r.listenAddrs.every((a) => !a.includes('/p2p-circuit')))
+    assert.equal(typeof r.changedAt, 'number')
+    assert.ok(r.connections.direct >= 1)
+    // status follows, and Settings shows the same addresses in use
+    assert.ok(seen.some((e) => e.type === 'status:changed' && e.payload.reachability.state === 'relayed'))
+    const s = await bound.api.invoke('node.status', {})
+    assert.equal(s.reachability.state, 'relayed')
+    assert.deepEqual(s.reachability.relayAddrs, r.relayAddrs)
+    const settings = await bound.api.invoke('settings.get', {})
+    assert.deepEqual(settings.reachability.relayAddrs, r.relayAddrs)
+    assert.deepEqual(JSON.parse(JSON.stringify(s.reachability)), s.reachability)
+  } finally {
+    await relay.stop()
+  }
 })

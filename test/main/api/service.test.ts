@@ -1,7 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createFixture } from './fixture.js'
-import { ApiError, validateArgs, base64FromBytes, type ApiEvent } from '../../../src/shared/api/index.js'
+import { ApiError, validateArgs, base64FromBytes, reachabilityText, type ApiEvent } from '../../../src/shared/api/index.js'
+import { hostPortToMultiaddr, reachabilityView } from '../../../src/main/api/index.js'
 
 test('queries return real store data as JSON-safe views', async () => {
   const f = await createFixture()
@@ -123,4 +124,48 @@ test('validators reject malformed arguments with a clear message', () => {
     assert.throws(() => validateArgs(m, args), (e: unknown) => e instanceof ApiError && e.code === 'BadRequest' && re.test(e.message), `${m} ${JSON.stringify(args)}`)
   }
   assert.deepEqual(validateArgs('node.pause', { untilMs: null }), { untilMs: null })
+})
+
+test('reachability: unknown until the node knows, then the runtime view in node.status, settings and events', async () => {
+  const f = await createFixture({ announcements: 0 })
+  try {
+    const s0 = await f.api.invoke('node.status', {})
+    assert.equal(s0.reachability.state, 'unknown')
+    assert.deepEqual(s0.reachability.listenAddrs, f.runtime.listenAddrs)
+    assert.equal(s0.reachability.observedPublicAddr, null)
+    assert.equal((await f.api.invoke('settings.get', {})).reachability.state, 'unknown')
+
+    // what the daemon adapter builds from the mesh node's status (behind NAT, one relay reservation)
+    const relay = '12D3KooWRelayRelayRelayRelayRelayRelayRelayRelayRelay'
+    const view = reachabilityView({
+      reachability: 'relayed',
+      autonat: 'private',
+      natDetected: true,
+      observedAddrs: ['198.51.100.11:40312', '198.51.100.11:40200'],
+      publicAddrs: [],
+      relayAddrs: [`/ip4/198.51.100.1/tcp/4001/p2p/${relay}/p2p-circuit`],
+      checks: { ok: 0, failed: 2 }
+    }, {
+      addrs: ['/ip4/10.231.1.2/tcp/4101', `/ip4/198.51.100.1/tcp/4001/p2p/${relay}/p2p-circuit`],
+      connections: [{ relayed: false }, { relayed: true }, { relayed: true }],
+      holePunched: 0,
+      changedAt: 1234
+    })
+    assert.deepEqual(view.listenAddrs, ['/ip4/10.231.1.2/tcp/4101'])
+    assert.deepEqual(view.relayAddrs, [`/ip4/198.51.100.1/tcp/4001/p2p/${relay}/p2p-circuit`])
+    assert.equal(view.observedPublicAddr, '/ip4/198.51.100.11/tcp/40312')
+    assert.deepEqual(view.connections, { direct: 1, relayed: 2 })
+    assert.equal(hostPortToMultiaddr('[2001:db8::1]:4001'), '/ip6/2001:db8::1/tcp/4001')
+
+    f.runtime.reachability = view
+    const seen: ApiEvent[] = []
+    const off = f.api.onEvent((e) => seen.push(e))
+    f.events.emit('reachability:changed', view)
+    off()
+    assert.deepEqual(seen, [{ type: 'reachability:changed', payload: view }])
+    const s1 = await f.api.invoke('node.status', {})
+    assert.deepEqual(s1.reachability, view)
+    assert.equal(reachabilityText(s1.reachability.state), 'behind NAT, reachable via relay')
+    assert.deepEqual((await f.api.invoke('settings.update', { patch: { startMinimized: false } })).reachability, view)
+  } finally { f.close() }
 })
