@@ -10,7 +10,9 @@
  * bootstrap peers, waits until they are subscribed to the announce topic, submits, verifies the
  * receipt, writes the output to stdout and saves the receipt block in <data-dir>/receipts/<cid>.
  * Without --json a readable log goes to stderr; with --json, JSON lines go to stdout (events, then
- * one {"event":"result",…} or {"event":"failed",…}) and nothing else is written there.
+ * one {"event":"result",…} or {"event":"failed",…}) and nothing else is written there. The node's
+ * reachability (public / behind NAT via relay / unreachable / unknown, docs/NETWORKING.md) is
+ * forwarded as {"event":"reachability:changed",…} lines and included in the result/failed line.
  * Exit codes: 0 ok, 1 other error, 2 usage, 3 no bids, 4 no valid bids, 5 executor failed,
  * 6 receipt invalid, 7 timeout.
  */
@@ -20,10 +22,10 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { multiaddr } from '@multiformats/multiaddr'
-import { loadOrCreateIdentityFile, parseDuration, QOS_PROFILES } from '../../shared/protocol/index.js'
+import { loadOrCreateIdentityFile, parseDuration, peerIdFromDid, QOS_PROFILES } from '../../shared/protocol/index.js'
 import type { Identity, QosProfile } from '../../shared/protocol/index.js'
 import { createMeshNode, JOBS_ANNOUNCE_TOPIC } from '../mesh/index.js'
-import type { MeshNode } from '../mesh/index.js'
+import type { ConnectionInfo, MeshNode, ReachabilityStatus } from '../mesh/index.js'
 import { openStore } from '../store/index.js'
 import type { Store } from '../store/index.js'
 import { AccessBlockStore, createOriginator, OriginatorError } from '../originator/index.js'
@@ -131,6 +133,29 @@ export function describeEvent (e: OriginatorEvent): string | undefined {
     case 'receipt:invalid': return `receipt INVALID (${e.check}): ${e.detail}`
     default: return undefined
   }
+}
+
+/** One readable line for a reachability change (stderr log of the non-JSON mode). */
+export function describeReachability (s: ReachabilityStatus): string {
+  const what = s.reachability === 'public'
+    ? 'public'
+    : s.reachability === 'relayed' ? 'behind NAT, reachable via relay' : s.reachability
+  const parts = [`reachability ${what}`, `autonat ${s.autonat}`]
+  if (s.natDetected) parts.push('NAT detected')
+  if (s.observedAddrs.length > 0) parts.push(`seen as ${s.observedAddrs[0] ?? ''}`)
+  if (s.relayAddrs.length > 0) parts.push(`relay address ${s.relayAddrs.join(' ')}`)
+  return parts.join(', ')
+}
+
+function executorPeerId (did: string): string | undefined {
+  try { return peerIdFromDid(did) } catch { return undefined }
+}
+
+/** What the result line reports about our reachability and the connections to the executor. */
+function networkOf (node: MeshNode, executorPeerId?: string): { reachability: ReachabilityStatus, executorConnections?: ConnectionInfo[] } {
+  const out: { reachability: ReachabilityStatus, executorConnections?: ConnectionInfo[] } = { reachability: node.reachability() }
+  if (executorPeerId !== undefined) out.executorConnections = node.connections(executorPeerId)
+  return out
 }
 
 function exitCodeOf (err: unknown): number {
@@ -256,6 +281,10 @@ export async function runSubmit (argv: string[], io: SubmitIo): Promise<number> 
     }
     const blocks = new AccessBlockStore()
     node = await createMeshNode({ identity, listen, bootstrap, lan: true, blockStore: blocks, heartbeatMs: 200 })
+    node.events.on('reachability:changed', (s) => {
+      if (jsonMode) emitJson({ event: 'reachability:changed', ...s })
+      else log(describeReachability(s))
+    })
     await node.start()
     log(`originator ${identity.did} (peer ${identity.peerId}) joining through ${bootstrap.length} bootstrap peer(s)`)
     // wait until the bootstrap peers we reached are subscribed to the announce topic
@@ -269,7 +298,7 @@ export async function runSubmit (argv: string[], io: SubmitIo): Promise<number> 
     while (!ready()) {
       if (Date.now() > deadline) {
         const msg = `no mesh peer subscribed to ${JOBS_ANNOUNCE_TOPIC} within ${peerWaitMs / 1000} s (connected: ${node.connectedPeers().length})`
-        if (jsonMode) emitJson({ event: 'failed', code: 'NoPeers', message: msg })
+        if (jsonMode) emitJson({ event: 'failed', code: 'NoPeers', message: msg, exitCode: EXIT.other, ...networkOf(node) })
         else io.stderr.write(`mesh-executor submit: ${msg}\n`)
         return EXIT.other
       }
@@ -320,7 +349,8 @@ export async function runSubmit (argv: string[], io: SubmitIo): Promise<number> 
           outputCid: result.receipt.output_cid ?? null,
           output: result.output,
           outputText: Buffer.from(result.output).toString('utf8'),
-          ms: Date.now() - started
+          ms: Date.now() - started,
+          ...networkOf(node, executorPeerId(result.executorDid))
         })
       } else {
         if (job.interactive !== true) io.stdout.write(result.output)
@@ -331,7 +361,7 @@ export async function runSubmit (argv: string[], io: SubmitIo): Promise<number> 
       const code = exitCodeOf(err)
       const e = err as Error & { code?: string, reason?: string, why?: unknown, check?: string, receiptCid?: string }
       if (jsonMode) {
-        emitJson({ event: 'failed', code: e.code ?? e.name, message: e.message, reason: e.reason, check: e.check, why: e.why, receiptCid: e.receiptCid, exitCode: code })
+        emitJson({ event: 'failed', code: e.code ?? e.name, message: e.message, reason: e.reason, check: e.check, why: e.why, receiptCid: e.receiptCid, exitCode: code, ...networkOf(node) })
       } else {
         io.stderr.write(`mesh-executor submit: ${e.message}\n`)
         if (Array.isArray(e.why)) {

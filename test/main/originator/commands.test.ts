@@ -11,6 +11,7 @@ import { runReceipt } from '../../../src/main/commands/receipt.js'
 import { createSandbox } from '../../../src/main/sandbox/index.js'
 import { startTestExecutor } from './test-executor.js'
 import type { TestExecutor } from './test-executor.js'
+import type { ReachabilityStatus } from '../../../src/main/mesh/index.js'
 
 const asset = (name: string): string => fileURLToPath(new URL(`../../../assets/jobs/${name}`, import.meta.url))
 
@@ -68,6 +69,7 @@ test('submit and receipt verify commands', async (t) => {
     assert.equal(r.stdout.toString(), digest)
     assert.match(r.stderr, /bid from .* price 4/)
     assert.match(r.stderr, /receipt verified: CompletedSuccessfully/)
+    assert.match(r.stderr, /\[submit\] reachability unknown, autonat unknown, seen as 127\.0\.0\.1:\d+/)
     const m = /receipt (bafyrei[a-z2-7]+) \(saved/.exec(r.stderr)
     assert.ok(m?.[1] !== undefined, r.stderr)
     receiptCid = m[1]
@@ -83,6 +85,18 @@ test('submit and receipt verify commands', async (t) => {
     assert.equal(last?.event, 'result')
     assert.equal(last?.outputText, digest)
     assert.equal(last?.status, 'CompletedSuccessfully')
+    // the originator's reachability: forwarded as it changes (identify tells how the executors saw us), and in the result
+    const changes = lines.filter((l) => l.event === 'reachability:changed').map(({ event: _e, ...rest }) => rest) as unknown as ReachabilityStatus[]
+    assert.ok(changes.length > 0, events.join(','))
+    assert.ok(changes.some((c) => c.observedAddrs.some((a) => a.startsWith('127.0.0.1:'))), JSON.stringify(changes))
+    assert.ok(events.indexOf('reachability:changed') < events.indexOf('result'))
+    const reach = last?.reachability as ReachabilityStatus | undefined
+    assert.ok(reach !== undefined && ['public', 'relayed', 'unreachable', 'unknown'].includes(reach.reachability), JSON.stringify(reach))
+    assert.deepEqual(reach, changes.at(-1), 'the result carries the latest state')
+    assert.equal(reach.natDetected, false, 'loopback: no NAT')
+    assert.deepEqual(reach.relayAddrs, [], 'the test executors are no relays')
+    const conns = last?.executorConnections as Array<{ peerId: string, relayed: boolean }> | undefined
+    assert.ok(conns !== undefined && conns.length > 0 && conns.every((c) => !c.relayed), JSON.stringify(conns))
   })
 
   await t.test('receipt verify: by CID from the data dir, by file, and a tampered file', async () => {
