@@ -122,6 +122,11 @@ export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
         reservations: {
           maxReservations: nat.relayServer.maxReservations,
           defaultDataLimit: BigInt(nat.relayServer.dataLimitBytes),
+          // Milliseconds: @libp2p/circuit-relay-v2 (4.2.x) enforces it with AbortSignal.timeout(limit.duration)
+          // (src/utils.ts createLimitedRelay) and defaults to DEFAULT_DURATION_LIMIT = 2 * minute = 120000.
+          // The same number goes on the wire in Limit.duration, which the spec (and the client's
+          // LimitTracker, ×1000) reads as seconds, so relayed connections through a js relay report
+          // `limits.seconds` 1000× too high (120000 for 120 s). The cut-off itself is at 120 s. See docs/NETWORKING.md.
           defaultDurationLimit: nat.relayServer.durationLimitSeconds * 1000
         }
       })
