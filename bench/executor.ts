@@ -93,6 +93,7 @@ async function announcementFlood (): Promise<void> {
   // wait until intake stops
   let prev = -1
   while (handled !== prev) { prev = handled; await new Promise((resolve) => setTimeout(resolve, 1000)) }
+  child.stdin?.write('stop\n')
   const handledSecs = (Math.max(lastHandledAt, t0) - t0) / 1000
   off()
   const stored = daemon.store.announcementStats().total

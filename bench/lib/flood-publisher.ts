@@ -26,6 +26,7 @@ const msgs = Array.from({ length: total }, (_, n) => signMessage('JobAnnouncemen
 }, id).bytes)
 process.stdout.write(JSON.stringify({ ready: true }) + '\n')
 await new Promise((resolve) => process.stdin.once('data', resolve))
+process.stdin.pause()
 const pubsub = node.libp2p.services.pubsub
 const topic = jobsTopic()
 let failed = 0
@@ -38,7 +39,10 @@ for (let i = 0; i < total;) {
   await new Promise((resolve) => setTimeout(resolve, 5))
 }
 const seconds = (performance.now() - t0) / 1000
-await new Promise((resolve) => setTimeout(resolve, 500))
+await new Promise((resolve) => setTimeout(resolve, 100))
 process.stdout.write(JSON.stringify({ offered: total, seconds, failed, noRecipients, lastError }) + '\n')
+// keep the connection (and whatever is still queued on it) until the receiver has drained it
+process.stdin.resume()
+await new Promise((resolve) => process.stdin.once('data', resolve))
 await node.stop()
 process.exit(0)
