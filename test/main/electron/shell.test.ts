@@ -8,13 +8,13 @@ import type { MenuItemConstructorOptions } from 'electron'
 import { trayMenuTemplate, trayIconFile, tomorrowMorning, HOUR_MS, type TrayActions } from '../../../src/main/electron/tray.js'
 import { hardenWebContents, hardenSession, makeTrustedUrl, secureWebPreferences, type PreventableLike } from '../../../src/main/electron/security.js'
 import { watchPower } from '../../../src/main/electron/power.js'
-import { NODE_STATES, type NodeStatus } from '../../../src/shared/api/index.js'
+import { NODE_STATES, unknownReachability, type NodeStatus } from '../../../src/shared/api/index.js'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const INDEX = 'file:///opt/mesh/dist/renderer/index.html'
 
 function status (over: Partial<NodeStatus> = {}): NodeStatus {
-  return { did: 'did:key:z6Mk', peerId: '12D3', state: 'bidding', online: true, peers: 2, autoBid: true, pausedUntil: null, draining: false, error: null, listenAddrs: [], region: null, running: [], version: '0.1.0', now: 0, ...over }
+  return { did: 'did:key:z6Mk', peerId: '12D3', state: 'bidding', online: true, peers: 2, autoBid: true, pausedUntil: null, draining: false, error: null, listenAddrs: [], region: null, running: [], version: '0.1.0', now: 0, reachability: unknownReachability(), ...over }
 }
 
 function recorder (): { actions: TrayActions, calls: string[] } {
