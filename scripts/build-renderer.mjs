@@ -5,8 +5,8 @@
 // and the sandboxed preload (dist/main/electron/preload.cjs).
 // Usage: node scripts/build-renderer.mjs [--electron] [--out <dir>]
 import { build } from 'esbuild'
-import { cpSync, mkdirSync, existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdirSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -16,7 +16,14 @@ const outDir = outIdx >= 0 ? args[outIdx + 1] : join(root, 'dist', 'renderer')
 const electron = args.includes('--electron')
 
 mkdirSync(outDir, { recursive: true })
-await build({
+// Every file is written to a temp name and renamed into place, so a server reading dist/renderer
+// while another build runs (tests run in parallel) never sees a half-written file.
+const put = (name, data) => {
+  const tmp = join(outDir, `.${name}.${process.pid}.tmp`)
+  writeFileSync(tmp, data)
+  renameSync(tmp, join(outDir, name))
+}
+const ui = await build({
   entryPoints: [join(root, 'src/renderer/main.ts')],
   bundle: true,
   format: 'iife',
@@ -25,12 +32,14 @@ await build({
   outfile: join(outDir, 'app.js'),
   sourcemap: 'linked',
   legalComments: 'none',
-  logLevel: 'warning'
+  logLevel: 'warning',
+  write: false
 })
-cpSync(join(root, 'src/renderer/index.html'), join(outDir, 'index.html'))
-cpSync(join(root, 'src/renderer/app.css'), join(outDir, 'app.css'))
+for (const f of ui.outputFiles) put(basename(f.path), f.contents)
+put('index.html', readFileSync(join(root, 'src/renderer/index.html')))
+put('app.css', readFileSync(join(root, 'src/renderer/app.css')))
 const icon = join(root, 'assets/icons/app-64.png')
-if (existsSync(icon)) cpSync(icon, join(outDir, 'icon.png'))
+if (existsSync(icon)) put('icon.png', readFileSync(icon))
 
 if (electron) {
   const mainOut = join(root, 'dist', 'main', 'electron')

@@ -2,7 +2,7 @@
 // Offline packaging check: builds the renderer + Electron bundles, runs electron-builder for an
 // unpacked Linux directory against a STUB Electron dist (no download, no native rebuild), then
 // asserts the package holds the compiled main, preload, sandbox host/worker, renderer, icons and
-// the sample jobs (when the repo has samples/). Exit code 0 = OK.
+// the sample jobs (assets/jobs/*.wasm). Exit code 0 = OK.
 // Usage: node scripts/package-check.mjs [--keep]
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, mkdirSync, writeFileSync, chmodSync, existsSync, readdirSync, statSync, readFileSync, rmSync } from 'node:fs'
@@ -61,13 +61,11 @@ const must = [
   'node_modules/better-sqlite3/package.json'
 ]
 const missing = must.filter((p) => !existsSync(join(app, p)))
-const samplesDir = join(root, 'samples')
-if (existsSync(samplesDir)) {
-  const walk = (d) => readdirSync(d).flatMap((n) => statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [relative(root, join(d, n))])
-  for (const f of walk(samplesDir)) if (!existsSync(join(app, f))) missing.push(f)
-} else {
-  console.warn('package:check: no samples/ directory in the repo yet; sample jobs not checked')
-}
+// the sample jobs: every built module in assets/jobs must be in the package
+const jobsDir = join(root, 'assets', 'jobs')
+const jobs = readdirSync(jobsDir).filter((n) => n.endsWith('.wasm')).map((n) => relative(root, join(jobsDir, n)))
+if (jobs.length === 0) missing.push('assets/jobs/*.wasm (no sample jobs in the repo)')
+for (const f of jobs) if (!existsSync(join(app, f))) missing.push(f)
 const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'))
 if (pkg.main !== 'dist/main/electron/main.js') missing.push(`package.json main = ${pkg.main}`)
 if (!existsSync(join(unpacked, 'mesh-executor'))) missing.push('executable mesh-executor')
@@ -75,5 +73,5 @@ if (missing.length > 0) {
   console.error(`package:check: FAILED, missing from ${unpacked}:\n  ${missing.join('\n  ')}`)
   process.exit(1)
 }
-console.log(`package:check: OK — ${unpacked} holds main, preload, sandbox host/worker, renderer, icons${existsSync(samplesDir) ? ', samples' : ''}`)
+console.log(`package:check: OK — ${unpacked} holds main, preload, sandbox host/worker, renderer, icons and ${jobs.length} sample jobs`)
 if (!keep) rmSync(work, { recursive: true, force: true })

@@ -1,0 +1,12 @@
+/** `npm run package:check`: an unpacked Linux app built offline holds main, preload, renderer, sandbox and the sample jobs. */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+test('package:check builds an unpacked Linux directory with everything the app needs', { timeout: 240_000 }, () => {
+  const root = fileURLToPath(new URL('../..', import.meta.url))
+  const r = spawnSync(process.execPath, ['scripts/package-check.mjs'], { cwd: root, encoding: 'utf8', timeout: 230_000 })
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`)
+  assert.match(r.stdout, /package:check: OK — .* holds main, preload, sandbox host\/worker, renderer, icons and \d+ sample jobs/)
+})
