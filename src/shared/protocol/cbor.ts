@@ -45,6 +45,9 @@ export interface SignatureSplice {
   sigEnd: number
 }
 
+const INTERN_MASK = 1023
+const internTable: Array<string | undefined> = new Array<string | undefined>(INTERN_MASK + 1)
+
 class Reader {
   pos = 0
   /** false once anything non-canonical (non-minimal head, unsorted keys) was read */
@@ -84,6 +87,34 @@ class Reader {
     const n = this.arg(info)
     if (typeof n === 'bigint' || n > this.bytes.length - this.pos) malformed('length exceeds input')
     return n as number
+  }
+
+  /**
+   * A map key. Keys repeat in every message ("announcement_id", "signature", …): short ASCII keys
+   * come from a small intern table, which saves allocating a string and V8 looking it up in its
+   * string table to use it as a property name.
+   */
+  key (depth: number): string {
+    const b = this.bytes
+    const head = b[this.pos] as number
+    const len = head & 0x1f
+    if (len < 24 && len > 0 && this.pos + 1 + len <= b.length) {
+      const start = this.pos + 1
+      let h = len
+      for (let i = start; i < start + len; i++) h = (Math.imul(h, 31) + (b[i] as number)) | 0
+      const slot = internTable[h & INTERN_MASK]
+      if (slot !== undefined && slot.length === len) {
+        let same = true
+        for (let i = 0; i < len; i++) if (slot.charCodeAt(i) !== b[start + i]) { same = false; break }
+        if (same) { this.pos = start + len; return slot }
+      }
+      const str = this.item(depth) as string
+      let ascii = true
+      for (let i = 0; i < str.length; i++) if (str.charCodeAt(i) >= 0x80) { ascii = false; break }
+      if (ascii) internTable[h & INTERN_MASK] = str
+      return str
+    }
+    return this.item(depth) as string
   }
 
   item (depth: number): CborValue {
@@ -147,7 +178,7 @@ class Reader {
           this.need(1)
           const entryStart = this.pos
           if (((this.bytes[this.pos] as number) >> 5) !== 3) malformed('map keys must be text strings')
-          const key = this.item(depth + 1) as string
+          const key = this.key(depth + 1)
           const keyEnd = this.pos
           if (FORBIDDEN_KEYS.has(key)) malformed(`forbidden map key "${key}"`)
           if (Object.hasOwn(out, key)) malformed(`duplicate map key "${key}"`)
@@ -228,12 +259,14 @@ export function decodeEnvelope (bytes: Uint8Array, opts: DecodeOptions = {}): { 
   if (!r.canonical || sp.sigStart === undefined || sp.sigEnd === undefined || sp.headStart === undefined || sp.headEnd === undefined || sp.entries === undefined) {
     return { value, canonical: r.canonical, signedBytes: undefined }
   }
-  const head = new Writer(16)
-  head.head(5, sp.entries - 1)
-  const out = new Uint8Array(bytes.length - (sp.sigEnd - sp.sigStart) - (sp.headEnd - sp.headStart) + head.pos)
+  // the struct's new map head (entries - 1); structs have far fewer than 24 keys, so one byte
+  let head: Uint8Array
+  if (sp.entries - 1 < 24) head = Uint8Array.of(0xa0 | (sp.entries - 1))
+  else { const w = new Writer(16); w.head(5, sp.entries - 1); head = w.buf.subarray(0, w.pos) }
+  const out = new Uint8Array(bytes.length - (sp.sigEnd - sp.sigStart) - (sp.headEnd - sp.headStart) + head.length)
   out.set(bytes.subarray(0, sp.headStart), 0)
   let at = sp.headStart
-  out.set(head.buf.subarray(0, head.pos), at); at += head.pos
+  out.set(head, at); at += head.length
   out.set(bytes.subarray(sp.headEnd, sp.sigStart), at); at += sp.sigStart - sp.headEnd
   out.set(bytes.subarray(sp.sigEnd), at)
   return { value, canonical: true, signedBytes: out }
