@@ -8,6 +8,7 @@
  * {"bench":"announcement-flood",…}: a real daemon and a publisher node over loopback; the
  *   publisher offers valid announcements at 2000/s; handled = announcements decided and recorded
  *   in the store (the UI's source) per second. ratio = handled / offered.
+ * BENCH_SKIP_BID=1 runs only the flood.
  */
 import '../src/main/polyfills.js'
 import { mkdtemp, rm } from 'node:fs/promises'
