@@ -53,13 +53,7 @@ export function createExecutorBlockStore (opts: ExecutorBlockStoreOptions): Exec
 
   async function putPrivate (cid: string, bytes: Uint8Array, allowedPeerId: string): Promise<void> {
     if (!cidMatchesBytes(cid, bytes)) throw new Error(`block does not hash to ${cid}`)
-    await mkdir(dir, { recursive: true, mode: 0o700 })
-    const path = join(dir, cid)
-    // data first, then the ACL: a crash in between leaves an unserved block, never an unguarded one
-    await writeFile(`${path}.tmp`, bytes, { mode: 0o600 })
-    await rename(`${path}.tmp`, path)
-    await writeFile(`${path}.acl.tmp`, allowedPeerId + '\n', { mode: 0o600 })
-    await rename(`${path}.acl.tmp`, `${path}.acl`)
+    // served from memory at once; the durable copy follows
     if (bytes.length <= maxRecent && !recentPrivate.has(cid)) {
       recentPrivate.set(cid, { bytes, allowed: allowedPeerId })
       recentBytes += bytes.length
@@ -69,6 +63,13 @@ export function createExecutorBlockStore (opts: ExecutorBlockStoreOptions): Exec
         recentBytes -= v.bytes.length
       }
     }
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    const path = join(dir, cid)
+    // data first, then the ACL: a crash in between leaves an unserved block, never an unguarded one
+    await writeFile(`${path}.tmp`, bytes, { mode: 0o600 })
+    await rename(`${path}.tmp`, path)
+    await writeFile(`${path}.acl.tmp`, allowedPeerId + '\n', { mode: 0o600 })
+    await rename(`${path}.acl.tmp`, `${path}.acl`)
   }
 
   async function get (cid: string, requesterPeerId: string): Promise<Uint8Array | undefined> {

@@ -105,6 +105,9 @@ export function createExecutor (opts: ExecutorOptions): Executor {
   const running = new Map<string, Running>()
   let accepting = false
   const unhandle: Array<() => void> = []
+  /** receipts being put in the DHT (background; awaited, bounded, on stop) */
+  const publications = new Set<Promise<void>>()
+  const dhtAbort = new AbortController()
 
   // ------------------------------------------------------------------ outgoing messages
 
@@ -178,14 +181,20 @@ export function createExecutor (opts: ExecutorOptions): Executor {
     await node.publishReceiptAvailable(availBytes).catch((err: unknown) => {
       events.emit('error:job', { announcementId: job.announcementId, error: `receipt gossip failed: ${errMessage(err)}` })
     })
-    let dhtPeers = 0
-    try {
-      dhtPeers = (await node.putReceipt(receipt.bytes, { signal: AbortSignal.timeout(15_000) })).peers
-      await node.provide(receipt.cid, { signal: AbortSignal.timeout(15_000) })
-    } catch (err) {
-      events.emit('error:job', { announcementId: job.announcementId, error: `receipt DHT put/provide failed: ${errMessage(err)}` })
-    }
-    events.emit('receipt:published', { announcementId: job.announcementId, receiptCid: receipt.cid, dhtPeers, direct })
+    // The DHT record and provider record go out in the background: a DHT put can take seconds on a
+    // sparse mesh and must not hold the job slot (the originator also fetches from us directly).
+    const publication = (async () => {
+      let dhtPeers = 0
+      try {
+        dhtPeers = (await node.putReceipt(receipt.bytes, { signal: AbortSignal.any([dhtAbort.signal, AbortSignal.timeout(15_000)]) })).peers
+        await node.provide(receipt.cid, { signal: AbortSignal.any([dhtAbort.signal, AbortSignal.timeout(15_000)]) })
+      } catch (err) {
+        events.emit('error:job', { announcementId: job.announcementId, error: `receipt DHT put/provide failed: ${errMessage(err)}` })
+      }
+      events.emit('receipt:published', { announcementId: job.announcementId, receiptCid: receipt.cid, dhtPeers, direct })
+    })()
+    publications.add(publication)
+    void publication.finally(() => publications.delete(publication))
     return direct
   }
 
@@ -281,7 +290,8 @@ export function createExecutor (opts: ExecutorOptions): Executor {
       status, failureReason, fuelUsed, wallMs: result?.wall_ms ?? finishedAt - startedAt,
       peakMemory: result?.peak_memory_bytes ?? 0, output: result?.output, startedAt, finishedAt
     })
-    if (result !== undefined) await blocks.putPrivate(rawCid(result.output), result.output, rj.originatorPeerId)
+    // the output is served from memory at once; its durable copy is written while we finish up
+    const outputSaved = result !== undefined ? blocks.putPrivate(rawCid(result.output), result.output, rj.originatorPeerId) : Promise.resolve()
     const receiptInput = {
       cid: receipt.cid, bytes: receipt.bytes, announcementId: id, status, failureReason,
       fuelUsed, price: job.price, createdAt: finishedAt
@@ -295,6 +305,7 @@ export function createExecutor (opts: ExecutorOptions): Executor {
     events.emit('job:finished', { announcementId: id, status, failureReason, fuelUsed, wallMs: result?.wall_ms ?? finishedAt - startedAt, receiptCid: receipt.cid, price: job.price })
     queueStatus(rj, terminal === 'Completed' ? 'Completed' : terminal, text)
     await rj.statusChain // every status reaches the originator before the receipt announcement (profile 6.3)
+    await outputSaved.catch((err: unknown) => { events.emit('error:job', { announcementId: id, error: `saving the output failed: ${errMessage(err)}` }) })
     await publishReceipt(rj, receipt)
   }
 
@@ -448,6 +459,14 @@ export function createExecutor (opts: ExecutorOptions): Executor {
         await Promise.all([...running.values()].map(async (r) => { await r.done }))
       }
       for (const u of unhandle.splice(0)) u()
+      // give pending DHT publications a moment, then abort them (the node is about to stop)
+      if (publications.size > 0) {
+        let t: NodeJS.Timeout | undefined
+        await Promise.race([Promise.all([...publications]), new Promise((resolve) => { t = setTimeout(resolve, Math.min(grace, 5000)) })])
+        clearTimeout(t)
+        dhtAbort.abort(new Error('executor stopping'))
+        await Promise.all([...publications])
+      }
     },
     cancel (id) {
       const r = running.get(id)

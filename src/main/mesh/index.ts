@@ -422,7 +422,9 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
     const open = libp2p.getConnections(peerId).filter((c) => c.status === 'open')
     const conn = open.find((c) => c.limits === undefined) ?? open[0] ?? await dialFresh(peerId, signal)
     lastLimits.set(peerId.toString(), conn.limits)
-    return await conn.newStream(protocol, { signal, runOnLimitedConnection: true })
+    // negotiateFully: false writes the protocol id together with the first frame (saves a round
+    // trip per message; an unsupported protocol still fails, when the answer is read)
+    return await conn.newStream(protocol, { signal, runOnLimitedConnection: true, negotiateFully: false })
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
