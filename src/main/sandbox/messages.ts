@@ -3,6 +3,7 @@
  * App <-> host travel over the child-process IPC channel with `advanced` serialization.
  */
 import type { WasmModule } from './wasm-api.js'
+import type { SandboxResult } from './index.js'
 
 // ---- host -> worker
 export interface WorkerStart {
@@ -69,16 +70,8 @@ export type AppToHost =
   | { type: 'stdin-end', id: number }
   | { type: 'cancel', id: number }
 
-export interface HostResult {
-  status: 'CompletedSuccessfully' | 'Failed' | 'Cancelled'
-  failure_reason?: import('../../shared/protocol/types.js').FailureReason
-  detail?: string
-  fuel_used: bigint
-  wall_ms: number
-  peak_memory_bytes: number
-  output_bytes: number
-  output: Uint8Array
-  exit_code?: number
+/** What the host reports for a job: the app-facing result, with when `_start` was called instead of start_ms. */
+export type HostResult = Omit<SandboxResult, 'start_ms'> & {
   /** High-resolution epoch ms (performance.timeOrigin + now) just before `_start` was called. */
   started_at?: number
 }
