@@ -38,6 +38,8 @@ export interface DaemonOptions {
   capabilityIntervalMs?: number
   /** user idle seconds source (Electron powerMonitor) */
   userIdleSeconds?: () => number | undefined
+  /** battery state source (Electron powerMonitor); the policy's stop-on-battery rule reads it */
+  onBattery?: () => boolean | undefined
   memoryLimitBytes?: number
   now?: () => number
   /** pass an emitter to hear the events emitted while starting (e.g. crash recovery) */
@@ -132,7 +134,7 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
 
     // setupProbe
     const hardware = await probeHardware({ dataDir })
-    const machine: MachineStateSampler = createMachineStateSampler({ userIdleSeconds: o.userIdleSeconds })
+    const machine: MachineStateSampler = createMachineStateSampler({ userIdleSeconds: o.userIdleSeconds, onBattery: o.onBattery })
     cleanups.push(() => { machine.close() })
     const ads = createAdCache()
 

@@ -28,19 +28,21 @@ function savedSettings (dataDir: string): { region?: string, listen?: string[], 
 
 export const createDesktopBackend: CreateDesktopBackend = async ({ dataDir }) => {
   let idleSeconds: number | undefined
+  let onBattery: boolean | undefined
   const saved = savedSettings(dataDir)
   const daemon = await startDaemon({
     dataDir,
     ...saved,
     listen: saved.listen ?? ['/ip4/0.0.0.0/tcp/0'],
-    userIdleSeconds: () => idleSeconds
+    userIdleSeconds: () => idleSeconds,
+    onBattery: () => onBattery
   })
   const bound = createDaemonApi(daemon)
   return {
     api: bound.api,
-    // The daemon's machine sampler reads idle time through the callback above; battery state is
-    // sampled by the daemon itself (probe) — see docs/UI.md.
-    setMachineState: (s) => { idleSeconds = s.userIdleSeconds },
+    // The daemon's machine sampler reads powerMonitor's idle time and battery state through the
+    // callbacks above (the policy's idle-only and stop-on-battery rules).
+    setMachineState: (s) => { idleSeconds = s.userIdleSeconds; onBattery = s.onBattery },
     drain: async () => {
       try { await daemon.stop({ graceMs: 60_000 }) } finally { bound.dispose() }
     }

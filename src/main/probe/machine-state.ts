@@ -8,6 +8,8 @@ export interface MachineStateSamplerOptions {
   batteryIntervalMs?: number
   /** Seconds since the last user input, when the host can tell (Electron: powerMonitor.getSystemIdleTime). */
   userIdleSeconds?: () => number | undefined
+  /** Battery state from the host when it knows better (Electron: powerMonitor.isOnBatteryPower); overrides the probe. */
+  onBattery?: () => boolean | undefined
   signal?: AbortSignal
 }
 
@@ -50,7 +52,9 @@ export function createMachineStateSampler (opts: MachineStateSamplerOptions = {}
       const s: MachineState = { loadAvg: load, cpuCount }
       const idle = opts.userIdleSeconds?.()
       if (idle !== undefined) s.userIdleSeconds = idle
-      if (onBattery !== undefined) s.onBattery = onBattery
+      const hostBattery = opts.onBattery?.()
+      if (hostBattery !== undefined) s.onBattery = hostBattery
+      else if (onBattery !== undefined) s.onBattery = onBattery
       return s
     },
     refresh,

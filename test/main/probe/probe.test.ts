@@ -126,3 +126,18 @@ test('machine state sampler reports load and core count', async () => {
   assert.ok(m.onBattery === undefined || typeof m.onBattery === 'boolean')
   ac.abort()
 })
+
+test('machine state: the host (Electron powerMonitor) overrides the battery probe and supplies idle time', async () => {
+  const { createMachineStateSampler } = await import('../../../src/main/probe/index.js')
+  let battery: boolean | undefined = true
+  const s = createMachineStateSampler({ userIdleSeconds: () => 42, onBattery: () => battery })
+  try {
+    assert.equal(s.sample().onBattery, true)
+    assert.equal(s.sample().userIdleSeconds, 42)
+    battery = false
+    assert.equal(s.sample().onBattery, false)
+    assert.ok(s.sample().cpuCount >= 1)
+  } finally {
+    s.close()
+  }
+})
