@@ -105,6 +105,8 @@ export function createExecutor (opts: ExecutorOptions): Executor {
   const running = new Map<string, Running>()
   let accepting = false
   const unhandle: Array<() => void> = []
+  /** every job's promise until it has told its originator (running or finishing) */
+  const inFlight = new Set<Promise<void>>()
   /** receipts being put in the DHT (background; awaited, bounded, on stop) */
   const publications = new Set<Promise<void>>()
   const dhtAbort = new AbortController()
@@ -301,6 +303,8 @@ export function createExecutor (opts: ExecutorOptions): Executor {
       ? `completed: fuel ${String(fuelUsed)}, ${result?.output_bytes ?? 0} output bytes`
       : `${failureReason ?? 'InternalError'}: ${detail ?? ''}`.trim()
     transition(id, terminal, { details: text, failureReason: status === 'Failed' ? failureReason : undefined, receipt: receiptInput })
+    // the job is over: its slot is free for the next assignment while we tell the originator
+    running.delete(id)
     log(id, 'system', `receipt ${receipt.cid}`)
     events.emit('job:finished', { announcementId: id, status, failureReason, fuelUsed, wallMs: result?.wall_ms ?? finishedAt - startedAt, receiptCid: receipt.cid, price: job.price })
     queueStatus(rj, terminal === 'Completed' ? 'Completed' : terminal, text)
@@ -366,6 +370,8 @@ export function createExecutor (opts: ExecutorOptions): Executor {
         running.delete(id)
       }
     })()
+    inFlight.add(rj.done)
+    void rj.done.finally(() => inFlight.delete(rj.done))
   }
 
   function onInput (m: MessageOf<'JobInteractiveInputV1'>): void {
@@ -458,6 +464,8 @@ export function createExecutor (opts: ExecutorOptions): Executor {
         for (const r of running.values()) r.controller.abort(new Error('shutdown grace period over'))
         await Promise.all([...running.values()].map(async (r) => { await r.done }))
       }
+      // jobs that finished but are still telling their originator
+      await Promise.all([...inFlight])
       for (const u of unhandle.splice(0)) u()
       // give pending DHT publications a moment, then abort them (the node is about to stop)
       if (publications.size > 0) {
