@@ -5,10 +5,9 @@
  * Usage: npm run bench -- mesh [--messages N] [--rounds N]
  */
 import { randomUUID } from 'node:crypto'
-import { formatTimestamp, generateIdentity, rawCid, signMessage } from '../src/shared/protocol/index.js'
-import type { Identity } from '../src/shared/protocol/index.js'
-import { createMeshNode, JOBS_ANNOUNCE_TOPIC } from '../src/main/mesh/index.js'
-import type { MeshNode } from '../src/main/mesh/index.js'
+import { formatTimestamp, signMessage } from '../src/shared/protocol/index.js'
+import { JOBS_ANNOUNCE_TOPIC } from '../src/main/mesh/index.js'
+import { announcement, spawn as spawnNode, until, type TestNode } from '../test/main/mesh/helpers.js'
 
 const args = process.argv.slice(2)
 const arg = (name: string, dflt: number): number => {
@@ -18,19 +17,11 @@ const arg = (name: string, dflt: number): number => {
 const MESSAGES = arg('messages', 60)
 const ROUNDS = arg('rounds', 300)
 
-interface Peer { node: MeshNode, id: Identity }
+type Peer = TestNode
 
+/** A test node with the direct rate limit off (the bench sends as fast as it can) and a 500 ms heartbeat. */
 async function spawn (): Promise<Peer> {
-  const id = generateIdentity()
-  const node = await createMeshNode({
-    identity: id,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    lan: true,
-    heartbeatMs: 500,
-    directRateLimit: { burst: 1e9, perSecond: 1e9 }
-  })
-  await node.start()
-  return { node, id }
+  return await spawnNode({ heartbeatMs: 500, directRateLimit: { burst: 1e9, perSecond: 1e9 } })
 }
 
 function percentile (xs: number[], p: number): number {
@@ -39,30 +30,6 @@ function percentile (xs: number[], p: number): number {
   return Math.round((s[i] ?? NaN) * 1000) / 1000
 }
 
-async function until (cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
-
-function announcement (id: Identity): Uint8Array {
-  return signMessage('JobAnnouncementV1', {
-    announcement_id: randomUUID(),
-    originator_did: id.did,
-    job_params: {
-      wasm_cid: rawCid(new Uint8Array([0, 97, 115, 109])),
-      description: 'bench',
-      resources_required: { CPU: '1c' },
-      max_fuel: 1000,
-      timeout_seconds: 10,
-      is_interactive: false,
-      qos_profile: 'BestEffort'
-    },
-    timestamp: formatTimestamp(Date.now())
-  }, id).bytes
-}
 
 async function gossipLatency (): Promise<void> {
   const N = 10
