@@ -1,27 +1,18 @@
 /** Test harness: an originator node on 127.0.0.1 and test executors connected to it with a formed gossip mesh. */
-import { generateIdentity } from '../../../src/shared/protocol/index.js'
 import type { Identity } from '../../../src/shared/protocol/index.js'
-import { createMeshNode, JOBS_ANNOUNCE_TOPIC, jobsTopic } from '../../../src/main/mesh/index.js'
+import { JOBS_ANNOUNCE_TOPIC, jobsTopic } from '../../../src/main/mesh/index.js'
 import type { MeshNode } from '../../../src/main/mesh/index.js'
 import { AccessBlockStore, createOriginator } from '../../../src/main/originator/index.js'
 import type { Originator, OriginatorOptions } from '../../../src/main/originator/index.js'
+import { spawn } from '../mesh/helpers.js'
 import { startTestExecutor } from './test-executor.js'
 import type { TestExecutor, TestExecutorOptions } from './test-executor.js'
 
 export interface OriginatorPeer { node: MeshNode, id: Identity, originator: Originator }
 
 export async function startOriginator (opts: Partial<OriginatorOptions> = {}): Promise<OriginatorPeer> {
-  const id = generateIdentity()
   const blocks = new AccessBlockStore()
-  const node = await createMeshNode({
-    identity: id,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    lan: true,
-    heartbeatMs: 200,
-    blockStore: blocks,
-    directRateLimit: { burst: 10_000, perSecond: 10_000 }
-  })
-  await node.start()
+  const { node, id } = await spawn({ blockStore: blocks, directRateLimit: { burst: 10_000, perSecond: 10_000 } })
   const originator = createOriginator({ node, identity: id, blocks, ...opts })
   return { node, id, originator }
 }

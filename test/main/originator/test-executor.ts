@@ -8,10 +8,10 @@
  */
 import { randomUUID } from 'node:crypto'
 import {
-  formatTimestamp, generateIdentity, peerIdFromDid, rawCid, signMessage, signReceipt, ProtocolError, dagCborCid
+  formatTimestamp, peerIdFromDid, rawCid, signMessage, signReceipt, ProtocolError, dagCborCid
 } from '../../../src/shared/protocol/index.js'
 import type { Identity, JobAnnouncementV1, Unsigned, ExecutionReceiptV1, P2PJobStatus } from '../../../src/shared/protocol/index.js'
-import { createMeshNode } from '../../../src/main/mesh/index.js'
+import { spawn } from '../mesh/helpers.js'
 import type { BlockStore, MeshNode } from '../../../src/main/mesh/index.js'
 import type { Sandbox, SandboxResult } from '../../../src/main/sandbox/index.js'
 
@@ -64,18 +64,13 @@ function flipSignature (bytes: Uint8Array): Uint8Array {
 }
 
 export async function startTestExecutor (opts: TestExecutorOptions): Promise<TestExecutor> {
-  const id = opts.identity ?? generateIdentity()
   const blocks = new ExecutorBlocks()
-  const node = await createMeshNode({
-    identity: id,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    lan: true,
-    heartbeatMs: 200,
+  const { node, id } = await spawn({
+    ...(opts.identity !== undefined ? { identity: opts.identity } : {}),
     blockStore: blocks,
     regions: opts.region === undefined ? [] : [opts.region],
     directRateLimit: { burst: 10_000, perSecond: 10_000 }
   })
-  await node.start()
   const behaviour = opts.behaviour ?? 'honest'
   const announcements = new Map<string, JobAnnouncementV1>()
   const running = new Set<string>()
