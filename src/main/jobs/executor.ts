@@ -324,8 +324,8 @@ export function createExecutor (opts: ExecutorOptions): Executor {
     }
     if (a.executor_did !== identity.did) refuse('NotAssignedToYou', `assignment names executor ${a.executor_did}, not us`)
     const ann = store.getAnnouncement(id)
-    if (ann === undefined) refuse('UnknownJob', `no announcement ${id} seen`)
-    if (ann?.originatorDid !== a.originator_did) refuse('NotYourJob', `announcement ${id} belongs to another originator`)
+    if (ann === undefined) return refuse('UnknownJob', `no announcement ${id} seen`)
+    if (ann.originatorDid !== a.originator_did) refuse('NotYourJob', `announcement ${id} belongs to another originator`)
     const existing = store.getJob(id)
     if (existing !== undefined) {
       // a repeat of the assignment we accepted: ok, without running the job again (profile 6.3a)
@@ -333,10 +333,10 @@ export function createExecutor (opts: ExecutorOptions): Executor {
       refuse('WrongState', `job ${id} is already ${existing.state}`)
     }
     if (!accepting) refuse('PolicyRejected', 'this node is shutting down')
-    if (ann?.decision !== 'bid') refuse('PolicyRejected', `we decided not to bid on ${id}`)
+    if (ann.decision !== 'bid') refuse('PolicyRejected', `we decided not to bid on ${id}`)
     const bid = store.getBid(id)
     if (bid === undefined || bid.sentOk === false) refuse('WrongState', `we have no delivered bid for ${id}`)
-    const decoded = decodeMessage((store.getAnnouncement(id) as { raw: Uint8Array }).raw, { maxBytes: 1024 * 1024 })
+    const decoded = decodeMessage(ann.raw, { maxBytes: 1024 * 1024 })
     if (decoded.kind !== 'message' || decoded.message.variant !== 'JobAnnouncementV1') return refuse('UnknownJob', `stored announcement ${id} is unreadable`)
     const announcement = decoded.message.body
     const now = clock()
@@ -350,7 +350,7 @@ export function createExecutor (opts: ExecutorOptions): Executor {
     const job = store.createJob({
       announcementId: id, originatorDid: a.originator_did, price: bid?.price, wasmCid: jp.wasm_cid, inputDataCid: jp.input_data_cid,
       maxFuel: asFuel(jp.max_fuel), timeoutSeconds: jp.timeout_seconds, isInteractive: jp.is_interactive,
-      region: ann?.region, at: now
+      region: ann.region, at: now
     })
     transition(id, 'Accepted')
     const rj: Running = {
