@@ -34,8 +34,8 @@ export interface DaemonOptions {
   /** NAT traversal (AutoNAT, relay reservations, DCUtR, UPnP, relay server); `false` turns it off. Default: on, UPnP and relay server off. */
   nat?: NatOptions | false
   alias?: string
-  /** how often the capability ad is re-published (default 60 s) */
-  capabilityIntervalMs?: number
+  /** the daemon's periodic timers (defaults in DEFAULT_TIMERS); tests shorten them to fire mid-job */
+  timers?: Partial<DaemonTimers>
   /** user idle seconds source (Electron powerMonitor) */
   userIdleSeconds?: () => number | undefined
   /** battery state source (Electron powerMonitor); the policy's stop-on-battery rule reads it */
@@ -64,6 +64,34 @@ export interface DaemonEvents {
   'daemon:stopped': Record<string, never>
   'reachability:changed': ReachabilityStatus
   'connection:opened': { peerId: string, remoteAddr: string, direction: 'inbound' | 'outbound', relayed: boolean, upgraded: boolean, limits?: { bytes?: string, seconds?: number } }
+}
+
+/** Every periodic timer of a running daemon, in ms. */
+export interface DaemonTimers {
+  /** executor: re-sending crash-interrupted jobs' news to originators not yet told */
+  recoveryRetryMs: number
+  /** executor: Running progress statuses to the originator */
+  progressStatusMs: number
+  /** sandbox: progress samples (fuel so far) of a running job */
+  sandboxProgressMs: number
+  /** capability ad re-publication */
+  capabilityIntervalMs: number
+  /** machine state: battery refresh */
+  machineSampleMs: number
+  /** mesh: gossipsub heartbeat */
+  heartbeatMs: number
+  /** mesh: bootstrap re-dial while not connected */
+  bootstrapRetryMs: number
+}
+
+export const DEFAULT_TIMERS: Readonly<DaemonTimers> = {
+  recoveryRetryMs: 30_000,
+  progressStatusMs: 1000,
+  sandboxProgressMs: 250,
+  capabilityIntervalMs: 60_000,
+  machineSampleMs: 30_000,
+  heartbeatMs: 1000,
+  bootstrapRetryMs: 30_000
 }
 
 /** A policy file or setting that does not validate. */
@@ -103,6 +131,7 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
   const dataDir = resolve(o.dataDir)
   const events = o.events ?? new TypedEmitter<DaemonEvents>()
   const clock = o.now ?? Date.now
+  const timers: DaemonTimers = { ...DEFAULT_TIMERS, ...o.timers }
   const cleanups: Array<() => Promise<void> | void> = []
   const fail = (where: string) => (err: unknown): void => {
     events.emit('daemon:error', { where, error: err instanceof Error ? err.message : String(err) })
@@ -134,19 +163,20 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
 
     // setupProbe
     const hardware = await probeHardware({ dataDir })
-    const machine: MachineStateSampler = createMachineStateSampler({ userIdleSeconds: o.userIdleSeconds, onBattery: o.onBattery })
+    const machine: MachineStateSampler = createMachineStateSampler({ userIdleSeconds: o.userIdleSeconds, onBattery: o.onBattery, batteryIntervalMs: timers.machineSampleMs })
     cleanups.push(() => { machine.close() })
     const ads = createAdCache()
 
     // setupSandbox
-    const sandbox = createSandbox()
+    const sandbox = createSandbox({ progressIntervalMs: timers.sandboxProgressMs })
     cleanups.push(async () => { await sandbox.close() })
 
     // setupMesh
     const blocks = createExecutorBlockStore({ store, dataDir })
     const node = await createMeshNode({
       identity, listen: o.listen, bootstrap: o.bootstrap, lan: o.lan ?? false,
-      regions: region !== undefined ? [region] : [], blockStore: blocks, nat: o.nat
+      regions: region !== undefined ? [region] : [], blockStore: blocks, nat: o.nat,
+      heartbeatMs: timers.heartbeatMs, bootstrapRetryMs: timers.bootstrapRetryMs
     })
     node.events.on('reachability:changed', (e) => { events.emit('reachability:changed', e) })
     node.events.on('connection:opened', (e) => { events.emit('connection:opened', e) })
@@ -156,7 +186,8 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     // setupExecutor
     const executor = createExecutor({
       node, store, identity, sandbox, blocks, runtime: WASM_RUNTIME_ID,
-      maxConcurrent: () => current.policy.maxConcurrentJobs, memoryLimitBytes: o.memoryLimitBytes, now: clock
+      maxConcurrent: () => current.policy.maxConcurrentJobs, memoryLimitBytes: o.memoryLimitBytes, now: clock,
+      recoveryRetryMs: timers.recoveryRetryMs, progressStatusMs: timers.progressStatusMs
     })
     executor.events.on('job:accepted', (e) => { events.emit('job:accepted', e) })
     executor.events.on('job:refused', (e) => { events.emit('job:refused', e) })
@@ -207,7 +238,7 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
         const r = await node.publishCapability(bytes, region)
         events.emit('capability:published', { recipients: r.recipients, offer })
       },
-      intervalMs: o.capabilityIntervalMs ?? 60_000
+      intervalMs: timers.capabilityIntervalMs
     })
     adPublisher.on('ad:failed', (e) => { events.emit('daemon:error', { where: `capability ad (${e.reason})`, error: e.error }) })
     node.events.on('capability:subscribed', () => { adPublisher.peerSubscribed() })

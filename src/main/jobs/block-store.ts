@@ -4,72 +4,109 @@
  * - Receipts: public, served from the SQLite store (they stay for good).
  * - Modules we fetched: public, kept in a bounded in-memory cache (others may fetch popular modules
  *   from us too).
- * - Job outputs: served only to the job's originator (by the requesting connection's PeerId). They
- *   are written to `<dataDir>/blocks/<cid>` with a sidecar `<cid>.acl` naming the one PeerId allowed,
- *   so they survive a restart.
+ * - Job outputs: served to the originator of every job that produced those bytes (by the requesting
+ *   connection's PeerId). Access follows the jobs, not the bytes: the store records each finished
+ *   job's output CID, so the same computation bought by two originators is served to both. The bytes
+ *   are written once per CID to `<dataDir>/blocks/<cid>` (content-addressed, so concurrent and
+ *   repeated writes of the same block are harmless) and survive a restart.
  * - Anything else (job inputs we fetched included — an input belongs to the originator): NotFound.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { cidMatchesBytes, isValidCid } from '../../shared/protocol/index.js'
+import { cidMatchesBytes, isValidCid, peerIdFromDid } from '../../shared/protocol/index.js'
 import type { BlockStore } from '../mesh/index.js'
 import type { Store } from '../store/index.js'
 
 export interface ExecutorBlockStoreOptions {
-  store: Store
+  store: Pick<Store, 'getReceipt' | 'jobsWithOutput'>
   dataDir: string
   /** bytes of public module blocks kept in memory (default 64 MiB) */
   publicCacheBytes?: number
+  /** bytes of recent outputs kept in memory (default 32 MiB) */
+  recentOutputBytes?: number
 }
 
 export interface ExecutorBlockStore extends BlockStore {
   /** A public block (a module). Verifies the CID. */
   putPublic(cid: string, bytes: Uint8Array): void
-  /** A private block served only to `allowedPeerId` (a job output for its originator). Durable. */
-  putPrivate(cid: string, bytes: Uint8Array, allowedPeerId: string): Promise<void>
+  /**
+   * A job output: served from memory at once, and written durably (idempotent: the same CID written
+   * by several jobs at once, or again later, is stored once). Who may fetch it is decided by the
+   * store's jobs (`jobsWithOutput`), not here.
+   */
+  putOutput(cid: string, bytes: Uint8Array): Promise<void>
+}
+
+/** A bounded insertion-ordered byte cache (oldest evicted first). */
+class ByteCache {
+  private readonly map = new Map<string, Uint8Array>()
+  private bytes = 0
+  constructor (private readonly max: number) {}
+  get (k: string): Uint8Array | undefined { return this.map.get(k) }
+  has (k: string): boolean { return this.map.has(k) }
+  set (k: string, v: Uint8Array): void {
+    if (this.map.has(k) || v.length > this.max) return
+    this.map.set(k, v)
+    this.bytes += v.length
+    for (const [key, val] of this.map) {
+      if (this.bytes <= this.max) break
+      this.map.delete(key)
+      this.bytes -= val.length
+    }
+  }
+}
+
+/** Writes `bytes` to `path` atomically: a uniquely named temp file, fsynced, renamed into place. */
+async function writeAtomic (path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
+  try {
+    const fh = await open(tmp, 'wx', 0o600)
+    try {
+      await fh.writeFile(bytes)
+      await fh.datasync()
+    } finally {
+      await fh.close()
+    }
+    await rename(tmp, path)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
+  }
 }
 
 export function createExecutorBlockStore (opts: ExecutorBlockStoreOptions): ExecutorBlockStore {
   const dir = join(opts.dataDir, 'blocks')
-  const maxPublic = opts.publicCacheBytes ?? 64 * 1024 * 1024
-  const publicBlocks = new Map<string, Uint8Array>()
-  let publicBytes = 0
-  /** recent private blocks (the originator usually fetches its output right away); bounded */
-  const recentPrivate = new Map<string, { bytes: Uint8Array, allowed: string }>()
-  let recentBytes = 0
-  const maxRecent = 32 * 1024 * 1024
+  const publicBlocks = new ByteCache(opts.publicCacheBytes ?? 64 * 1024 * 1024)
+  const recentOutputs = new ByteCache(opts.recentOutputBytes ?? 32 * 1024 * 1024)
+  /** writes in progress, per CID: a second writer of the same block waits for the first */
+  const writing = new Map<string, Promise<void>>()
 
   function putPublic (cid: string, bytes: Uint8Array): void {
     if (!cidMatchesBytes(cid, bytes)) throw new Error(`block does not hash to ${cid}`)
-    if (publicBlocks.has(cid) || bytes.length > maxPublic) return
     publicBlocks.set(cid, bytes)
-    publicBytes += bytes.length
-    for (const [k, v] of publicBlocks) {
-      if (publicBytes <= maxPublic) break
-      publicBlocks.delete(k)
-      publicBytes -= v.length
-    }
   }
 
-  async function putPrivate (cid: string, bytes: Uint8Array, allowedPeerId: string): Promise<void> {
-    if (!cidMatchesBytes(cid, bytes)) throw new Error(`block does not hash to ${cid}`)
-    // served from memory at once; the durable copy follows
-    if (bytes.length <= maxRecent && !recentPrivate.has(cid)) {
-      recentPrivate.set(cid, { bytes, allowed: allowedPeerId })
-      recentBytes += bytes.length
-      for (const [k, v] of recentPrivate) {
-        if (recentBytes <= maxRecent) break
-        recentPrivate.delete(k)
-        recentBytes -= v.bytes.length
-      }
-    }
-    await mkdir(dir, { recursive: true, mode: 0o700 })
+  async function persist (cid: string, bytes: Uint8Array): Promise<void> {
     const path = join(dir, cid)
-    // data first, then the ACL: a crash in between leaves an unserved block, never an unguarded one
-    await writeFile(`${path}.tmp`, bytes, { mode: 0o600 })
-    await rename(`${path}.tmp`, path)
-    await writeFile(`${path}.acl.tmp`, allowedPeerId + '\n', { mode: 0o600 })
-    await rename(`${path}.acl.tmp`, `${path}.acl`)
+    const existing = await stat(path).catch(() => undefined)
+    if (existing?.size === bytes.length) return // content-addressed: already there
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    await writeAtomic(path, bytes)
+  }
+
+  async function putOutput (cid: string, bytes: Uint8Array): Promise<void> {
+    if (!cidMatchesBytes(cid, bytes)) throw new Error(`block does not hash to ${cid}`)
+    recentOutputs.set(cid, bytes)
+    const inProgress = writing.get(cid)
+    if (inProgress !== undefined) return await inProgress
+    const w = persist(cid, bytes).finally(() => { writing.delete(cid) })
+    writing.set(cid, w)
+    await w
+  }
+
+  function outputAllowed (cid: string, requesterPeerId: string): boolean {
+    return opts.store.jobsWithOutput(cid).some((j) => peerIdFromDid(j.originatorDid) === requesterPeerId)
   }
 
   async function get (cid: string, requesterPeerId: string): Promise<Uint8Array | undefined> {
@@ -78,18 +115,11 @@ export function createExecutorBlockStore (opts: ExecutorBlockStoreOptions): Exec
     if (receipt !== undefined) return receipt.bytes
     const pub = publicBlocks.get(cid)
     if (pub !== undefined) return pub
-    const recent = recentPrivate.get(cid)
-    if (recent !== undefined) return recent.allowed === requesterPeerId ? recent.bytes : undefined
-    const path = join(dir, cid)
-    let allowed: string
+    if (!outputAllowed(cid, requesterPeerId)) return undefined
+    const recent = recentOutputs.get(cid)
+    if (recent !== undefined) return recent
     try {
-      allowed = (await readFile(`${path}.acl`, 'utf8')).trim()
-    } catch {
-      return undefined
-    }
-    if (allowed !== requesterPeerId) return undefined
-    try {
-      const bytes = new Uint8Array(await readFile(path))
+      const bytes = new Uint8Array(await readFile(join(dir, cid)))
       return cidMatchesBytes(cid, bytes) ? bytes : undefined
     } catch {
       return undefined
@@ -101,6 +131,6 @@ export function createExecutorBlockStore (opts: ExecutorBlockStoreOptions): Exec
     put: putPublic,
     has: (cid) => publicBlocks.has(cid) || opts.store.getReceipt(cid) !== undefined,
     putPublic,
-    putPrivate
+    putOutput
   }
 }

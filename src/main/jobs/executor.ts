@@ -13,8 +13,10 @@
  * feeds the job's stdin; its stdout goes out as JobInteractiveOutputV1 with consecutive sequence
  * numbers, the last one `is_final`.
  *
- * After a crash, jobs that were running are failed (InternalError) by the store on open; `start()`
- * signs their receipts and tells their originators, once.
+ * After a crash, `start()` — and only `start()`, before this process runs anything — fails the jobs
+ * the previous process left active (InternalError), signs their receipts and tells their
+ * originators, once; a periodic retry only re-sends that news to originators not yet reached, and
+ * never touches a job this process runs.
  */
 import {
   formatTimestamp, peerIdFromDid, ProtocolError, rawCid, signMessage, signReceipt,
@@ -30,7 +32,6 @@ import type { ExecutorBlockStore } from './block-store.js'
 
 /** How long after the bidding window closes an assignment is still accepted (profile 6.3a). */
 export const ASSIGNMENT_GRACE_MS = 60_000
-const STATUS_PROGRESS_EVERY_MS = 1000
 const OUTPUT_CHUNK_BYTES = 256 * 1024
 
 export interface ExecutorEvents {
@@ -60,6 +61,8 @@ export interface ExecutorOptions {
   fetchTimeoutMs?: number
   /** how often originators of crash-interrupted jobs are retried until told (default 30 s) */
   recoveryRetryMs?: number
+  /** how often a Running progress status is sent to the originator (default 1 s) */
+  progressStatusMs?: number
   now?: () => number
 }
 
@@ -93,6 +96,13 @@ interface Running {
 
 function errMessage (err: unknown): string {
   return err instanceof Error ? err.message : String(err)
+}
+
+/** `Reason: detail` for a status or job log, without repeating a reason the detail already starts with. */
+export function failureText (reason: string, detail: string | undefined): string {
+  const d = (detail ?? '').trim()
+  if (d === '' || d === reason) return reason
+  return d.startsWith(`${reason}: `) ? d : `${reason}: ${d}`
 }
 
 const asFuel = (v: bigint | number): bigint => typeof v === 'bigint' ? v : BigInt(v)
@@ -226,7 +236,7 @@ export function createExecutor (opts: ExecutorOptions): Executor {
       } catch (err) {
         if (signal.aborted) throw err
         const reason: FailureReason = err instanceof MeshError && err.code === 'CidMismatch' ? 'CidMismatch' : 'FetchFailed'
-        failure = { reason, detail: `${reason}: ${errMessage(err)}` }
+        failure = { reason, detail: errMessage(err) }
         throw err
       }
       log(id, 'system', `fetched module (${module.length} bytes)${input !== undefined ? ` and input (${input.length} bytes)` : ''}`)
@@ -237,7 +247,7 @@ export function createExecutor (opts: ExecutorOptions): Executor {
         fuelSoFar = fuel
         events.emit('job:progress', { announcementId: id, fuelUsed: fuel, maxFuel: job.maxFuel })
         const t = clock()
-        if (t - lastProgress >= STATUS_PROGRESS_EVERY_MS) {
+        if (t - lastProgress >= (opts.progressStatusMs ?? 1000)) {
           lastProgress = t
           queueStatus(rj, 'Running', `fuel ${String(fuel)} of ${String(job.maxFuel)}`)
         }
@@ -277,8 +287,8 @@ export function createExecutor (opts: ExecutorOptions): Executor {
     } catch (err) {
       if (failure === undefined) {
         failure = signal.aborted
-          ? { reason: 'Cancelled', detail: 'Cancelled: stopped by the node owner or shutdown' }
-          : { reason: 'InternalError', detail: `InternalError: ${errMessage(err)}` }
+          ? { reason: 'Cancelled', detail: 'stopped by the node owner or shutdown' }
+          : { reason: 'InternalError', detail: errMessage(err) }
       }
     }
     const finishedAt = clock()
@@ -293,7 +303,14 @@ export function createExecutor (opts: ExecutorOptions): Executor {
       peakMemory: result?.peak_memory_bytes ?? 0, output: result?.output, startedAt, finishedAt
     })
     // the output is served from memory at once; its durable copy is written while we finish up
-    const outputSaved = result !== undefined ? blocks.putPrivate(rawCid(result.output), result.output, rj.originatorPeerId) : Promise.resolve()
+    // (a failed write is reported, never an unhandled rejection)
+    const outputCid = result !== undefined ? rawCid(result.output) : undefined
+    const outputSaved = result !== undefined && outputCid !== undefined
+      ? blocks.putOutput(outputCid, result.output).then(() => true, (err: unknown) => {
+        events.emit('error:job', { announcementId: id, error: `saving the output failed: ${errMessage(err)}` })
+        return false
+      })
+      : Promise.resolve(true)
     const receiptInput = {
       cid: receipt.cid, bytes: receipt.bytes, announcementId: id, status, failureReason,
       fuelUsed, price: job.price, createdAt: finishedAt
@@ -301,15 +318,15 @@ export function createExecutor (opts: ExecutorOptions): Executor {
     const terminal = status === 'CompletedSuccessfully' ? 'Completed' : status
     const text = status === 'CompletedSuccessfully'
       ? `completed: fuel ${String(fuelUsed)}, ${result?.output_bytes ?? 0} output bytes`
-      : `${failureReason ?? 'InternalError'}: ${detail ?? ''}`.trim()
-    transition(id, terminal, { details: text, failureReason: status === 'Failed' ? failureReason : undefined, receipt: receiptInput })
+      : failureText(failureReason ?? 'InternalError', detail)
+    transition(id, terminal, { details: text, failureReason: status === 'Failed' ? failureReason : undefined, receipt: receiptInput, outputCid })
     // the job is over: its slot is free for the next assignment while we tell the originator
     running.delete(id)
     log(id, 'system', `receipt ${receipt.cid}`)
     events.emit('job:finished', { announcementId: id, status, failureReason, fuelUsed, wallMs: result?.wall_ms ?? finishedAt - startedAt, receiptCid: receipt.cid, price: job.price })
     queueStatus(rj, terminal === 'Completed' ? 'Completed' : terminal, text)
     await rj.statusChain // every status reaches the originator before the receipt announcement (profile 6.3)
-    await outputSaved.catch((err: unknown) => { events.emit('error:job', { announcementId: id, error: `saving the output failed: ${errMessage(err)}` }) })
+    await outputSaved
     await publishReceipt(rj, receipt)
   }
 
@@ -367,6 +384,8 @@ export function createExecutor (opts: ExecutorOptions): Executor {
       } catch (err) {
         events.emit('error:job', { announcementId: id, error: `job ended abnormally: ${errMessage(err)}` })
       } finally {
+        // whatever ended the job, its sandbox run ends with it
+        rj.controller.abort(new Error('job ended'))
         running.delete(id)
       }
     })()
@@ -400,60 +419,64 @@ export function createExecutor (opts: ExecutorOptions): Executor {
 
   // ------------------------------------------------------------------ crash recovery
 
+  /** The signed Failed(InternalError) receipt of a crash-interrupted job: the stored one, or a new one (once). */
+  function interruptedReceipt (job: JobRow): { bytes: Uint8Array, cid: string } {
+    const existing = store.receiptsForJob(job.announcementId)[0]
+    const row = existing !== undefined ? store.getReceipt(existing.cid) : undefined
+    if (row !== undefined) return { bytes: row.bytes, cid: row.cid }
+    const t = clock()
+    const receipt = buildReceipt(job, { status: 'Failed', failureReason: 'InternalError', fuelUsed: 0n, wallMs: 0, peakMemory: 0, startedAt: job.createdAt, finishedAt: t })
+    store.putReceipt({ cid: receipt.cid, bytes: receipt.bytes, announcementId: job.announcementId, status: 'Failed', failureReason: 'InternalError', fuelUsed: 0, price: job.price, createdAt: t })
+    events.emit('job:finished', { announcementId: job.announcementId, status: 'Failed', failureReason: 'InternalError', fuelUsed: 0n, wallMs: 0, receiptCid: receipt.cid, price: job.price })
+    return receipt
+  }
+
   /**
-   * Settles jobs a crash interrupted: signs a Failed(InternalError) receipt (once; reused on later
-   * attempts) and tells the originator. A job is marked notified only when the originator actually
-   * received the news; otherwise it is tried again later (and on the next start).
+   * Tells the originators of crash-interrupted jobs (failed at start) that their job failed: the
+   * Failed status and the receipt. A job is marked notified only when the originator actually
+   * received the news; otherwise it is tried again later (and on the next start). Only jobs failed
+   * by `store.failInterruptedJobs()` are listed, so a job this process runs is never touched.
    */
-  let settling = false
-  async function settleInterrupted (): Promise<void> {
-    if (settling) return
-    settling = true
+  let notifying = false
+  async function notifyInterrupted (): Promise<void> {
+    if (notifying) return
+    notifying = true
     try {
-      for (const { job } of store.recoverInterruptedJobs(clock())) {
-        const originatorPeerId = peerIdFromDid(job.originatorDid)
-        let receipt: { bytes: Uint8Array, cid: string } | undefined
-        const existing = store.receiptsForJob(job.announcementId)[0]
-        if (existing !== undefined) {
-          const row = store.getReceipt(existing.cid)
-          if (row !== undefined) receipt = { bytes: row.bytes, cid: existing.cid }
-        }
-        if (receipt === undefined) {
-          const t = clock()
-          receipt = buildReceipt(job, { status: 'Failed', failureReason: 'InternalError', fuelUsed: 0n, wallMs: 0, peakMemory: 0, startedAt: job.createdAt, finishedAt: t })
-          store.putReceipt({ cid: receipt.cid, bytes: receipt.bytes, announcementId: job.announcementId, status: 'Failed', failureReason: 'InternalError', fuelUsed: 0, price: job.price, createdAt: t })
-          events.emit('job:finished', { announcementId: job.announcementId, status: 'Failed', failureReason: 'InternalError', fuelUsed: 0n, wallMs: 0, receiptCid: receipt.cid, price: job.price })
-        }
-        const target = { announcementId: job.announcementId, originatorDid: job.originatorDid, originatorPeerId }
+      for (const { job } of store.unnotifiedFailures()) {
+        if (running.has(job.announcementId)) continue
+        const receipt = interruptedReceipt(job)
+        const target = { announcementId: job.announcementId, originatorDid: job.originatorDid, originatorPeerId: peerIdFromDid(job.originatorDid) }
         const told = await sendStatus(target, 'Failed', job.details ?? 'InternalError: executor restarted')
         const announced = await publishReceipt(target, receipt)
         if (told || announced) store.markFailureNotified(job.announcementId)
       }
     } finally {
-      settling = false
+      notifying = false
     }
   }
-  let settleTimer: NodeJS.Timeout | undefined
+  let notifyTimer: NodeJS.Timeout | undefined
 
   return {
     events,
     async start () {
+      // before any assignment is accepted: what a previous process left active is failed now, once
+      for (const { job } of store.failInterruptedJobs(clock())) interruptedReceipt(job)
       accepting = true
       unhandle.push(node.handleDirect('AssignJobV1', (m) => { onAssign(m) }))
       unhandle.push(node.handleDirect('JobInteractiveInputV1', (m) => { onInput(m) }))
       // in the background: the originators may only become reachable once bootstrap connections are up
-      const settle = (): void => {
-        settleInterrupted().catch((err: unknown) => {
-          events.emit('error:job', { announcementId: '', error: `recovering interrupted jobs: ${errMessage(err)}` })
+      const notify = (): void => {
+        notifyInterrupted().catch((err: unknown) => {
+          events.emit('error:job', { announcementId: '', error: `telling originators of interrupted jobs: ${errMessage(err)}` })
         })
       }
-      setImmediate(settle)
-      settleTimer = setInterval(settle, opts.recoveryRetryMs ?? 30_000)
-      settleTimer.unref()
+      setImmediate(notify)
+      notifyTimer = setInterval(notify, opts.recoveryRetryMs ?? 30_000)
+      notifyTimer.unref()
     },
     async stop (o = {}) {
       accepting = false
-      clearInterval(settleTimer)
+      clearInterval(notifyTimer)
       const grace = o.graceMs ?? 30_000
       const all = [...running.values()]
       if (all.length > 0) {

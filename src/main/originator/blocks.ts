@@ -2,7 +2,10 @@
  * The originator's block store (wire profile 4.3): what a submitting node serves on
  * `/icn/mesh/blocks/0.1.0`.
  *  - a job's module: public (anyone may fetch it);
- *  - a job's input: only to the PeerId of the executor currently assigned to the job;
+ *  - a job's input: only to the PeerId of the executor currently assigned to the job. Access follows
+ *    the jobs, not the bytes: each assignment grants its executor access once and withdraws it once,
+ *    so two jobs with the same input (assigned to the same or different executors) never take each
+ *    other's access away;
  *  - anything else, including blocks `put` by fetchBlock (outputs we fetched): NotFound.
  * Pass one to `createMeshNode({ blockStore })` and the same one to `createOriginator({ blocks })`.
  */
@@ -12,8 +15,8 @@ import { InvalidJobError } from './errors.js'
 
 interface Entry {
   bytes: Uint8Array
-  /** undefined: public */
-  allowed: Set<string> | undefined
+  /** undefined: public; else each peer's number of live grants (one per job assigned to it) */
+  allowed: Map<string, number> | undefined
   /** number of jobs holding this block (the same module may serve several jobs) */
   refs: number
 }
@@ -30,10 +33,10 @@ export class AccessBlockStore implements BlockStore {
 
   /** Serves `bytes` to nobody until `allow` names a peer (a job input). */
   addPrivate (cid: string, bytes: Uint8Array): void {
-    this.add(cid, bytes, new Set())
+    this.add(cid, bytes, new Map())
   }
 
-  private add (cid: string, bytes: Uint8Array, allowed: Set<string> | undefined): void {
+  private add (cid: string, bytes: Uint8Array, allowed: Map<string, number> | undefined): void {
     if (!cidMatchesBytes(cid, bytes)) throw new InvalidJobError(`block does not hash to ${cid}`)
     const e = this.blocks.get(cid)
     if (e === undefined) {
@@ -45,14 +48,19 @@ export class AccessBlockStore implements BlockStore {
     if (allowed === undefined) e.allowed = undefined
   }
 
-  /** Lets `peerId` fetch the private block `cid`. */
+  /** Lets `peerId` fetch the private block `cid` (one grant: pair it with one `revoke`). */
   allow (cid: string, peerId: string): void {
-    this.blocks.get(cid)?.allowed?.add(peerId)
+    const allowed = this.blocks.get(cid)?.allowed
+    allowed?.set(peerId, (allowed.get(peerId) ?? 0) + 1)
   }
 
-  /** Withdraws `peerId`'s access to the private block `cid`. */
+  /** Withdraws one grant of `peerId` to the private block `cid`; access ends with its last grant. */
   revoke (cid: string, peerId: string): void {
-    this.blocks.get(cid)?.allowed?.delete(peerId)
+    const allowed = this.blocks.get(cid)?.allowed
+    const n = allowed?.get(peerId)
+    if (allowed === undefined || n === undefined) return
+    if (n <= 1) allowed.delete(peerId)
+    else allowed.set(peerId, n - 1)
   }
 
   /** Drops one reference; the block stops being served when none is left. */

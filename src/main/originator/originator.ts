@@ -644,7 +644,11 @@ export function createOriginator (options: OriginatorOptions): Originator {
       if (!signal.aborted) ctl.abort(new OriginatorError('Closed', 'submission finished'))
       jobs.delete(id)
       blocks.release(wasmCid)
-      if (inputCid !== undefined) blocks.release(inputCid)
+      if (inputCid !== undefined) {
+        // this job's grant to its executor ends with the job (another job's grant to it stays)
+        if (p.assignee !== undefined) blocks.revoke(inputCid, p.assignee.executorPeerId)
+        blocks.release(inputCid)
+      }
       if (stdinIter?.return !== undefined) void stdinIter.return().catch(() => {})
     }
   }

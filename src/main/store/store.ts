@@ -105,6 +105,8 @@ export interface JobRow {
   createdAt: number
   updatedAt: number
   logTruncated: boolean
+  /** raw CID of the job's stdout, once it finished having run */
+  outputCid: string | undefined
 }
 export interface TransitionRow { from: JobState | undefined, to: JobState, at: number, details: string | undefined }
 export interface LogRow { at: number, stream: string, text: string }
@@ -138,6 +140,8 @@ export interface TransitionOptions {
   receipt?: ReceiptInput
   /** Ledger amount for Completed (default: the job's price, or 0 for a free job). */
   earning?: bigint | number
+  /** Terminal states: the raw CID of the output the job produced (its originator may fetch it). */
+  outputCid?: string
 }
 
 export interface EarningsSummary { today: TokenAmount, last7d: TokenAmount, allTime: TokenAmount, jobs: number }
@@ -243,9 +247,17 @@ export interface Store {
 
   originatorRecord(originatorDid: string): OriginatorRecord | undefined
 
-  /** Marks non-terminal jobs Failed(InternalError); returns them plus earlier recovered ones not yet notified. */
-  recoverInterruptedJobs(at?: number): RecoveredJob[]
+  /**
+   * Start-up only, before this process runs any job: marks the jobs a previous process left active
+   * Failed(InternalError) and flags their originators as not yet told. Returns the jobs it failed.
+   * Never call it while jobs run: it would fail them (the data-dir lock makes this process the owner).
+   */
+  failInterruptedJobs(at?: number): RecoveredJob[]
+  /** Jobs failed by `failInterruptedJobs` whose originator has not been told yet, oldest first. */
+  unnotifiedFailures(): RecoveredJob[]
   markFailureNotified(announcementId: string): void
+  /** The jobs whose output is `cid` (access to an output block follows the jobs, profile 4.3). */
+  jobsWithOutput(cid: string): Array<{ announcementId: string, originatorDid: string }>
 
   recordSubmittedJob(j: SubmittedJobInput): boolean
   recordReceivedBid(b: ReceivedBidInput): boolean
@@ -303,7 +315,8 @@ function toJob (r: Raw): JobRow {
     region: optStr(r.region),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
-    logTruncated: Number(r.log_truncated) !== 0
+    logTruncated: Number(r.log_truncated) !== 0,
+    outputCid: optStr(r.output_cid)
   }
 }
 
@@ -473,8 +486,8 @@ function createStore (db: Db, dbPath: string, dataDir: string, lock: DataDirLock
       }
       failure = o.failureReason
     } else if (to === 'Cancelled') failure = o.failureReason ?? 'Cancelled'
-    run('UPDATE jobs SET state = ?, updated_at = ?, failure_reason = coalesce(?, failure_reason), details = coalesce(?, details) WHERE announcement_id = ?',
-      to, at, failure, o.details ?? null, id)
+    run('UPDATE jobs SET state = ?, updated_at = ?, failure_reason = coalesce(?, failure_reason), details = coalesce(?, details), output_cid = coalesce(?, output_cid) WHERE announcement_id = ?',
+      to, at, failure, o.details ?? null, o.outputCid ?? null, id)
     run('INSERT INTO job_transitions (announcement_id, from_state, to_state, at, details) VALUES (?, ?, ?, ?, ?)',
       id, job.state, to, at, o.details ?? null)
     if (o.receipt !== undefined) insertReceipt(o.receipt)
@@ -739,28 +752,31 @@ function createStore (db: Db, dbPath: string, dataDir: string, lock: DataDirLock
           }
     },
 
-    recoverInterruptedJobs (at) {
+    failInterruptedJobs (at) {
       const when = at ?? clock()
       return durable(() => {
         const active = all(`SELECT * FROM jobs WHERE state IN (${ACTIVE_STATES.map((s) => `'${s}'`).join(',')}) ORDER BY created_at`).map(toJob)
-        const prev = new Map<string, JobState>()
-        for (const job of active) {
-          prev.set(job.announcementId, job.state)
-          applyTransition(job.announcementId, 'Failed', {
+        return active.map((job) => {
+          const failed = applyTransition(job.announcementId, 'Failed', {
             failureReason: 'InternalError',
             details: `InternalError: executor stopped while the job was ${job.state}`,
             at: when
           })
           run('UPDATE jobs SET failure_notified = 0 WHERE announcement_id = ?', job.announcementId)
-        }
-        return all('SELECT * FROM jobs WHERE failure_notified = 0 ORDER BY created_at').map((r) => {
-          const job = toJob(r)
-          const tl = all('SELECT from_state FROM job_transitions WHERE announcement_id = ? AND to_state = \'Failed\' ORDER BY id DESC LIMIT 1', job.announcementId)
-          const from = optStr(tl[0]?.from_state)
-          return { job, previousState: prev.get(job.announcementId) ?? (from !== undefined && isJobState(from) ? from : 'Assigned') }
+          return { job: failed, previousState: job.state }
         })
       })
     },
+    unnotifiedFailures () {
+      return all('SELECT * FROM jobs WHERE failure_notified = 0 ORDER BY created_at').map((r) => {
+        const job = toJob(r)
+        const tl = all('SELECT from_state FROM job_transitions WHERE announcement_id = ? AND to_state = \'Failed\' ORDER BY id DESC LIMIT 1', job.announcementId)
+        const from = optStr(tl[0]?.from_state)
+        return { job, previousState: from !== undefined && isJobState(from) ? from : 'Assigned' }
+      })
+    },
+    jobsWithOutput: (cid) => all('SELECT announcement_id, originator_did FROM jobs WHERE output_cid = ?', cid)
+      .map((r) => ({ announcementId: String(r.announcement_id), originatorDid: String(r.originator_did) })),
     markFailureNotified (id) {
       tx(() => run('UPDATE jobs SET failure_notified = 1 WHERE announcement_id = ?', id))
     },

@@ -193,7 +193,7 @@ export async function startUiServer (opts: UiServerOptions): Promise<UiServer> {
       // Swap the URL token for a cookie and drop it from the address bar and history.
       res.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`)
       url.searchParams.delete('token')
-      res.writeHead(303, { Location: url.pathname + (url.search.length > 1 ? url.search : '') + url.hash })
+      res.writeHead(303, { Location: '/' + url.pathname.replace(/^\/+/, '') + (url.search.length > 1 ? url.search : '') + url.hash })
       res.end()
       return
     }
@@ -250,11 +250,31 @@ export async function startUiServer (opts: UiServerOptions): Promise<UiServer> {
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
   const sockets = new Set<WebSocket>()
+  const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }
+  const refuseUpgrade = (socket: Duplex, status: number, text: string): void => {
+    socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${text}`)
+  }
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    // a client that resets mid-handshake must not surface as an unhandled 'error' (it would kill the daemon)
+    socket.on('error', () => { socket.destroy() })
+    try {
+      upgrade(req, socket, head)
+    } catch {
+      // any request, however malformed, gets an answer and never reaches the process's top level
+      if (!socket.destroyed) refuseUpgrade(socket, 400, 'bad request')
+    }
+  })
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    } catch {
+      refuseUpgrade(socket, 400, 'bad request URL')
+      return
+    }
     const denied = url.pathname === '/api/events' ? guard(req, url) : [404, 'not found'] as [number, string]
     if (denied !== undefined) {
-      socket.end(`HTTP/1.1 ${denied[0]} ${denied[0] === 401 ? 'Unauthorized' : denied[0] === 404 ? 'Not Found' : 'Forbidden'}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${denied[1]}`)
+      refuseUpgrade(socket, denied[0], denied[1])
       return
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -270,7 +290,7 @@ export async function startUiServer (opts: UiServerOptions): Promise<UiServer> {
         if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'status:changed', payload: status }))
       }, () => { /* status unavailable: the client will query */ })
     })
-  })
+  }
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {

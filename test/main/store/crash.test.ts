@@ -56,7 +56,7 @@ test('kill -9 mid-write and mid-job: integrity ok, ledger and job states consist
       const s = openStore(dir) // the dead child's lock is gone with it
       try {
         assert.equal(s.integrityCheck(), 'ok')
-        const recovered = s.recoverInterruptedJobs()
+        const recovered = s.failInterruptedJobs()
         totalRecovered += recovered.length
         assert.ok(recovered.length >= 2, `round ${round}: the jobs left Running are recovered (${recovered.length})`)
         for (const r of recovered) {

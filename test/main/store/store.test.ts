@@ -286,7 +286,7 @@ test('job logs are capped per job with a truncation marker', () => {
   }, { logCapBytes: 100 })
 })
 
-test('recoverInterruptedJobs fails non-terminal jobs with InternalError, is idempotent, keeps un-notified ones', () => {
+test('failInterruptedJobs fails the jobs a previous process left active; unnotifiedFailures lists them until told', () => {
   const dir = tempDir()
   try {
     let s = openStore(dir)
@@ -301,7 +301,7 @@ test('recoverInterruptedJobs fails non-terminal jobs with InternalError, is idem
     s.transitionJob('fetching', 'FetchingInputs')
     s.close()
     s = openStore(dir)
-    const rec = s.recoverInterruptedJobs()
+    const rec = s.failInterruptedJobs()
     assert.deepEqual(rec.map((r) => [r.job.announcementId, r.previousState, r.job.state, r.job.failureReason]).sort(), [
       ['assigned', 'Assigned', 'Failed', 'InternalError'],
       ['fetching', 'FetchingInputs', 'Failed', 'InternalError'],
@@ -309,17 +309,22 @@ test('recoverInterruptedJobs fails non-terminal jobs with InternalError, is idem
     ])
     assert.equal(s.getJob('done')?.state, 'Completed')
     assert.equal(s.countActiveJobs(), 0)
-    // idempotent: same set, no new transitions, counters unchanged
-    const again = s.recoverInterruptedJobs()
-    assert.deepEqual(again.map((r) => [r.job.announcementId, r.previousState]).sort(), [['assigned', 'Assigned'], ['fetching', 'FetchingInputs'], ['running', 'Running']])
+    // a second call finds nothing active: no new transitions, counters unchanged
+    assert.deepEqual(s.failInterruptedJobs(), [])
     assert.equal(s.jobTimeline('running').filter((t) => t.to === 'Failed').length, 1)
     assert.equal(s.originatorRecord(ORIG)?.failed, 3)
+    // the notification list is separate and never touches jobs
+    newJob(s, 'live')
+    runToRunning(s, 'live')
+    assert.deepEqual(s.unnotifiedFailures().map((r) => [r.job.announcementId, r.previousState]).sort(), [['assigned', 'Assigned'], ['fetching', 'FetchingInputs'], ['running', 'Running']])
+    assert.equal(s.getJob('live')?.state, 'Running', 'listing unnotified failures never fails a running job')
     s.markFailureNotified('running')
     s.markFailureNotified('assigned')
-    assert.deepEqual(s.recoverInterruptedJobs().map((r) => r.job.announcementId), ['fetching'])
+    assert.deepEqual(s.unnotifiedFailures().map((r) => r.job.announcementId), ['fetching'])
     s.markFailureNotified('fetching')
-    assert.deepEqual(s.recoverInterruptedJobs(), [])
-    assert.equal(s.earningsSummary().allTime, 4n)
+    assert.deepEqual(s.unnotifiedFailures(), [])
+    s.transitionJob('live', 'Completed')
+    assert.equal(s.earningsSummary().allTime, 14n, 'the done job (4) and the live one (10)')
     s.close()
   } finally {
     rmSync(dir, { recursive: true, force: true })
