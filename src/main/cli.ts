@@ -13,7 +13,7 @@
  * data dir in use, port in use).
  */
 import './polyfills.js'
-import { readFile } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -22,6 +22,7 @@ import { IdentityFileError, loadOrCreateIdentityFile } from '../shared/protocol/
 import { PolicyInvalidError, startDaemon, type Daemon, type DaemonEvents } from './daemon/index.js'
 import { TypedEmitter } from './mesh/index.js'
 import { StoreError } from './store/index.js'
+import { MAX_POLICY_BYTES, sellsForFree } from './market/index.js'
 
 export interface CliIo {
   stdout: NodeJS.WritableStream
@@ -143,21 +144,8 @@ async function cmdStart (argv: string[], io: CliIo): Promise<number> {
     uiPort = Number(values['ui-port'])
     if (!Number.isInteger(uiPort) || uiPort < 0 || uiPort > 65535) throw new UsageError(`--ui-port ${String(values['ui-port'])}: want a port number 0–65535`)
   }
-  let policy: unknown
-  if (values.policy !== undefined) {
-    const file = resolve(values.policy as string)
-    let text: string
-    try {
-      text = await readFile(file, 'utf8')
-    } catch (err) {
-      throw new UsageError(`cannot read policy file ${file}: ${(err as Error).message}`)
-    }
-    try {
-      policy = JSON.parse(text)
-    } catch (err) {
-      throw new UsageError(`policy file ${file} is not valid JSON: ${(err as Error).message}`)
-    }
-  }
+  const policyFile = values.policy === undefined ? undefined : resolve(values.policy as string)
+  const policy = policyFile === undefined ? undefined : await readPolicyFile(policyFile)
   const json = values.json === true
   const out = (o: Record<string, unknown>): void => { io.stdout.write(JSON.stringify(o) + '\n') }
   // listen for SIGINT/SIGTERM before anything starts: a signal during start-up still stops cleanly
@@ -179,7 +167,7 @@ async function cmdStart (argv: string[], io: CliIo): Promise<number> {
   let daemon: Daemon
   try {
     daemon = await startDaemon({
-      dataDir: (values['data-dir'] as string | undefined) ?? defaultDataDir(io.env), listen, bootstrap, region, policy,
+      dataDir: (values['data-dir'] as string | undefined) ?? defaultDataDir(io.env), listen, bootstrap, region, policy, policySource: policyFile,
       lan: values.lan === true, alias: values.alias as string | undefined, events,
       nat: values['no-nat'] === true
         ? false
@@ -187,7 +175,7 @@ async function cmdStart (argv: string[], io: CliIo): Promise<number> {
     })
   } catch (err) {
     if (err instanceof PolicyInvalidError) throw new UsageError(err.message)
-    if (err instanceof StoreError && err.code === 'DataDirLocked') throw new UsageError(err.message)
+    if (err instanceof StoreError && (err.code === 'DataDirLocked' || err.code === 'DataDirUnusable')) throw new UsageError(err.message)
     if (err instanceof IdentityFileError) throw new UsageError(err.message)
     const code = (err as NodeJS.ErrnoException).code
     const msg = err instanceof Error ? err.message : String(err)
@@ -210,20 +198,64 @@ async function cmdStart (argv: string[], io: CliIo): Promise<number> {
     }
   }
   const uiUrl = ui?.url
+  const { policy: activePolicy } = daemon.policy()
   const ready = {
     did: daemon.identity.did, peerId: daemon.identity.peerId, multiaddrs: daemon.node.multiaddrs(), dataDir: daemon.dataDir, region: daemon.region ?? null, ui: uiUrl ?? null,
-    reachability: daemon.reachability()
+    reachability: daemon.reachability(), policy: daemon.policyInfo(), warnings: startWarnings(activePolicy)
   }
   if (json) out({ event: 'ready', ...ready })
   else {
     io.stdout.write(`mesh-executor ready\n  DID     ${ready.did}\n  PeerId  ${ready.peerId}\n  data    ${ready.dataDir}\n`)
     for (const a of ready.multiaddrs) io.stdout.write(`  listen  ${a}\n`)
+    io.stdout.write(`  policy  ${describePolicy(ready.policy)}\n`)
     if (uiUrl !== undefined) io.stdout.write(`  dashboard ${uiUrl}\n`)
+    for (const w of ready.warnings) io.stdout.write(`  warning ${w}\n`)
   }
   await stopRequested
   await ui?.close()
   await daemon.stop({ graceMs: grace * 1000 })
   return 0
+}
+
+/** Reads a --policy file: a regular file of at most MAX_POLICY_BYTES, parsed as JSON. UsageError otherwise. */
+async function readPolicyFile (file: string): Promise<unknown> {
+  let text: string
+  try {
+    const fh = await open(file, 'r')
+    try {
+      const st = await fh.stat()
+      if (!st.isFile()) throw new UsageError(`policy file ${file} is not a regular file`)
+      if (st.size > MAX_POLICY_BYTES) throw new UsageError(`policy file ${file} is ${st.size} bytes; a policy is at most ${MAX_POLICY_BYTES / 1024} KiB`)
+      const buf = Buffer.alloc(MAX_POLICY_BYTES + 1)
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0)
+      if (bytesRead > MAX_POLICY_BYTES) throw new UsageError(`policy file ${file} is larger than ${MAX_POLICY_BYTES / 1024} KiB`)
+      text = buf.subarray(0, bytesRead).toString('utf8')
+    } finally {
+      await fh.close()
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err
+    throw new UsageError(`cannot read policy file ${file}: ${(err as Error).message}`)
+  }
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw new UsageError(`policy file ${file} is not valid JSON: ${(err as Error).message}`)
+  }
+}
+
+function describePolicy (p: ReturnType<Daemon['policyInfo']>): string {
+  const which = p.version === undefined ? 'built-in default' : `version ${p.version} (${p.source})`
+  if (p.file === undefined) return which
+  return p.file.applied ? `${which}; applied ${p.file.path}` : `${which}; ${p.file.path} unchanged since it was applied as version ${p.file.appliedVersion}, not re-applied`
+}
+
+/** What the owner should know at start: selling for free, not bidding at all. */
+function startWarnings (p: ReturnType<Daemon['policy']>['policy']): string[] {
+  const w: string[] = []
+  if (sellsForFree(p.pricing)) w.push('the price is 0: jobs are run for free (set pricing in the policy or the dashboard)')
+  if (!p.autoBid) w.push('auto-bid is off: this node will not bid on jobs')
+  return w
 }
 
 async function cmdIdentity (argv: string[], io: CliIo): Promise<number> {
@@ -240,8 +272,28 @@ async function cmdIdentity (argv: string[], io: CliIo): Promise<number> {
   return 0
 }
 
+/**
+ * A failing stdout/stderr (EPIPE when the reader of `… | head` exits or a log supervisor restarts,
+ * ENOSPC on a full disk) must not kill the process: the daemon keeps running, and writes to the
+ * broken stream become no-ops (a destroyed stream reports them to this listener).
+ */
+function survive (io: CliIo): void {
+  const streams: Array<[string, NodeJS.WritableStream]> = [['stdout', io.stdout], ['stderr', io.stderr]]
+  for (const [name, stream] of streams) {
+    let told = false
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (told) return
+      told = true
+      if (name === 'stdout') {
+        try { io.stderr.write(`mesh-executor: stdout failed (${err.code ?? err.message}); carrying on without it\n`) } catch { /* stderr is gone too */ }
+      }
+    })
+  }
+}
+
 export async function main (argv: string[], io: CliIo): Promise<number> {
   const [cmd, ...rest] = argv
+  survive(io)
   try {
     switch (cmd) {
       case 'start': return await cmdStart(rest, io)

@@ -6,6 +6,7 @@
  *   executor (assignments, jobs, receipts) → auto-bidder (announcements → bids) → capability ads
  */
 import '../polyfills.js'
+import { createHash } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
@@ -13,9 +14,9 @@ import {
 } from '../../shared/protocol/index.js'
 import { createMeshNode, TypedEmitter, type MeshNode, type NatOptions, type ReachabilityStatus } from '../mesh/index.js'
 import { createSandbox, type Sandbox } from '../sandbox/index.js'
-import { openStore, type Store } from '../store/index.js'
+import { dataDirProblem, openStore, type Store } from '../store/index.js'
 import {
-  createAutoBidder, DEFAULT_POLICY, policyToJson, validatePolicy, type AutoBidder, type Policy, type PolicyError
+  BidRefusedError, createAutoBidder, createBidSender, DEFAULT_POLICY, policyToJson, validatePolicy, type AutoBidder, type Policy, type PolicyError
 } from '../market/index.js'
 import {
   applyCaps, buildCapabilityAd, createAdCache, createAdPublisher, createMachineStateSampler, probeHardware, WASM_RUNTIME_ID,
@@ -28,8 +29,14 @@ export interface DaemonOptions {
   listen?: string[]
   bootstrap?: string[]
   region?: string
-  /** policy JSON (already parsed) to install as the current version, e.g. from --policy FILE */
+  /**
+   * Policy JSON (already parsed), e.g. from --policy FILE. It becomes a new policy version only when
+   * its content changed since it was last applied: an unchanged file at restart keeps what the owner
+   * set since (in the dashboard).
+   */
   policy?: unknown
+  /** where `policy` came from, for the version's note (e.g. the file path) */
+  policySource?: string
   lan?: boolean
   /** NAT traversal (AutoNAT, relay reservations, DCUtR, UPnP, relay server); `false` turns it off. Default: on, UPnP and relay server off. */
   nat?: NatOptions | false
@@ -46,8 +53,18 @@ export interface DaemonOptions {
   events?: TypedEmitter<DaemonEvents>
 }
 
+/** Which policy is in force and where it came from (ready line, log, dashboard). */
+export interface ActivePolicyInfo {
+  /** undefined: the built-in default (no version saved yet) */
+  version: number | undefined
+  /** the version's note, e.g. "from --policy /etc/mesh/policy.json" or "saved in the dashboard" */
+  source: string
+  /** what start-up did with --policy: applied as a new version, or unchanged since it was applied */
+  file?: { path: string, applied: boolean, appliedVersion: number }
+}
+
 export interface DaemonEvents {
-  'daemon:ready': { did: string, peerId: string, multiaddrs: string[], dataDir: string, policyVersion: number | undefined }
+  'daemon:ready': { did: string, peerId: string, multiaddrs: string[], dataDir: string, policyVersion: number | undefined, policy: ActivePolicyInfo }
   'announcement:decided': { announcementId: string, originatorDid: string, bid: boolean, price?: string, reasons: Array<{ rule: string, ok: boolean, text: string }> }
   'bid:sent': { announcementId: string, originatorDid: string, price: string, ms: number }
   'bid:failed': { announcementId: string, originatorDid: string, error: string }
@@ -114,6 +131,8 @@ export interface Daemon {
   readonly dataDir: string
   readonly region: string | undefined
   policy(): { policy: Policy, version: number | undefined }
+  /** The version in force and where it came from. */
+  policyInfo(): ActivePolicyInfo
   /** Validates and stores a new policy version; re-publishes the ad when the offer changed. */
   setPolicy(json: unknown, note?: string): number
   offer(): Offer
@@ -137,27 +156,28 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     events.emit('daemon:error', { where, error: err instanceof Error ? err.message : String(err) })
   }
 
-  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  // a data dir that cannot be used (a file in the way, read-only, full) is one plain DataDirUnusable line
+  const unusable = (err: unknown): never => { throw dataDirProblem(dataDir, err) ?? err }
+  await mkdir(dataDir, { recursive: true, mode: 0o700 }).catch(unusable)
   // setupStore: the store takes the data-dir lock (DataDirLocked when another instance holds it)
   const store = openStore(dataDir)
   cleanups.push(() => { store.close() })
   try {
     // setupIdentity
     const keyPath = join(dataDir, 'identity.json')
-    const identity = await loadOrCreateIdentityFile(keyPath)
-    store.setIdentityRef({ keyPath, did: identity.did, peerId: identity.peerId })
+    const identity = await loadOrCreateIdentityFile(keyPath).catch(unusable)
+    try {
+      store.setIdentityRef({ keyPath, did: identity.did, peerId: identity.peerId })
+    } catch (err) { unusable(err) }
 
     // setupPolicy
+    const fileResult = o.policy !== undefined ? applyPolicyFile(store, o.policy, o.policySource ?? 'the --policy file', clock()) : undefined
     let current = loadPolicy(store)
-    if (o.policy !== undefined) {
-      const v = validatePolicy(o.policy)
-      if (!v.ok) throw new PolicyInvalidError(v.errors)
-      const json = policyToJson(v.policy)
-      if (current.version === undefined || JSON.stringify(store.currentPolicy()?.policy) !== JSON.stringify(json)) {
-        const version = store.savePolicy(json, 'from --policy')
-        current = { policy: v.policy, version }
-      }
-    }
+    const policyInfo = (): ActivePolicyInfo => ({
+      version: current.version,
+      source: current.version === undefined ? 'built-in default' : store.getPolicyVersion(current.version)?.note ?? 'unknown',
+      ...(fileResult !== undefined ? { file: fileResult } : {})
+    })
     const region = o.region ?? (typeof store.getSetting('region') === 'string' ? store.getSetting('region') as string : undefined)
     if (o.region !== undefined) store.setSetting('region', o.region)
 
@@ -201,14 +221,22 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     // setupAutoBidder
     let offer = applyCaps(hardware, current.policy.offer)
     let stopping = false
+    // bids go out bounded and earliest-closing first; an originator we cannot reach costs one short try
+    const bidSender = createBidSender({
+      connected: (peerId) => node.connections(peerId).length > 0,
+      deliver: async (peerId, bytes, { signal, cold }) => {
+        const answer = await node.sendDirect(peerId, bytes, cold ? { signal, attempts: 1, timeoutMs: 5000 } : { signal })
+        if (!answer.ok) throw new BidRefusedError(`originator refused the bid: ${answer.error}${answer.message !== undefined ? ` (${answer.message})` : ''}`)
+      }
+    })
+    cleanups.push(() => { bidSender.close() })
     const autoBidder = createAutoBidder({
       store, identity, runtimes: [WASM_RUNTIME_ID], region,
       getPolicy: () => stopping ? { policy: { ...current.policy, autoBid: false }, version: current.version } : current,
       getOffer: () => offer,
       machineState: () => machine.sample(),
-      sendBid: async (peerId, bytes, signal) => {
-        const answer = await node.sendDirect(peerId, bytes, { signal })
-        if (!answer.ok) throw new Error(`originator refused the bid: ${answer.error}${answer.message !== undefined ? ` (${answer.message})` : ''}`)
+      sendBid: async (peerId, bytes, { announcementId, closesAt, signal }) => {
+        await bidSender.send({ announcementId, originatorPeerId: peerId, bytes, closesAt, signal })
       },
       now: clock
     })
@@ -250,6 +278,7 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     const daemon: Daemon = {
       identity, store, node, executor, autoBidder, ads, sandbox, events, dataDir, region,
       policy: () => current,
+      policyInfo,
       setPolicy (json, note) {
         const v = validatePolicy(json)
         if (!v.ok) throw new PolicyInvalidError(v.errors)
@@ -275,12 +304,38 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
         await stopped
       }
     }
-    events.emit('daemon:ready', { did: identity.did, peerId: identity.peerId, multiaddrs: node.multiaddrs(), dataDir, policyVersion: current.version })
+    events.emit('daemon:ready', { did: identity.did, peerId: identity.peerId, multiaddrs: node.multiaddrs(), dataDir, policyVersion: current.version, policy: policyInfo() })
     return daemon
   } catch (err) {
     for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {})
     throw err
   }
+}
+
+/** The setting that remembers the last --policy content applied (so an unchanged file is not re-applied). */
+const POLICY_FILE_SETTING = 'policyFile.lastApplied'
+
+/**
+ * Applies a --policy file as a new version only when its (normalised) content differs from the
+ * content last applied from a file; returns what it did. Validation errors throw PolicyInvalidError.
+ */
+function applyPolicyFile (store: Store, json: unknown, source: string, at: number): { path: string, applied: boolean, appliedVersion: number } {
+  const v = validatePolicy(json)
+  if (!v.ok) throw new PolicyInvalidError(v.errors)
+  const normalised = policyToJson(v.policy)
+  const digest = createHash('sha256').update(JSON.stringify(normalised)).digest('hex')
+  const last = store.getSetting(POLICY_FILE_SETTING)
+  const lastRec = last !== null && typeof last === 'object' && !Array.isArray(last) ? last : undefined
+  if (lastRec !== undefined && lastRec.digest === digest && typeof lastRec.version === 'number' && store.getPolicyVersion(lastRec.version) !== undefined) {
+    return { path: source, applied: false, appliedVersion: lastRec.version }
+  }
+  const cur = store.currentPolicy()
+  // the same content is already in force (e.g. first start after an upgrade): no new version
+  const version = cur !== undefined && JSON.stringify(cur.policy) === JSON.stringify(normalised)
+    ? cur.version
+    : store.savePolicy(normalised, `from --policy ${source}`)
+  store.setSetting(POLICY_FILE_SETTING, { digest, version, path: source, at })
+  return { path: source, applied: version !== cur?.version, appliedVersion: version }
 }
 
 function loadPolicy (store: Store): { policy: Policy, version: number | undefined } {

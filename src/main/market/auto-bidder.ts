@@ -11,7 +11,7 @@ import {
 } from '../../shared/protocol/index.js'
 import type { Store } from '../store/index.js'
 import type { Offer } from '../probe/offer.js'
-import { decide, type Decision } from './decide.js'
+import { biddingCloses, decide, type Decision } from './decide.js'
 import type { MachineState } from './machine.js'
 import type { Policy } from './policy.js'
 
@@ -29,7 +29,12 @@ export interface AutoBidderOptions {
   region?: string | (() => string | undefined)
   runtimes: readonly string[]
   /** Sends the signed bid bytes to the originator (direct protocol). Rejects on failure. */
-  sendBid: (originatorPeerId: string, bytes: Uint8Array, signal?: AbortSignal) => Promise<void>
+  sendBid: (originatorPeerId: string, bytes: Uint8Array, o: { announcementId: string, closesAt: number, signal?: AbortSignal }) => Promise<void>
+  /**
+   * Per-originator intake: at most `burst` announcements at once, refilled at `perSecond`; beyond it an
+   * announcement is recorded as skipped (rule `intake`) without being evaluated. Default 60 and 2/s.
+   */
+  intake?: { burst: number, perSecond: number }
   now?: () => number
 }
 
@@ -78,11 +83,47 @@ export function summarizeAnnouncement (a: JobAnnouncementV1): { [key: string]: s
   }
 }
 
+/** Token buckets per key, bounded in number (idle, full buckets are forgotten first). */
+function createIntakeLimiter (o: { burst: number, perSecond: number }, clock: () => number): (key: string) => boolean {
+  const buckets = new Map<string, { tokens: number, at: number }>()
+  return (key) => {
+    const now = clock()
+    const b = buckets.get(key) ?? { tokens: o.burst, at: now }
+    b.tokens = Math.min(o.burst, b.tokens + ((now - b.at) / 1000) * o.perSecond)
+    b.at = now
+    buckets.delete(key)
+    buckets.set(key, b)
+    if (buckets.size > 50_000) {
+      const oldest = buckets.keys().next().value
+      if (oldest !== undefined) buckets.delete(oldest)
+    }
+    if (b.tokens < 1) return false
+    b.tokens -= 1
+    return true
+  }
+}
+
 export function createAutoBidder (opts: AutoBidderOptions): AutoBidder {
   const { store, identity } = opts
   const clock = opts.now ?? Date.now
   const emitter = new EventEmitter()
   const region = (): string | undefined => typeof opts.region === 'function' ? opts.region() : opts.region
+  const intake = opts.intake ?? { burst: 60, perSecond: 2 }
+  const admit = createIntakeLimiter(intake, clock)
+
+  /** An announcement over its originator's intake: recorded (cheaply, batched) with the reason, not evaluated. */
+  function skipOverIntake (a: JobAnnouncementV1, meta: AnnouncementMeta): AutoBidOutcome {
+    const id = a.announcement_id
+    const text = `intake: ${a.originator_did.slice(0, 16)}… sent more than ${intake.burst} announcements at once (${intake.perSecond}/s allowed); not evaluated`
+    const decision: Decision = { bid: false, reasons: [{ rule: 'intake', ok: false, text }], firstFailedRule: 'intake' }
+    const added = store.recordAnnouncement({
+      announcementId: id, originatorDid: a.originator_did, raw: meta.raw, receivedAt: meta.receivedAt ?? clock(),
+      summary: summarizeAnnouncement(a), decision: 'no_bid', reasons: decision.reasons, region: meta.topicRegion
+    })
+    if (!added) return { kind: 'duplicate', announcementId: id }
+    emitter.emit('announcement:decided', { announcementId: id, originatorDid: a.originator_did, decision })
+    return { kind: 'no_bid', announcementId: id, decision }
+  }
 
   return {
     on (event, listener) {
@@ -93,6 +134,7 @@ export function createAutoBidder (opts: AutoBidderOptions): AutoBidder {
       const id = a.announcement_id
       // Everything up to sendBid is synchronous, so a concurrent duplicate sees the stored row.
       if (store.hasAnnouncement(id)) return { kind: 'duplicate', announcementId: id }
+      if (!admit(a.originator_did)) return skipOverIntake(a, meta)
       const active = opts.getPolicy()
       const { policy, version } = 'policy' in active ? active : { policy: active, version: undefined }
       const now = clock()
@@ -140,7 +182,7 @@ export function createAutoBidder (opts: AutoBidderOptions): AutoBidder {
 
       const t0 = performance.now()
       try {
-        await opts.sendBid(peerIdFromDid(a.originator_did), bid.bytes, meta.signal)
+        await opts.sendBid(peerIdFromDid(a.originator_did), bid.bytes, { announcementId: id, closesAt: biddingCloses(a).closesAt, signal: meta.signal })
         store.markBidSent(id, { ok: true, at: clock() })
         emitter.emit('bid:sent', { announcementId: id, originatorDid: a.originator_did, price: bid.price, ms: performance.now() - t0 })
         return { kind: 'bid', announcementId: id, decision, price: bid.price, bytes: bid.bytes, sent: true }

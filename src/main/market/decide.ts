@@ -17,7 +17,8 @@ export const RULES = [
   'auto_bid', 'once', 'paused', 'schedule', 'idle', 'battery', 'bidding_window', 'originator', 'originator_record',
   'region', 'qos', 'interactive', 'runtime', 'timeout', 'fuel', 'resources', 'concurrency', 'price'
 ] as const
-export type Rule = (typeof RULES)[number]
+/** The rules decide() evaluates, plus `intake`: recorded by the auto-bidder, without evaluating, when an originator floods us. */
+export type Rule = (typeof RULES)[number] | 'intake'
 
 export interface Reason { rule: Rule, ok: boolean, text: string }
 

@@ -107,6 +107,7 @@ export function validatePolicy (json: unknown): PolicyValidation {
   const errors: PolicyError[] = []
   const err = (path: string, message: string): void => { errors.push({ path, message }) }
   if (!isObj(json)) return { ok: false, errors: [{ path: '$', message: 'policy must be a JSON object' }] }
+  if (nestsDeeperThan(json, MAX_POLICY_DEPTH)) return { ok: false, errors: [{ path: '$', message: `policy nests deeper than ${MAX_POLICY_DEPTH} levels` }] }
   for (const k of Object.keys(json)) if (!KNOWN_KEYS.has(k)) err(k, `unknown policy field "${k}"`)
   const p: Policy = { ...DEFAULT_POLICY, offer: {}, minOriginatorRecord: {} }
 
@@ -384,8 +385,26 @@ function byteQuantity (path: string, v: unknown, err: (p: string, m: string) => 
   return undefined
 }
 
+/** Largest policy file or API body we read (a real policy is a few hundred bytes). */
+export const MAX_POLICY_BYTES = 256 * 1024
+/** Deepest nesting a policy may have (objects and arrays; the schema needs 3). */
+export const MAX_POLICY_DEPTH = 8
+
+/** True when `v` nests objects/arrays deeper than `max` levels. Iterative: safe on any depth. */
+export function nestsDeeperThan (v: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[v, 0]]
+  while (stack.length > 0) {
+    const [x, d] = stack.pop() as [unknown, number]
+    if (x === null || typeof x !== 'object') continue
+    if (d + 1 > max) return true
+    for (const child of Object.values(x)) stack.push([child, d + 1])
+  }
+  return false
+}
+
 function show (v: unknown): string {
   if (v === undefined) return 'nothing'
+  if (nestsDeeperThan(v, 3)) return Array.isArray(v) ? 'a nested array' : 'a nested object'
   try {
     const s = JSON.stringify(v)
     return s.length > 60 ? s.slice(0, 57) + '...' : s

@@ -26,3 +26,12 @@ export function quote (pricing: Pricing, maxFuel: bigint): PriceQuote {
     }
   }
 }
+
+/** True when this pricing charges nothing for any job (the default policy does): worth a loud warning. */
+export function sellsForFree (pricing: Pricing): boolean {
+  switch (pricing.mode) {
+    case 'fixed': return pricing.price === 0n
+    case 'per_mfuel': return pricing.ratePerMillionFuel === 0n
+    case 'floor_plus_rate': return pricing.floor === 0n && pricing.ratePerMillionFuel === 0n
+  }
+}

@@ -179,7 +179,8 @@ export interface MeshNode {
   peerScore(peerId: string): number
 
   handleDirect<V extends Variant>(variant: V, handler: DirectHandler<V>): () => void
-  sendDirect(peerId: string, bytes: Uint8Array, opts?: AbortOpts): Promise<DirectAnswer>
+  /** Sends one direct message; retried on transport errors only (`attempts`, default 3; `timeoutMs` per attempt). */
+  sendDirect(peerId: string, bytes: Uint8Array, opts?: AbortOpts & { attempts?: number, timeoutMs?: number }): Promise<DirectAnswer>
 
   fetchBlock(cid: string, opts?: FetchBlockOptions): Promise<Uint8Array>
 
@@ -590,7 +591,7 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
         throw new MeshError('TooLarge', `message of ${bytes.byteLength} bytes exceeds the ${o.limits.maxFrameBytes}-byte frame limit`)
       }
       return await sendDirectFrame(openStream, toPeerId(peerId), bytes, {
-        signal: opts.signal, timeoutMs: o.timeouts.directMs, attempts: 3, backoffMs: 200
+        signal: opts.signal, timeoutMs: opts.timeoutMs ?? o.timeouts.directMs, attempts: opts.attempts ?? 3, backoffMs: 200
       })
     },
 

@@ -8,11 +8,11 @@
  */
 import Database from 'better-sqlite3'
 import type { Database as Db, Statement } from 'better-sqlite3'
-import { mkdirSync } from 'node:fs'
+import { accessSync, constants, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { acquireDataDirLock, type DataDirLock } from './lock.js'
 import { migrate } from './migrate.js'
-import { StoreError, InvalidTransitionError, UnknownJobError } from './errors.js'
+import { StoreError, InvalidTransitionError, UnknownJobError, dataDirProblem } from './errors.js'
 import { ACTIVE_STATES, canTransition, isJobState, type JobState } from './job-states.js'
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
@@ -370,8 +370,15 @@ type HistoryColumn = (typeof HISTORY_COLUMNS)[number]
 
 /** Opens (creating if needed) the store in `dataDir`, takes the data-dir lock and migrates the schema. */
 export function openStore (dataDir: string, opts: OpenStoreOptions = {}): Store {
-  mkdirSync(dataDir, { recursive: true })
-  const lock: DataDirLock = acquireDataDirLock(dataDir)
+  const unusable = (err: unknown): never => { throw dataDirProblem(dataDir, err) ?? err }
+  let lock: DataDirLock
+  try {
+    mkdirSync(dataDir, { recursive: true })
+    accessSync(dataDir, constants.W_OK) // EROFS / EACCES named plainly, before SQLite's vaguer CANTOPEN
+    lock = acquireDataDirLock(dataDir)
+  } catch (err) {
+    return unusable(err)
+  }
   const dbPath = join(dataDir, opts.fileName ?? 'executor.db')
   let db: Db
   try {
@@ -382,7 +389,7 @@ export function openStore (dataDir: string, opts: OpenStoreOptions = {}): Store 
     migrate(db)
   } catch (err) {
     lock.release()
-    throw err
+    return unusable(err)
   }
   return createStore(db, dbPath, dataDir, lock, opts)
 }

@@ -20,7 +20,8 @@ const RULE_TEXT: Record<string, string> = {
   fuel: 'fuel above our max',
   resources: 'not enough resources',
   concurrency: 'all job slots busy',
-  price: 'price below floor'
+  price: 'price below floor',
+  intake: 'originator sent too many at once'
 }
 
 export function ruleText (rule: string): string {

@@ -160,3 +160,31 @@ test('auto-bidder: active jobs in the store count against maxConcurrentJobs', as
     assert.equal(sent.length, 0)
   })
 })
+
+test('auto-bidder: an originator over its intake is recorded as skipped (intake) without evaluation; others are unaffected', async () => {
+  const flooder = generateIdentity()
+  const other = generateIdentity()
+  let t = Date.now()
+  await withBidder({ pricing: { mode: 'fixed', price: 1 }, maxConcurrentJobs: 100 }, async ({ store, sent, opts }) => {
+    const bidder = createAutoBidder({ ...opts, intake: { burst: 5, perSecond: 1 }, now: () => t })
+    const kinds: string[] = []
+    for (let i = 0; i < 8; i++) {
+      const a = signedAnnouncement(flooder, `flood-${i}`, t)
+      kinds.push((await bidder.handleAnnouncement(a.body, { raw: a.bytes })).kind)
+    }
+    assert.deepEqual(kinds, ['bid', 'bid', 'bid', 'bid', 'bid', 'no_bid', 'no_bid', 'no_bid'])
+    const skipped = store.getAnnouncement('flood-7')
+    assert.equal(skipped?.decision, 'no_bid')
+    assert.equal(skipped?.firstFailedRule, 'intake')
+    assert.match(skipped?.reasons[0]?.text ?? '', /^intake: .* more than 5 announcements at once/)
+    assert.equal(store.getBid('flood-7'), undefined, 'no bid reserved for a skipped announcement')
+    // another originator is not limited by the flooder
+    const a = signedAnnouncement(other, 'other-1', t)
+    assert.equal((await bidder.handleAnnouncement(a.body, { raw: a.bytes })).kind, 'bid')
+    // the bucket refills
+    t += 2000
+    const b = signedAnnouncement(flooder, 'flood-late', t)
+    assert.equal((await bidder.handleAnnouncement(b.body, { raw: b.bytes })).kind, 'bid')
+    assert.equal(sent.length, 7)
+  })
+})
