@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the UI bundle (one build for Electron and the browser) into dist/renderer/:
 // index.html, app.css, app.js (+ map) and icons. With --electron it also bundles the Electron main
-// process (dist/main/electron/main.js, ESM, with the daemon and the sandbox host/worker next to it)
+// process (dist/main/electron/main.js, ESM, with the daemon)
 // and the sandboxed preload (dist/main/electron/preload.cjs).
 // Usage: node scripts/build-renderer.mjs [--electron] [--out <dir>]
 import { build } from 'esbuild'
@@ -54,13 +54,11 @@ if (electron) {
     outfile: join(mainOut, 'preload.cjs'),
     logLevel: 'warning'
   })
-  // main.js bundles the daemon; the sandbox forks ./host.js and host starts ./worker.js relative to
-  // their own module URL, so both are emitted next to main.js.
+  // main.js bundles the daemon; the sandbox runs the native mesh-sandbox-host binary (shipped as an
+  // extra resource, see electron-builder.yml).
   await build({
     entryPoints: {
-      main: join(root, 'src/main/electron/main.ts'),
-      host: join(root, 'src/main/sandbox/host.ts'),
-      worker: join(root, 'src/main/sandbox/worker.ts')
+      main: join(root, 'src/main/electron/main.ts')
     },
     bundle: true,
     format: 'esm',

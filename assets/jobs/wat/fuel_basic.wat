@@ -1,4 +1,6 @@
-;; Fuel = 167 exactly (see docs/SANDBOX.md): 12 (iovec + fd_write call) + 2 + 10 loop iterations of 15 + 3 (exit test).
+;; Fuel = 167 exactly (wire profile section 7, see docs/SANDBOX.md): 1 (_start entry) + 11 (iovec + fd_write
+;; call; drop is free) + 2 + 10 loop iterations of 15 (3 exit test + 4 decrement + 3 call + 1 entry of $add
+;; + 3 in $add + 1 br; drop free) + 3 (final exit test).
 ;; Writes "hello\n" to stdout.
 (module
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))

@@ -1,4 +1,7 @@
-;; Fuel = 35 exactly: br_table/return/if-else paths, memory.grow (one failing past the declared max), select, untaken if.
+;; Fuel = 31 exactly: br_table/return/if-else paths, memory.grow (one failing past the declared max), select, untaken if.
+;; _start entry 1; calls of $f: 4 (x=0: entry, local.get, br_table, i32.const; return free), 4 (x=1), 6 (x=2:
+;; entry, local.get, br_table, local.get, if, i32.const) plus 2 per call site (i32.const, call; drop free);
+;; memory.grow lines 2 + 2; select line 4; untaken if 2 (i32.const, if).
 (module
   (memory (export "memory") 1 2)
   (func $f (param $x i32) (result i32)

@@ -1,5 +1,7 @@
 ;; Fuel = 26 exactly: multi-value results, a block with parameters, a tail call, sign extension,
-;; bulk memory, SIMD and saturating truncation.
+;; bulk memory, SIMD and saturating truncation. _start entry 1 + 2 (i32.const, call) + $tail 3 (entry,
+;; local.get, return_call) + $pair 5 (entry + 4) + 1 (i32.add) + 1 (extend8_s) + 4 (memory.fill line: bulk
+;; operations cost 1 like any instruction, not per byte) + 4 (memory.copy line) + 3 (v128 line) + 2 (trunc_sat).
 (module
   (memory (export "memory") 1)
   (func $pair (param i32) (result i32 i32)

@@ -1,20 +1,52 @@
 /**
  * Sandboxed, fuel-metered WebAssembly job runner (app side).
  *
- * `createSandbox()` forks one isolated sandbox host process (kept warm, restarted when it dies). The host
- * checks and instruments modules and runs every job in its own worker_thread. See docs/SANDBOX.md.
+ * Every job runs in its own `mesh-sandbox-host` process (Rust, Wasmtime; src/main/sandbox/host),
+ * taken from a small pool of pre-started processes that have built their engine and wait for one
+ * job. The process compiles (or loads from the compiled-module cache), confines itself (rlimits,
+ * seccomp on Linux), runs the job and exits, so a hostile module cannot affect any other job.
+ * This client keeps the `run(job)` / `runInteractive(job)` contract. See docs/SANDBOX.md.
  */
-import { fork, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, statSync, unlinkSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { FailureReason } from '../../shared/protocol/types.js'
 import { SandboxError } from './errors.js'
-import { DEFAULT_MAX_MODULE_BYTES } from './check.js'
-import type { AppToHost, HostResult, HostToApp } from './messages.js'
+import {
+  EXIT_OUT_OF_MEMORY, FLAG_INTERACTIVE, FLAG_PROBE, FrameReader, T_CANCEL, T_HELLO, T_PROGRESS, T_RESULT,
+  T_STARTED, T_STDERR, T_STDIN, T_STDIN_ACK, T_STDIN_END, T_STDOUT, encodeRun, frame, type HostResultJson
+} from './protocol.js'
 
-export { SandboxError, InvalidModuleError, MemoryLimitError } from './errors.js'
-export { checkModule, WASI_ALLOWLIST, DEFAULT_MAX_MODULE_BYTES } from './check.js'
-export { instrumentModule, inspectModule, FUEL_EXPORT, MEMHIT_EXPORT } from './instrument.js'
+export { SandboxError } from './errors.js'
+
+/** The execution model's runtime id (wire profile section 7); the receipt's `runtime`. */
+export const RUNTIME_ID = 'wasi-p1-fuel-v1'
+export const DEFAULT_MAX_MODULE_BYTES = 16 * 1024 * 1024
+export const HOST_BINARY_NAME = process.platform === 'win32' ? 'mesh-sandbox-host.exe' : 'mesh-sandbox-host'
 
 export type SandboxStatus = 'CompletedSuccessfully' | 'Failed' | 'Cancelled'
+
+/** What the host process reports about itself (diagnostics, tests). */
+export interface HostDiagnostics {
+  pid: number
+  /** the compiled module came from the on-disk cache (no compilation) */
+  cache_hit: boolean
+  /** a cache file existed for the key but failed verification and was not used */
+  cache_rejected: boolean
+  compile_us: number
+  /** time to obtain the compiled module: compile, or load from the cache */
+  module_us: number
+  /** time spent running `_start` */
+  run_us: number
+  /** peak resident memory of the host process (getrusage) */
+  peak_rss_bytes: number
+  /** the seccomp filter was applied (Linux) */
+  seccomp: boolean
+  /** test hook results (`probeSandbox`): errno of each attempt made after sandboxing, 0 = it worked */
+  probe?: Record<string, number>
+}
 
 export interface SandboxResult {
   status: SandboxStatus
@@ -30,6 +62,8 @@ export interface SandboxResult {
   exit_code?: number
   /** ms from run()/runInteractive() to the job's first instruction (absent if it never started). */
   start_ms?: number
+  /** Absent when no host process reported (e.g. refused before starting one). */
+  host?: HostDiagnostics
 }
 
 export interface SandboxJob {
@@ -45,8 +79,10 @@ export interface SandboxJob {
   signal?: AbortSignal
   /** stderr chunks (capped at `stderrLimitBytes` of the sandbox, default 64 KiB). */
   onStderr?: (chunk: Uint8Array) => void
-  /** Fuel charged so far, sampled periodically (synced at each WASI call). */
+  /** Fuel charged so far, sampled every `progressIntervalMs` while the job runs (also in pure compute loops). */
   onProgress?: (fuelSoFar: bigint) => void
+  /** Test hook (needs `createSandbox({ testHooks: true })`): after sandboxing, the host tries to open a file, a socket, … and reports the errnos in `host.probe`. */
+  probeSandbox?: boolean
 }
 
 export interface InteractiveHandle {
@@ -68,35 +104,50 @@ export interface SandboxOptions {
   watchdogGraceMs?: number
   /** In-flight interactive stdin bytes before write() waits (default 256 KiB). */
   stdinHighWaterBytes?: number
+  /** Directory of the compiled-module cache (the daemon uses `<dataDir>/wasm-cache`); none = no disk cache. */
+  cacheDir?: string
+  /** Evict the oldest cache files beyond this size (default 512 MiB). */
+  cacheMaxBytes?: number
+  /** Host processes kept started and waiting for a job (default 2). */
+  warmProcesses?: number
+  /** Path of the mesh-sandbox-host binary (default: $MESH_SANDBOX_HOST, the packaged app's resources, or the cargo build output). */
+  hostBinary?: string
+  /** Bench only: run without fuel metering (fuel_used is 0, max_fuel is not enforced). */
+  metering?: boolean
+  /** Tests only: let jobs use `probeSandbox`. */
+  testHooks?: boolean
 }
 
 export interface Sandbox {
   run (job: SandboxJob): Promise<SandboxResult>
   runInteractive (job: SandboxJob): InteractiveHandle
-  /** pid of the current host process, if running (diagnostics). */
-  hostPid (): number | undefined
+  /** Runtime ids to advertise: `wasi-p1-fuel-v1` and `wasmtime-<version>`; empty when the host binary is unavailable. */
+  runtimeIds (): string[]
+  available (): boolean
+  /** Why no runtime is available (binary not built, not runnable); undefined when available. */
+  unavailableReason (): string | undefined
+  /** pids of the host processes running jobs right now (diagnostics, tests). */
+  jobPids (): number[]
   close (): Promise<void>
 }
 
 const DEFAULT_MEMORY = 256 * 1024 * 1024
 const DEFAULT_OUTPUT = 16 * 1024 * 1024
+const CANCEL_KILL_MS = 2000
 
-interface Pending {
-  job: SandboxJob
-  interactive: boolean
-  requestedAt: number
-  resolve: (r: SandboxResult) => void
-  onStdout?: (chunk: Uint8Array) => void
-  onAck?: (bytes: number) => void
-  host: ChildProcess
-  cleanup: () => void
-}
-
-function hostEntry (): { path: string, execArgv: string[] } {
-  const isTs = import.meta.url.endsWith('.ts')
-  const path = new URL(`./host${isTs ? '.ts' : '.js'}`, import.meta.url).pathname
-  const execArgv = isTs ? ['--import', import.meta.resolve('tsx')] : []
-  return { path, execArgv: [...execArgv, '--max-old-space-size=512'] }
+/** Where the host binary is: explicit option, env override, packaged resources, dev build output. */
+export function resolveHostBinary (explicit?: string): { path: string, tried: string[] } {
+  if (explicit !== undefined) return { path: explicit, tried: [explicit] }
+  const env = process.env.MESH_SANDBOX_HOST
+  if (env !== undefined && env !== '') return { path: env, tried: [env] }
+  const tried: string[] = []
+  const resources = (process as NodeJS.Process & { resourcesPath?: string }).resourcesPath
+  if (resources !== undefined) tried.push(join(resources, 'sandbox-host', HOST_BINARY_NAME))
+  // src/main/sandbox/index.ts (tsx) or dist/main/electron/main.js (bundled, run from the repo)
+  tried.push(fileURLToPath(new URL(`./host/target/release/${HOST_BINARY_NAME}`, import.meta.url)))
+  tried.push(fileURLToPath(new URL(`../../../src/main/sandbox/host/target/release/${HOST_BINARY_NAME}`, import.meta.url)))
+  const found = tried.find((p) => existsSync(p))
+  return { path: found ?? tried.at(-2) ?? '', tried }
 }
 
 function toFuel (v: bigint | number): bigint {
@@ -108,17 +159,59 @@ function toFuel (v: bigint | number): bigint {
   return v
 }
 
-function failedResult (reason: FailureReason, detail: string, status: SandboxStatus = 'Failed'): SandboxResult {
+function failedResult (reason: FailureReason, detail: string, fuel = 0n): SandboxResult {
+  const cancelled = reason === 'Cancelled'
   return {
-    status,
-    ...(status === 'Cancelled' ? {} : { failure_reason: reason }),
+    status: cancelled ? 'Cancelled' : 'Failed',
+    ...(cancelled ? {} : { failure_reason: reason }),
     detail,
-    fuel_used: 0n,
+    fuel_used: fuel,
     wall_ms: 0,
     peak_memory_bytes: 0,
     output_bytes: 0,
     output: new Uint8Array(0)
   }
+}
+
+function concat (chunks: Uint8Array[]): Uint8Array {
+  let total = 0
+  for (const c of chunks) total += c.length
+  const out = new Uint8Array(total)
+  let off = 0
+  for (const c of chunks) { out.set(c, off); off += c.length }
+  return out
+}
+
+/** One host process: spawned warm, then given exactly one job. */
+interface HostProcess {
+  child: ChildProcess
+  hello: boolean
+  exited: boolean
+  exitCode: number | null
+  exitSignal: NodeJS.Signals | null
+  stderrTail: string
+  onFrame?: (type: number, payload: Buffer) => void
+  onExit?: () => void
+}
+
+function readCacheSecret (dir: string): Uint8Array {
+  mkdirSync(dir, { recursive: true })
+  const file = join(dir, '.key')
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const k = readFileSync(file)
+      if (k.length === 32) return new Uint8Array(k)
+      unlinkSync(file) // wrong size: a foreign or damaged key; start over (old files then fail their HMAC)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+    }
+    try {
+      writeFileSync(file, randomBytes(32), { flag: 'wx', mode: 0o600 })
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+    }
+  }
+  throw new Error(`cannot create the cache key in ${dir}`)
 }
 
 export function createSandbox (opts: SandboxOptions = {}): Sandbox {
@@ -127,78 +220,116 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
   const progressIntervalMs = opts.progressIntervalMs ?? 250
   const grace = opts.watchdogGraceMs ?? 5000
   const highWater = opts.stdinHighWaterBytes ?? 256 * 1024
-  let host: ChildProcess | undefined
-  let hostReady: Promise<ChildProcess> | undefined
+  const warmCount = Math.max(0, opts.warmProcesses ?? 2)
+  const cacheMaxBytes = opts.cacheMaxBytes ?? 512 * 1024 * 1024
+  const binary = resolveHostBinary(opts.hostBinary)
+  const hostArgs = ['--serve', ...(opts.metering === false ? ['--no-fuel'] : []), ...(opts.testHooks === true ? ['--test-hooks'] : [])]
   let closed = false
-  let nextId = 1
-  const pending = new Map<number, Pending>()
-
-  function startHost (): Promise<ChildProcess> {
-    const { path, execArgv } = hostEntry()
-    const child = fork(path, [], {
-      execArgv,
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', process.env.MESH_SANDBOX_DEBUG === undefined ? 'ignore' : 'inherit', 'ipc']
-    })
-    host = child
-    const ready = new Promise<ChildProcess>((resolve, reject) => {
-      const onMsg = (m: HostToApp): void => {
-        if (m.type === 'ready') { child.off('message', onMsg); resolve(child) }
-      }
-      child.on('message', onMsg)
-      child.once('exit', (code, sig) => reject(new SandboxError('InternalError', `sandbox host exited during start (${code ?? sig})`)))
-    })
-    child.on('message', (m: HostToApp) => onHostMessage(child, m))
-    child.once('exit', (code, signal) => {
-      if (host === child) { host = undefined; hostReady = undefined }
-      for (const [id, p] of pending) {
-        if (p.host !== child) continue
-        pending.delete(id)
-        p.cleanup()
-        p.resolve(failedResult('InternalError', `sandbox host died (${code ?? signal})`))
-      }
-    })
-    child.on('error', () => { /* exit follows */ })
-    return ready
-  }
-
-  function ensureHost (): Promise<ChildProcess> {
-    if (hostReady === undefined) {
-      hostReady = startHost()
-      hostReady.catch(() => { hostReady = undefined })
+  let probed: { version?: string, reason?: string } | undefined
+  let cache: { dir: string, secret: Uint8Array } | undefined
+  if (opts.cacheDir !== undefined) {
+    try {
+      cache = { dir: opts.cacheDir, secret: readCacheSecret(opts.cacheDir) }
+    } catch (e) {
+      // no disk cache then (jobs still run, compiling every time)
+      if (process.env.MESH_SANDBOX_DEBUG !== undefined) console.error(`sandbox cache disabled: ${e instanceof Error ? e.message : String(e)}`)
     }
-    return hostReady
+  }
+  const spares: HostProcess[] = []
+  const running = new Set<HostProcess>()
+  const finishers = new Set<(r: SandboxResult) => void>()
+
+  function probe (): { version?: string, reason?: string } {
+    if (probed !== undefined) return probed
+    const hint = 'It is built by the install step (`npm install` runs `cargo build --release --locked` in src/main/sandbox/host); ' +
+      'install Rust (https://rustup.rs) and run `npm rebuild` or `node scripts/build-sandbox-host.mjs`.'
+    if (!existsSync(binary.path)) {
+      probed = { reason: `sandbox host not built: ${binary.tried.join(' or ')} does not exist. ${hint}` }
+      return probed
+    }
+    const r = spawnSync(binary.path, ['--version'], { encoding: 'utf8', timeout: 15_000 })
+    const m = /wasmtime (\S+)/.exec(r.stdout ?? '')
+    if (r.status !== 0 || m === null) {
+      probed = { reason: `sandbox host ${binary.path} does not run (${r.error?.message ?? `exit ${r.status ?? r.signal}`}). ${hint}` }
+    } else {
+      probed = { version: m[1] }
+    }
+    return probed
   }
 
-  function onHostMessage (child: ChildProcess, m: HostToApp): void {
-    if (m.type === 'ready') return
-    const p = pending.get(m.id)
-    if (p === undefined || p.host !== child) return
-    switch (m.type) {
-      case 'stdout': p.onStdout?.(m.data); break
-      case 'stderr': p.job.onStderr?.(m.data); break
-      case 'stdin-ack': p.onAck?.(m.bytes); break
-      case 'progress': p.job.onProgress?.(m.fuel); break
-      case 'result': {
-        pending.delete(m.id)
-        p.cleanup()
-        const { started_at: startedAt, ...r }: HostResult = m.result
-        p.resolve({
-          ...r,
-          output: new Uint8Array(r.output),
-          ...(startedAt === undefined ? {} : { start_ms: Math.max(0, startedAt - p.requestedAt) })
+  function spawnHost (): HostProcess {
+    const child = spawn(binary.path, hostArgs, { stdio: ['pipe', 'pipe', 'pipe'] })
+    const hp: HostProcess = { child, hello: false, exited: false, exitCode: null, exitSignal: null, stderrTail: '' }
+    const reader = new FrameReader((type, payload) => {
+      if (type === T_HELLO) { hp.hello = true; return }
+      hp.onFrame?.(type, payload)
+    })
+    child.stdout?.on('data', (c: Buffer) => reader.push(c))
+    child.stderr?.on('data', (c: Buffer) => {
+      if (process.env.MESH_SANDBOX_DEBUG !== undefined) process.stderr.write(c)
+      hp.stderrTail = (hp.stderrTail + c.toString('utf8')).slice(-2000)
+    })
+    child.stdin?.on('error', () => { /* the host exited; its exit is handled below */ })
+    child.on('error', (e) => { hp.stderrTail += `\n${e.message}` })
+    child.on('close', (code, signal) => {
+      hp.exited = true
+      hp.exitCode = code
+      hp.exitSignal = signal
+      const i = spares.indexOf(hp)
+      if (i >= 0) spares.splice(i, 1)
+      hp.onExit?.()
+    })
+    return hp
+  }
+
+  function refill (): void {
+    if (closed) return
+    while (spares.length < warmCount) spares.push(spawnHost())
+  }
+
+  function take (): HostProcess {
+    const hp = spares.find((s) => s.hello && !s.exited) ?? spares.find((s) => !s.exited) ?? spawnHost()
+    const i = spares.indexOf(hp)
+    if (i >= 0) spares.splice(i, 1)
+    return hp
+  }
+
+  let sweeping = false
+  function sweepCache (): void {
+    if (cache === undefined || sweeping) return
+    sweeping = true
+    const dir = cache.dir
+    setTimeout(() => {
+      try {
+        const now = Date.now()
+        const files = readdirSync(dir).flatMap((name) => {
+          try {
+            const st = statSync(join(dir, name))
+            return st.isFile() ? [{ name, size: st.size, mtime: st.mtimeMs }] : []
+          } catch { return [] }
         })
-        break
+        // temporary files of writers that died
+        for (const f of files) if (f.name.endsWith('.tmp') && now - f.mtime > 10 * 60_000) { try { unlinkSync(join(dir, f.name)) } catch { /* raced */ } }
+        const entries = files.filter((f) => f.name.endsWith('.cwasm')).sort((a, b) => a.mtime - b.mtime)
+        let total = entries.reduce((s, f) => s + f.size, 0)
+        for (const f of entries) {
+          if (total <= cacheMaxBytes) break
+          try { unlinkSync(join(dir, f.name)) } catch { /* raced with another node */ }
+          total -= f.size
+        }
+      } finally {
+        sweeping = false
       }
-    }
+    }, 50).unref()
   }
 
-  function post (child: ChildProcess, m: AppToHost): void {
-    if (child.connected) child.send(m)
+  interface Started {
+    hp: HostProcess
+    result: Promise<SandboxResult>
   }
 
-  async function start (job: SandboxJob, interactive: boolean, hooks: Pick<Pending, 'onStdout' | 'onAck'>, onId?: (id: number, child: ChildProcess) => void): Promise<SandboxResult> {
-    const requestedAt = performance.timeOrigin + performance.now()
+  function start (job: SandboxJob, interactive: boolean, hooks: { onStdout?: (c: Uint8Array) => void, onAck?: (n: number) => void }): Started | Promise<SandboxResult> {
+    const requestedAt = process.hrtime.bigint()
     if (closed) throw new SandboxError('Closed', 'sandbox is closed')
     if (!(job.module instanceof Uint8Array)) throw new SandboxError('BadJob', 'job.module must be a Uint8Array')
     const maxFuel = toFuel(job.maxFuel)
@@ -206,59 +337,129 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
     const memoryLimitBytes = job.memoryLimitBytes ?? DEFAULT_MEMORY
     const outputLimitBytes = job.outputLimitBytes ?? DEFAULT_OUTPUT
     if (!(memoryLimitBytes > 0) || !(outputLimitBytes >= 0)) throw new SandboxError('BadJob', 'memory/output limits must be positive')
-    if (job.signal?.aborted === true) return failedResult('Cancelled', 'cancelled before start', 'Cancelled')
+    const p = probe()
+    if (p.reason !== undefined) throw new SandboxError('Unavailable', p.reason)
+    if (job.signal?.aborted === true) return Promise.resolve(failedResult('Cancelled', 'cancelled before start'))
     if (job.module.length > maxModuleBytes) {
-      return failedResult('InvalidModule', `module is ${job.module.length} bytes, over the ${maxModuleBytes}-byte limit`)
+      return Promise.resolve(failedResult('InvalidModule', `module is ${job.module.length} bytes, over the ${maxModuleBytes}-byte limit`))
     }
-    let child: ChildProcess
-    try {
-      child = await ensureHost()
-    } catch (e) {
-      return failedResult(closed ? 'Cancelled' : 'InternalError', e instanceof Error ? e.message : String(e), closed ? 'Cancelled' : 'Failed')
-    }
-    if (closed) return failedResult('Cancelled', 'sandbox closed', 'Cancelled')
-    const id = nextId++
-    return await new Promise<SandboxResult>((resolve) => {
-      const onAbort = (): void => post(child, { type: 'cancel', id })
-      const watchdog = setTimeout(() => {
-        // The host did not answer in time: it is wedged. Kill it; the exit handler fails the job.
-        child.kill('SIGKILL')
-      }, job.timeoutMs + grace)
-      const cleanup = (): void => {
+    const hp = take()
+    running.add(hp)
+    setTimeout(refill, 20).unref()
+    const stdout: Uint8Array[] = []
+    let lastFuel = 0n
+    let startMs: number | undefined
+    let hostResult: HostResultJson | undefined
+    let killedFor: 'watchdog' | 'cancel' | 'close' | undefined
+    const result = new Promise<SandboxResult>((resolve) => {
+      let settled = false
+      const finish = (r: SandboxResult): void => {
+        if (settled) return
+        settled = true
         clearTimeout(watchdog)
+        clearTimeout(cancelKill)
         job.signal?.removeEventListener('abort', onAbort)
+        running.delete(hp)
+        finishers.delete(finish)
+        if (!hp.exited) hp.child.kill('SIGKILL')
+        resolve(r)
       }
-      const done = (r: SandboxResult): void => resolve(r)
-      pending.set(id, { job, interactive, requestedAt, resolve: done, host: child, cleanup, ...hooks })
+      finishers.add(finish)
+      let cancelKill: NodeJS.Timeout | undefined
+      const onAbort = (): void => {
+        hp.child.stdin?.write(frame(T_CANCEL))
+        cancelKill = setTimeout(() => { killedFor = 'cancel'; hp.child.kill('SIGKILL') }, CANCEL_KILL_MS)
+        cancelKill.unref()
+      }
+      const watchdog = setTimeout(() => {
+        // the host did not end the job at its own deadline: it is wedged
+        killedFor = 'watchdog'
+        hp.child.kill('SIGKILL')
+      }, job.timeoutMs + grace)
       job.signal?.addEventListener('abort', onAbort, { once: true })
-      post(child, {
-        type: 'run',
-        id,
-        module: job.module,
-        input: job.input ?? new Uint8Array(0),
-        interactive,
+      hp.onFrame = (type, payload) => {
+        switch (type) {
+          case T_STARTED: {
+            const at = payload.readBigUInt64LE(0)
+            startMs = process.platform === 'linux' ? Math.max(0, Number(at - requestedAt) / 1e6) : Number(process.hrtime.bigint() - requestedAt) / 1e6
+            refill()
+            break
+          }
+          case T_STDOUT: {
+            const c = new Uint8Array(payload)
+            stdout.push(c)
+            hooks.onStdout?.(c)
+            break
+          }
+          case T_STDERR: job.onStderr?.(new Uint8Array(payload)); break
+          case T_STDIN_ACK: hooks.onAck?.(Number(payload.readBigUInt64LE(0))); break
+          case T_PROGRESS: {
+            lastFuel = payload.readBigUInt64LE(0)
+            job.onProgress?.(lastFuel)
+            break
+          }
+          case T_RESULT: {
+            hostResult = JSON.parse(payload.toString('utf8')) as HostResultJson
+            const h = hostResult
+            const r: SandboxResult = {
+              status: h.status,
+              ...(h.failure_reason === undefined ? {} : { failure_reason: h.failure_reason as FailureReason }),
+              ...(h.detail === undefined ? {} : { detail: h.detail }),
+              fuel_used: BigInt(h.fuel_used),
+              wall_ms: h.wall_us / 1000,
+              peak_memory_bytes: h.peak_memory_bytes,
+              output_bytes: h.output_bytes,
+              output: concat(stdout),
+              ...(h.exit_code === undefined ? {} : { exit_code: h.exit_code }),
+              ...(startMs === undefined ? {} : { start_ms: startMs }),
+              host: h.host
+            }
+            if (!h.host.cache_hit && h.host.compile_us > 0) sweepCache()
+            finish(r)
+            break
+          }
+        }
+      }
+      hp.onExit = () => {
+        if (hostResult !== undefined) return
+        const how = hp.exitSignal ?? `exit ${hp.exitCode ?? '?'}`
+        const tail = hp.stderrTail.trim() === '' ? '' : `: ${hp.stderrTail.trim().split('\n').slice(-3).join(' | ')}`
+        if (killedFor === 'close' || killedFor === 'cancel') finish(failedResult('Cancelled', killedFor === 'close' ? 'sandbox closed' : 'cancelled', lastFuel))
+        else if (hp.exitCode === EXIT_OUT_OF_MEMORY) {
+          finish(failedResult('MemoryLimit', 'the job needed more memory than its cap plus the sandbox host\'s fixed overhead (host allocation failed)', lastFuel))
+        } else if (killedFor === 'watchdog') {
+          finish(failedResult('InternalError', `sandbox host did not finish within timeout + ${grace} ms and was killed`, lastFuel))
+        } else finish(failedResult('InternalError', `sandbox host died (${how})${tail}`, lastFuel))
+      }
+      if (hp.exited) { hp.onExit(); return }
+      const flags = (interactive ? FLAG_INTERACTIVE : 0) | (job.probeSandbox === true ? FLAG_PROBE : 0)
+      hp.child.stdin?.write(encodeRun({
         maxFuel,
         timeoutMs: job.timeoutMs,
         memoryLimitBytes,
         outputLimitBytes,
         stderrLimitBytes,
         maxModuleBytes,
-        progressIntervalMs: job.onProgress === undefined ? 0 : progressIntervalMs
-      })
-      onId?.(id, child)
+        progressIntervalMs: job.onProgress === undefined ? 0 : progressIntervalMs,
+        flags,
+        cacheDir: cache?.dir ?? '',
+        cacheSecret: cache?.secret ?? new Uint8Array(0),
+        module: job.module,
+        input: job.input ?? new Uint8Array(0)
+      }))
     })
+    return { hp, result }
   }
 
   return {
-    run (job) {
-      return start(job, false, {})
+    async run (job) {
+      const s = start(job, false, {})
+      return s instanceof Promise ? await s : await s.result
     },
 
     runInteractive (job) {
       const chunks: Uint8Array[] = []
       let listener: ((c: Uint8Array) => void) | undefined
-      let target: { id: number, child: ChildProcess } | undefined
-      const queued: AppToHost[] = []
       let inflight = 0
       let waiters: Array<() => void> = []
       const release = (): void => {
@@ -267,25 +468,20 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
         waiters = []
         for (const f of w) f()
       }
-      const send = (m: AppToHost): void => {
-        if (target === undefined) queued.push(m)
-        else post(target.child, { ...m, id: target.id })
+      let started: Started | Promise<SandboxResult>
+      try {
+        started = start(job, true, {
+          onStdout: (c) => { chunks.push(c); listener?.(c) },
+          onAck: (bytes) => { inflight -= bytes; release() }
+        })
+      } catch (e) {
+        started = Promise.reject(e)
       }
-      const result = start(job, true, {
-        onStdout: (c) => { chunks.push(c); listener?.(c) },
-        onAck: (bytes) => { inflight -= bytes; release() }
-      }, (id, child) => {
-        target = { id, child }
-        for (const m of queued.splice(0)) post(child, { ...m, id } as AppToHost)
-      }).then((r) => {
+      const hp = started instanceof Promise ? undefined : started.hp
+      const result = (started instanceof Promise ? started : started.result).then((r) => {
         inflight = 0
         release()
-        let total = 0
-        for (const c of chunks) total += c.length
-        const output = new Uint8Array(total)
-        let off = 0
-        for (const c of chunks) { output.set(c, off); off += c.length }
-        return { ...r, output }
+        return r
       })
       let ended = false
       let finished = false
@@ -293,16 +489,16 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
       return {
         write (chunk) {
           if (ended) return Promise.reject(new SandboxError('BadJob', 'write after end()'))
-          if (finished || chunk.length === 0) return Promise.resolve()
+          if (finished || chunk.length === 0 || hp === undefined) return Promise.resolve()
           inflight += chunk.length
-          send({ type: 'stdin', id: 0, data: chunk })
+          hp.child.stdin?.write(frame(T_STDIN, chunk))
           if (inflight < highWater) return Promise.resolve()
           return new Promise<void>((resolve) => { waiters.push(resolve) })
         },
         end () {
           if (ended) return
           ended = true
-          send({ type: 'stdin-end', id: 0 })
+          hp?.child.stdin?.write(frame(T_STDIN_END))
         },
         onStdout (cb) {
           for (const c of chunks) cb(c)
@@ -312,25 +508,34 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
       }
     },
 
-    hostPid () {
-      return host?.pid
+    runtimeIds () {
+      const p = probe()
+      return p.version === undefined ? [] : [RUNTIME_ID, `wasmtime-${p.version}`]
+    },
+
+    available () {
+      return probe().version !== undefined
+    },
+
+    unavailableReason () {
+      return probe().reason
+    },
+
+    jobPids () {
+      return [...running].flatMap((hp) => hp.child.pid === undefined || hp.exited ? [] : [hp.child.pid])
     },
 
     async close () {
       closed = true
-      for (const [id, p] of pending) {
-        pending.delete(id)
-        p.cleanup()
-        p.resolve(failedResult('Cancelled', 'sandbox closed', 'Cancelled'))
-      }
-      const child = host
-      host = undefined
-      hostReady = undefined
-      if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve())
-        child.kill('SIGKILL')
-      })
+      const all = [...spares.splice(0), ...running]
+      for (const f of [...finishers]) f(failedResult('Cancelled', 'sandbox closed'))
+      await Promise.all(all.map(async (hp) => {
+        if (hp.exited) return
+        await new Promise<void>((resolve) => {
+          hp.child.once('close', () => resolve())
+          hp.child.kill('SIGKILL')
+        })
+      }))
     }
   }
 }

@@ -108,6 +108,10 @@ struct Outcome {
     cache_hit: bool,
     cache_rejected: bool,
     compile_us: u64,
+    /// time to get the compiled module (compile, or load from the cache)
+    module_us: u64,
+    /// time spent in `_start`
+    run_us: u64,
     seccomp: bool,
     probe: Option<String>,
 }
@@ -183,11 +187,13 @@ fn send_result(shared: &Shared, o: &Outcome, wall: Duration) {
         j.push_str(&format!(",\"exit_code\":{c}"));
     }
     j.push_str(&format!(
-        ",\"host\":{{\"pid\":{},\"cache_hit\":{},\"cache_rejected\":{},\"compile_us\":{},\"peak_rss_bytes\":{},\"seccomp\":{}",
+        ",\"host\":{{\"pid\":{},\"cache_hit\":{},\"cache_rejected\":{},\"compile_us\":{},\"module_us\":{},\"run_us\":{},\"peak_rss_bytes\":{},\"seccomp\":{}",
         std::process::id(),
         o.cache_hit,
         o.cache_rejected,
         o.compile_us,
+        o.module_us,
+        o.run_us,
         peak_rss_bytes(),
         o.seccomp
     ));
@@ -231,8 +237,10 @@ fn engine_config(fuel: bool) -> Config {
     c.epoch_interruption(true);
     c.max_wasm_stack(MAX_WASM_STACK);
     c.async_stack_size(ASYNC_STACK);
-    // deterministic results across CPUs (NaN bit patterns)
-    c.cranelift_nan_canonicalization(true);
+    // No NaN canonicalization: it costs ~3x on float-heavy code (mandelbrot). WebAssembly leaves only
+    // NaN payload bits nondeterministic (relaxed SIMD and threads are off); fuel never depends on them
+    // unless a program branches on NaN bits. See docs/SANDBOX.md.
+    c.cranelift_nan_canonicalization(false);
     // no memfd/CoW images: instantiation needs no new file descriptors after sandboxing
     c.memory_init_cow(false);
     c.memory_reservation(MEMORY_RESERVATION);
@@ -403,6 +411,7 @@ fn run_job(warm: &Warm, shared: &Arc<Shared>, req: RunRequest, received: Instant
         Some(cache::Cache { dir: req.cache_dir.clone().into(), secret: req.cache_secret.clone() })
     };
     let key = cache_key(engine, &digest);
+    let module_t0 = Instant::now();
     let mut module: Option<Module> = None;
     if let Some(c) = &cache {
         match c.load(&key) {
@@ -440,6 +449,7 @@ fn run_job(warm: &Warm, shared: &Arc<Shared>, req: RunRequest, received: Instant
             m
         }
     };
+    out.module_us = module_t0.elapsed().as_micros() as u64;
     if tables > limits::MAX_TABLES as u64 {
         return Outcome {
             compile_us: out.compile_us,
@@ -539,6 +549,7 @@ fn run_job(warm: &Warm, shared: &Arc<Shared>, req: RunRequest, received: Instant
             Ok(UpdateDeadline::Continue(1))
         });
         store.set_epoch_deadline(1);
+        let run_us = AtomicU64::new(0);
         let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("tokio runtime");
         let outcome = rt.block_on(async {
             let instance = match pre.instantiate_async(&mut store).await {
@@ -555,11 +566,12 @@ fn run_job(warm: &Warm, shared: &Arc<Shared>, req: RunRequest, received: Instant
             running.store(true, Ordering::Relaxed);
             shared.phase.store(PHASE_RUNNING, Ordering::Release);
             shared.outbox.push(T_STARTED, monotonic_ns().to_le_bytes().to_vec());
+            let run_t0 = Instant::now();
             let call = std::pin::pin!(start.call_async(&mut store, ()));
             let mut call = call;
             let aborted = wait_abort(shared.clone());
             let mut aborted = std::pin::pin!(aborted);
-            std::future::poll_fn(|cx| {
+            let r = std::future::poll_fn(|cx| {
                 if let std::task::Poll::Ready(r) = call.as_mut().poll(cx) {
                     return std::task::Poll::Ready(r.map_err(|e| (false, e)));
                 }
@@ -568,8 +580,11 @@ fn run_job(warm: &Warm, shared: &Arc<Shared>, req: RunRequest, received: Instant
                 }
                 std::task::Poll::Pending
             })
-            .await
+            .await;
+            run_us.store(run_t0.elapsed().as_micros() as u64, Ordering::Relaxed);
+            r
         });
+        out.run_us = run_us.load(Ordering::Relaxed);
         let _ = received;
         let limits = &store.data().limits;
         out.peak_memory = limits.peak_memory as u64;
