@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Offline packaging check: builds the renderer + Electron bundles, runs electron-builder for an
 // unpacked Linux directory against a STUB Electron dist (no download, no native rebuild), then
-// asserts the package holds the compiled main, preload, sandbox host/worker, renderer, icons and
-// the sample jobs (assets/jobs/*.wasm). Exit code 0 = OK.
+// asserts the package holds the compiled main, preload, the native sandbox host (it runs --version),
+// renderer, icons and the sample jobs (assets/jobs/*.wasm). Exit code 0 = OK.
+// The sandbox host must be built first (`npm run package:check` does: build-sandbox-host.mjs --required).
 // Usage: node scripts/package-check.mjs [--keep]
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, mkdirSync, writeFileSync, chmodSync, existsSync, readdirSync, statSync, readFileSync, rmSync } from 'node:fs'
@@ -47,8 +48,6 @@ const must = [
   'package.json',
   'dist/main/electron/main.js',
   'dist/main/electron/preload.cjs',
-  'dist/main/electron/host.js',
-  'dist/main/electron/worker.js',
   'dist/renderer/index.html',
   'dist/renderer/app.js',
   'dist/renderer/app.css',
@@ -66,6 +65,13 @@ const jobsDir = join(root, 'assets', 'jobs')
 const jobs = readdirSync(jobsDir).filter((n) => n.endsWith('.wasm')).map((n) => relative(root, join(jobsDir, n)))
 if (jobs.length === 0) missing.push('assets/jobs/*.wasm (no sample jobs in the repo)')
 for (const f of jobs) if (!existsSync(join(app, f))) missing.push(f)
+// the native sandbox host, as an extra resource next to app/ (outside any asar), and runnable
+const hostBin = join(unpacked, 'resources', 'sandbox-host', process.platform === 'win32' ? 'mesh-sandbox-host.exe' : 'mesh-sandbox-host')
+if (!existsSync(hostBin)) missing.push(relative(unpacked, hostBin))
+else {
+  const v = spawnSync(hostBin, ['--version'], { encoding: 'utf8' })
+  if (v.status !== 0 || !/wasmtime \d+\.\d+\.\d+/.test(v.stdout)) missing.push(`${relative(unpacked, hostBin)} does not run (--version: ${v.status ?? v.signal} ${v.stdout}${v.stderr})`)
+}
 const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'))
 if (pkg.main !== 'dist/main/electron/main.js') missing.push(`package.json main = ${pkg.main}`)
 if (!existsSync(join(unpacked, 'mesh-executor'))) missing.push('executable mesh-executor')
@@ -73,5 +79,5 @@ if (missing.length > 0) {
   console.error(`package:check: FAILED, missing from ${unpacked}:\n  ${missing.join('\n  ')}`)
   process.exit(1)
 }
-console.log(`package:check: OK — ${unpacked} holds main, preload, sandbox host/worker, renderer, icons and ${jobs.length} sample jobs`)
+console.log(`package:check: OK — ${unpacked} holds main, preload, the sandbox host binary, renderer, icons and ${jobs.length} sample jobs`)
 if (!keep) rmSync(work, { recursive: true, force: true })

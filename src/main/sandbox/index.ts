@@ -242,7 +242,7 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
   function probe (): { version?: string, reason?: string } {
     if (probed !== undefined) return probed
     const hint = 'It is built by the install step (`npm install` runs `cargo build --release --locked` in src/main/sandbox/host); ' +
-      'install Rust (https://rustup.rs) and run `npm rebuild` or `node scripts/build-sandbox-host.mjs`.'
+      'if cargo was not available then, install Rust (https://rustup.rs) and run `npm run build:sandbox-host`.'
     if (!existsSync(binary.path)) {
       probed = { reason: `sandbox host not built: ${binary.tried.join(' or ')} does not exist. ${hint}` }
       return probed
