@@ -9,7 +9,6 @@
  *   // or: DesktopBackend { api, ... } for the Electron shell
  */
 import { policyToJson } from '../market/index.js'
-import { WASM_RUNTIME_ID } from '../probe/index.js'
 import type { Daemon } from '../daemon/index.js'
 import type { JsonObject, ReachabilityView } from '../../shared/api/index.js'
 import { reachabilityView } from './convert.js'
@@ -119,7 +118,7 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
 
   const engine = createMarketPolicyEngine({
     store: daemon.store,
-    context: () => ({ offer: daemon.offer(), runtimes: [WASM_RUNTIME_ID], activeJobs: 0, ourRegion: daemon.region })
+    context: () => ({ offer: daemon.offer(), runtimes: daemon.sandbox.runtimeIds(), runtimeUnavailable: daemon.sandbox.unavailableReason(), activeJobs: 0, ourRegion: daemon.region })
   })
 
   const api = createApiService({

@@ -188,7 +188,11 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     const ads = createAdCache()
 
     // setupSandbox
-    const sandbox = createSandbox({ progressIntervalMs: timers.sandboxProgressMs })
+    // one Wasmtime host process per job; compiled modules cached in the data dir (docs/SANDBOX.md)
+    const sandbox = createSandbox({ progressIntervalMs: timers.sandboxProgressMs, cacheDir: join(dataDir, 'wasm-cache') })
+    // advertised runtimes: wasi-p1-fuel-v1 + wasmtime-<version>; none (so no bids) without the host binary
+    const runtimes = sandbox.runtimeIds()
+    if (runtimes.length === 0) events.emit('daemon:error', { where: 'sandbox', error: sandbox.unavailableReason() ?? 'sandbox unavailable' })
     cleanups.push(async () => { await sandbox.close() })
 
     // setupMesh
@@ -231,7 +235,7 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     })
     cleanups.push(() => { bidSender.close() })
     const autoBidder = createAutoBidder({
-      store, identity, runtimes: [WASM_RUNTIME_ID], region,
+      store, identity, runtimes, region,
       getPolicy: () => stopping ? { policy: { ...current.policy, autoBid: false }, version: current.version } : current,
       getOffer: () => offer,
       machineState: () => machine.sample(),
@@ -258,7 +262,7 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     // setupCapabilityAds: at start, every interval, when the offer changes, and soon after a newcomer subscribes (profile 4.1)
     const adPublisher = createAdPublisher({
       build: () => {
-        const ad = buildCapabilityAd({ identity, hardware, caps: current.policy.offer, region, alias: o.alias, runtimes: [WASM_RUNTIME_ID], now: clock() })
+        const ad = buildCapabilityAd({ identity, hardware, caps: current.policy.offer, region, alias: o.alias, runtimes, now: clock() })
         offer = ad.offer
         return ad.bytes
       },

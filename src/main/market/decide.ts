@@ -46,6 +46,8 @@ export interface DecisionContext {
   offer: Offer
   /** runtime ids this node can run; empty = no sandbox available */
   runtimes: readonly string[]
+  /** why no runtime is available (e.g. the sandbox host was not built), shown with the 'runtime' reason */
+  runtimeUnavailable?: string
   /** jobs currently in a non-terminal state */
   activeJobs: number
   /** our own region, if configured */
@@ -177,7 +179,7 @@ export function decide (a: JobAnnouncementV1, policy: Policy, ctx: DecisionConte
   else add('interactive', policy.allowInteractive, policy.allowInteractive ? 'interactive job allowed' : 'interactive jobs not allowed')
 
   const wanted = (jp as unknown as Record<string, unknown>).runtime
-  if (ctx.runtimes.length === 0) add('runtime', false, 'no WASM runtime available on this node')
+  if (ctx.runtimes.length === 0) add('runtime', false, `no WASM runtime available on this node${ctx.runtimeUnavailable !== undefined ? ` (${ctx.runtimeUnavailable})` : ''}`)
   else if (typeof wanted === 'string' && !ctx.runtimes.includes(wanted)) add('runtime', false, `job wants ${wanted}, we run ${list(ctx.runtimes)}`)
   else add('runtime', true, `${ctx.runtimes[0] ?? ''} (WASI preview1 command)`)
 

@@ -5,8 +5,12 @@ import {
 } from '../../shared/protocol/index.js'
 import { applyCaps, offerToResourceMap, type Hardware, type Offer, type ResourceCaps } from './offer.js'
 
-/** The runtime id this node advertises and writes into receipts (WASI preview1 command, fuel per profile 7). */
-export const WASM_RUNTIME_ID = 'wasi-preview1-v8-fuel-v1'
+/**
+ * The execution model's runtime id (wire profile section 7: WASI preview1 command, fuel per the
+ * profile). Every V1 executor advertises it; the daemon also lists its engine (`wasmtime-<version>`,
+ * from `Sandbox.runtimeIds()`) and writes this id into receipts.
+ */
+export const WASM_RUNTIME_ID = 'wasi-p1-fuel-v1'
 
 export interface CapabilityAdInput {
   identity: Identity

@@ -5,7 +5,7 @@ import type { DecisionContext } from '../../../src/main/market/index.js'
 /** Wed 2026-11-25 10:00:00 UTC */
 export const T = Date.UTC(2026, 10, 25, 10, 0, 0)
 export const ORIG = 'did:key:z6MkOriginator'
-export const RUNTIME = 'wasi-preview1-v8-fuel-v1'
+export const RUNTIME = 'wasi-p1-fuel-v1'
 
 export const OFFER: Offer = { cpu: 2, ramBytes: 4 * 1024 ** 3, diskBytes: 100 * 1024 ** 3, gpus: { GPU_NVIDIA_RTX_4090: 1 } }
 
