@@ -1,12 +1,13 @@
 /** `mesh-executor` command line: clear errors (exit 2) for every bad configuration, and a clean start/stop. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { openSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { main } from '../../src/main/cli.js'
 
@@ -93,6 +94,117 @@ test('a data dir in use and a port in use are clear errors; a normal start print
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL')
     blocker.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+/** Runs the real CLI process; resolves with its exit code and output. */
+async function runProcess (argv: string[], opts: { stdout?: 'pipe' | number } = {}): Promise<Run> {
+  const child = spawn(process.execPath, [BIN, ...argv], { stdio: ['ignore', opts.stdout ?? 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr?.on('data', (d: Buffer) => { err += d.toString() })
+  const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)))
+  return { code, stdout: out, stderr: err }
+}
+
+/** One line on stderr, no stack trace. */
+function assertOneLine (r: Run, pattern: RegExp, what: string): void {
+  assert.equal(r.code, 2, `${what}: exit 2 (got ${r.code}; ${r.stderr})`)
+  const lines = r.stderr.trim().split('\n')
+  assert.ok(lines.length <= 2, `${what}: short message, got ${r.stderr}`)
+  assert.doesNotMatch(r.stderr, /\n\s+at /, `${what}: no stack trace`)
+  assert.match(r.stderr, pattern, what)
+}
+
+test('start-up errors of the data dir and the policy file are one line and exit 2 (real process)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mesh-cli-'))
+  try {
+    await writeFile(join(dir, 'afile'), 'x')
+    assertOneLine(await runProcess(['start', '--data-dir', join(dir, 'afile'), ...LOOPBACK]), /is not a directory/, 'data dir is a regular file')
+    assertOneLine(await runProcess(['start', '--data-dir', join(dir, 'afile', 'sub'), ...LOOPBACK]), /data directory .*afile\/sub/, 'data dir under a regular file')
+    assertOneLine(await runProcess(['start', '--data-dir', join(dir, 'd'), ...LOOPBACK, '--policy', '/dev/zero']), /is not a regular file/, '--policy /dev/zero')
+    await writeFile(join(dir, 'huge.json'), ' '.repeat(1024 * 1024) + '{}')
+    assertOneLine(await runProcess(['start', '--data-dir', join(dir, 'd'), ...LOOPBACK, '--policy', join(dir, 'huge.json')]), /at most 256 KiB/, 'a 1 MiB policy')
+    await writeFile(join(dir, 'deep.json'), '{"pricing":' + '['.repeat(100_000) + ']'.repeat(100_000) + '}')
+    const deep = await runProcess(['start', '--data-dir', join(dir, 'd'), ...LOOPBACK, '--policy', join(dir, 'deep.json')])
+    assert.equal(deep.code, 2)
+    assert.match(deep.stderr, /policy nests deeper than 8 levels/)
+    assert.doesNotMatch(deep.stderr, /\n\s+at /)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('a read-only or full file system is one line and exit 2 (tmpfs; root only)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'mesh-cli-'))
+  const mnt = (name: string, o: string): boolean => {
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', o, 'tmpfs', join(dir, name)])
+    return m.status === 0
+  }
+  try {
+    await mkdir(join(dir, 'ro'))
+    await mkdir(join(dir, 'full'))
+    if (!mnt('ro', 'ro,size=1m') || !mnt('full', 'size=64k')) { t.skip('cannot mount tmpfs here (not root?)'); return }
+    assertOneLine(await runProcess(['start', '--data-dir', join(dir, 'ro'), ...LOOPBACK]), /read-only file system/, 'read-only data dir')
+    assertOneLine(await runProcess(['start', '--data-dir', join(dir, 'ro', 'x'), ...LOOPBACK]), /cannot be created/, 'data dir to create on a read-only fs')
+    await writeFile(join(dir, 'full', 'pad'), Buffer.alloc(60 * 1024))
+    assertOneLine(await runProcess(['start', '--data-dir', join(dir, 'full', 'x'), ...LOOPBACK]), /no space left/, 'full disk')
+  } finally {
+    spawnSync('umount', [join(dir, 'ro')])
+    spawnSync('umount', [join(dir, 'full')])
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('the daemon outlives a broken stdout: EPIPE (reader gone) and ENOSPC (/dev/full)', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'mesh-cli-'))
+  try {
+    // EPIPE: read the ready line, then close our end of the pipe; the daemon keeps serving
+    const child = spawn(process.execPath, [BIN, 'start', '--data-dir', join(dir, 'a'), ...LOOPBACK, '--json', '--ui-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let err = ''
+    child.stderr.on('data', (d: Buffer) => { err += d.toString() })
+    t.after(() => { child.kill('SIGKILL') })
+    const readyLine = await new Promise<string>((resolve) => {
+      let out = ''
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString()
+        const line = out.split('\n').find((l) => l.includes('"event":"ready"'))
+        if (line !== undefined) resolve(line)
+      })
+    })
+    const ready = JSON.parse(readyLine) as { ui: string }
+    child.stdout.destroy()
+    // make it write: toggling auto-bid in the dashboard API emits policy:changed on stdout
+    const url = new URL(ready.ui)
+    for (let i = 0; i < 40 && !/stdout failed/.test(err); i++) {
+      await fetch(`${url.origin}/api/node.setAutoBid`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${url.searchParams.get('token') ?? ''}` }, body: JSON.stringify({ enabled: i % 2 === 0 }) })
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    assert.match(err, /stdout failed \(EPIPE\); carrying on without it/)
+    const res = await fetch(`${url.origin}/api/node.status`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${url.searchParams.get('token') ?? ''}` }, body: '{}' })
+    assert.equal(res.status, 200, 'the daemon still answers after its stdout broke')
+    assert.equal(child.exitCode, null, 'still running')
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    child.kill('SIGTERM')
+    assert.equal(await exited, 0)
+
+    // ENOSPC: stdout is /dev/full from the start
+    const full = openSync('/dev/full', 'w')
+    const c2 = spawn(process.execPath, [BIN, 'start', '--data-dir', join(dir, 'b'), ...LOOPBACK], { stdio: ['ignore', full, 'pipe'] })
+    t.after(() => { c2.kill('SIGKILL') })
+    let err2 = ''
+    c2.stderr.on('data', (d: Buffer) => { err2 += d.toString() })
+    const deadline = Date.now() + 20_000
+    while (!/stdout failed \(ENOSPC\)/.test(err2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    assert.match(err2, /stdout failed \(ENOSPC\); carrying on without it/)
+    await new Promise((r) => setTimeout(r, 500))
+    assert.equal(c2.exitCode, null, 'still running with a full stdout')
+    const exited2 = new Promise<number | null>((resolve) => c2.once('exit', resolve))
+    c2.kill('SIGTERM')
+    assert.equal(await exited2, 0)
+  } finally {
     await rm(dir, { recursive: true, force: true })
   }
 })

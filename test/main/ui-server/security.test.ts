@@ -144,3 +144,45 @@ test('event stream: needs the token and the right Origin; delivers live events',
   ws.close()
   await once(ws, 'close')
 })
+
+/** Sends raw bytes and returns what the server answers before closing (or '' on reset). */
+async function raw (srv: UiServer, text: string): Promise<string> {
+  const sock = connect(srv.port, '127.0.0.1')
+  let out = ''
+  sock.on('data', (d: Buffer) => { out += d.toString() })
+  sock.on('error', () => {})
+  sock.write(text)
+  await Promise.race([once(sock, 'close'), new Promise((r) => setTimeout(r, 3000))])
+  sock.destroy()
+  return out
+}
+
+test('malformed upgrade requests are answered and never take the server down', async () => {
+  const upgrade = (target: string, extra = ''): string =>
+    `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extra}\r\n`
+  assert.match(await raw(srv, upgrade('//')), /^HTTP\/1\.1 400/)
+  assert.match(await raw(srv, upgrade('//evil.example/api/events')), /^HTTP\/1\.1 40[01]/)
+  assert.match(await raw(srv, upgrade('/api/events?token=%zz')), /^HTTP\/1\.1 40[01]/)
+  assert.match(await raw(srv, upgrade('http://[::1')), /^HTTP\/1\.1 400/)
+  // a client that resets mid-handshake
+  const s = connect(srv.port, '127.0.0.1')
+  s.on('error', () => {})
+  s.write(upgrade(`/api/events?token=${srv.token}`).slice(0, 40))
+  s.resetAndDestroy()
+  // still serving
+  assert.equal((await post(srv, 'node.status', '{}')).status, 200)
+  // a well-formed event stream still works
+  const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/api/events?token=${srv.token}`)
+  await once(ws, 'open')
+  ws.close()
+})
+
+test('the token redirect never points off-site (//host paths)', async () => {
+  const r = await http(srv, `//evil.example/x?token=${srv.token}`)
+  assert.equal(r.status, 303)
+  const r2 = await http(srv, `/x/..//evil.example?token=${srv.token}`)
+  assert.equal(r2.status, 303)
+  assert.match(String(r2.headers.location), /^\/(?!\/)/)
+  assert.equal(r.status, 303)
+  assert.match(String(r.headers.location), /^\/(?!\/)/, 'a same-origin path')
+})
