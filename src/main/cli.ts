@@ -22,7 +22,7 @@ import { IdentityFileError, loadOrCreateIdentityFile } from '../shared/protocol/
 import { PolicyInvalidError, startDaemon, type Daemon, type DaemonEvents } from './daemon/index.js'
 import { TypedEmitter } from './mesh/index.js'
 import { StoreError } from './store/index.js'
-import { MAX_POLICY_BYTES, sellsForFree } from './market/index.js'
+import { MAX_POLICY_BYTES, ownerWarnings } from './market/index.js'
 
 export interface CliIo {
   stdout: NodeJS.WritableStream
@@ -201,7 +201,7 @@ async function cmdStart (argv: string[], io: CliIo): Promise<number> {
   const { policy: activePolicy } = daemon.policy()
   const ready = {
     did: daemon.identity.did, peerId: daemon.identity.peerId, multiaddrs: daemon.node.multiaddrs(), dataDir: daemon.dataDir, region: daemon.region ?? null, ui: uiUrl ?? null,
-    reachability: daemon.reachability(), policy: daemon.policyInfo(), warnings: startWarnings(activePolicy)
+    reachability: daemon.reachability(), policy: daemon.policyInfo(), warnings: ownerWarnings(activePolicy)
   }
   if (json) out({ event: 'ready', ...ready })
   else {
@@ -248,14 +248,6 @@ function describePolicy (p: ReturnType<Daemon['policyInfo']>): string {
   const which = p.version === undefined ? 'built-in default' : `version ${p.version} (${p.source})`
   if (p.file === undefined) return which
   return p.file.applied ? `${which}; applied ${p.file.path}` : `${which}; ${p.file.path} unchanged since it was applied as version ${p.file.appliedVersion}, not re-applied`
-}
-
-/** What the owner should know at start: selling for free, not bidding at all. */
-function startWarnings (p: ReturnType<Daemon['policy']>['policy']): string[] {
-  const w: string[] = []
-  if (sellsForFree(p.pricing)) w.push('the price is 0: jobs are run for free (set pricing in the policy or the dashboard)')
-  if (!p.autoBid) w.push('auto-bid is off: this node will not bid on jobs')
-  return w
 }
 
 async function cmdIdentity (argv: string[], io: CliIo): Promise<number> {

@@ -195,7 +195,7 @@ test('the daemon outlives a broken stdout: EPIPE (reader gone) and ENOSPC (/dev/
     const c2 = spawn(process.execPath, [BIN, 'start', '--data-dir', join(dir, 'b'), ...LOOPBACK], { stdio: ['ignore', full, 'pipe'] })
     t.after(() => { c2.kill('SIGKILL') })
     let err2 = ''
-    c2.stderr.on('data', (d: Buffer) => { err2 += d.toString() })
+    c2.stderr?.on('data', (d: Buffer) => { err2 += d.toString() })
     const deadline = Date.now() + 20_000
     while (!/stdout failed \(ENOSPC\)/.test(err2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
     assert.match(err2, /stdout failed \(ENOSPC\); carrying on without it/)

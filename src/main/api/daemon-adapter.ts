@@ -8,7 +8,7 @@
  *   const ui = await startUiServer({ api, rendererDir })   // headless
  *   // or: DesktopBackend { api, ... } for the Electron shell
  */
-import { policyToJson } from '../market/index.js'
+import { ownerWarnings, policyToJson } from '../market/index.js'
 import type { Daemon } from '../daemon/index.js'
 import type { JsonObject, ReachabilityView } from '../../shared/api/index.js'
 import { reachabilityView } from './convert.js'
@@ -69,6 +69,8 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
       listenAddrs: daemon.node.multiaddrs(),
       region: daemon.region ?? null,
       reachability: reachability(),
+      warnings: ownerWarnings(policy),
+      policy: { version: daemon.policyInfo().version ?? null, source: daemon.policyInfo().source },
       running: running.map((id) => ({ announcementId: id, fuelUsed: fuel.get(id)?.fuelUsed ?? 0n, startedAt: fuel.get(id)?.startedAt ?? now() }))
     }
   }

@@ -35,6 +35,10 @@ export interface NodeRuntime {
   reachability?: ReachabilityView
   /** Live fuel of each running job (jobs not listed here show 0 fuel used). */
   running: Array<{ announcementId: string, fuelUsed: bigint | number, startedAt?: number }>
+  /** Plain-language warnings for the owner (default none). */
+  warnings?: string[]
+  /** The policy version in force and where it came from (default: unknown). */
+  policy?: { version: number | null, source: string }
 }
 
 export interface NodeControl {
@@ -152,6 +156,8 @@ export function createApiService (deps: ApiDeps): ApiService {
       region: rt.region,
       reachability: rt.reachability ?? unknownReachability(rt.listenAddrs),
       running,
+      warnings: rt.warnings ?? [],
+      policy: rt.policy ?? { version: null, source: 'unknown' },
       version: deps.version ?? '0.1.0',
       now: t
     }

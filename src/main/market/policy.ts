@@ -4,6 +4,7 @@
  */
 import { QOS_PROFILES, parseBytesQuantity, type QosProfile } from '../../shared/protocol/index.js'
 import type { ResourceCaps } from '../probe/offer.js'
+import { sellsForFree } from './pricing.js'
 
 export type Pricing =
   | { mode: 'fixed', price: bigint }
@@ -411,4 +412,12 @@ function show (v: unknown): string {
   } catch {
     return String(v)
   }
+}
+
+/** What the owner should be told while this policy is in force: selling for free, not bidding at all. */
+export function ownerWarnings (p: Policy): string[] {
+  const w: string[] = []
+  if (sellsForFree(p.pricing)) w.push('Your price is 0: jobs are run for free. Set a price in Policies.')
+  if (!p.autoBid) w.push('Auto-bid is off: this node will not bid on jobs.')
+  return w
 }

@@ -19,9 +19,14 @@ export const overviewPage: PageFactory = async ({ api }) => {
   const networkBox = h('section', { class: 'card', 'aria-labelledby': 'h-network', 'data-testid': 'network' })
   const runningBox = h('section', { class: 'card wide', 'aria-labelledby': 'h-running' })
   const earningsBox = h('section', { class: 'card wide', 'aria-labelledby': 'h-earnings' })
-  const el = h('div', { class: 'grid' }, statusBox, networkBox, runningBox, earningsBox)
+  const warningsBox = h('div', { class: 'wide warnings', 'data-testid': 'warnings' })
+  const el = h('div', { class: 'grid' }, warningsBox, statusBox, networkBox, runningBox, earningsBox)
   let status: NodeStatus
   const progressEls = new Map<string, { bar: HTMLProgressElement, text: HTMLElement }>()
+  /** elapsed cells of running jobs, ticked every second (startedAt in the daemon's clock) */
+  const elapsedEls = new Map<string, { el: HTMLElement, startedAt: number }>()
+  /** daemon clock minus ours, so elapsed times do not depend on the two clocks agreeing */
+  let skew = 0
 
   const act = async (p: Promise<NodeStatus>): Promise<void> => {
     try { renderStatus(await p) } catch (err) { renderStatus(status, errorMessage(err)) }
@@ -29,6 +34,9 @@ export const overviewPage: PageFactory = async ({ api }) => {
 
   function renderStatus (st: NodeStatus, err?: string): void {
     status = st
+    skew = st.now - Date.now()
+    clear(warningsBox)
+    for (const w of st.warnings) warningsBox.append(h('p', { class: 'warning', role: 'alert' }, w))
     clear(statusBox)
     const paused = st.pausedUntil !== null
     statusBox.append(
@@ -38,6 +46,7 @@ export const overviewPage: PageFactory = async ({ api }) => {
         h('dt', {}, 'Auto-bid'), h('dd', { 'data-testid': 'autobid' }, st.autoBid ? 'on' : 'off'),
         h('dt', {}, 'Paused'), h('dd', {}, paused ? `until ${new Date(st.pausedUntil ?? 0).toLocaleString()}` : 'no'),
         h('dt', {}, 'Region'), h('dd', {}, st.region ?? '—'),
+        h('dt', {}, 'Policy'), h('dd', { 'data-testid': 'policy-version' }, st.policy.version === null ? st.policy.source : `version ${st.policy.version} · ${st.policy.source}`),
         h('dt', {}, 'Running'), h('dd', {}, String(st.running.length)),
         st.error !== null ? [h('dt', {}, 'Error'), h('dd', { class: 'error' }, st.error)] : null),
       h('div', { class: 'buttons' },
@@ -61,6 +70,7 @@ export const overviewPage: PageFactory = async ({ api }) => {
   function renderRunning (running: RunningJobView[], now: number): void {
     clear(runningBox)
     progressEls.clear()
+    elapsedEls.clear()
     runningBox.append(h('h2', { id: 'h-running' }, 'Running jobs'))
     if (running.length === 0) { runningBox.append(h('p', { class: 'empty' }, 'No job running.')); return }
     runningBox.append(table(['Job', 'State', 'Fuel', 'Progress', 'Price', 'Elapsed'], running.map((j) => {
@@ -68,7 +78,9 @@ export const overviewPage: PageFactory = async ({ api }) => {
       bar.value = Math.round(j.fuelFraction * 1000)
       const text = h('span', { 'data-testid': `fuel-${j.announcementId}` }, `${formatAmount(j.fuelUsed)} / ${formatAmount(j.maxFuel)}`)
       progressEls.set(j.announcementId, { bar, text })
-      return [h('a', { href: `#/jobs/${encodeURIComponent(j.announcementId)}` }, j.announcementId), j.state, text, bar, formatAmount(j.price), formatDuration(now - j.startedAt)]
+      const elapsed = h('span', { 'data-testid': `elapsed-${j.announcementId}` }, formatDuration(now - j.startedAt))
+      elapsedEls.set(j.announcementId, { el: elapsed, startedAt: j.startedAt })
+      return [h('a', { href: `#/jobs/${encodeURIComponent(j.announcementId)}` }, j.announcementId), j.state, text, bar, formatAmount(j.price), elapsed]
     }), { testid: 'running-jobs' }))
   }
 
@@ -98,9 +110,15 @@ export const overviewPage: PageFactory = async ({ api }) => {
     api.call('earnings.get', { tzOffsetMinutes: tz(), days: 30 }).then(renderEarnings, () => {}).finally(() => { refreshing = false })
   }
 
+  const ticker = setInterval(() => {
+    const t = Date.now() + skew
+    for (const { el: cell, startedAt } of elapsedEls.values()) cell.textContent = formatDuration(t - startedAt)
+  }, 1000)
+
   return {
     title: 'Overview',
     el,
+    dispose () { clearInterval(ticker) },
     onEvent (e: ApiEvent) {
       if (e.type === 'status:changed') renderStatus(e.payload)
       else if (e.type === 'reachability:changed') {

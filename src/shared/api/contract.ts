@@ -83,6 +83,10 @@ export interface NodeStatus {
   /** Reachability (public / behind NAT via relay / unreachable / unknown) and the addresses in use. */
   reachability: ReachabilityView
   running: RunningJobView[]
+  /** What the owner must know now, in plain words (e.g. selling for free). */
+  warnings: string[]
+  /** The policy version in force and where it came from. */
+  policy: { version: number | null, source: string }
   version: string
   now: number
 }

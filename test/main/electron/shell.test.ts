@@ -14,7 +14,7 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const INDEX = 'file:///opt/mesh/dist/renderer/index.html'
 
 function status (over: Partial<NodeStatus> = {}): NodeStatus {
-  return { did: 'did:key:z6Mk', peerId: '12D3', state: 'bidding', online: true, peers: 2, autoBid: true, pausedUntil: null, draining: false, error: null, listenAddrs: [], region: null, running: [], version: '0.1.0', now: 0, reachability: unknownReachability(), ...over }
+  return { did: 'did:key:z6Mk', peerId: '12D3', state: 'bidding', online: true, peers: 2, autoBid: true, pausedUntil: null, draining: false, error: null, listenAddrs: [], region: null, running: [], warnings: [], policy: { version: null, source: 'built-in default' }, version: '0.1.0', now: 0, reachability: unknownReachability(), ...over }
 }
 
 function recorder (): { actions: TrayActions, calls: string[] } {
