@@ -1,7 +1,9 @@
 /**
  * Sandbox benchmarks (JSON lines), all on the Wasmtime host (src/main/sandbox/host):
- *  {"bench":"metering-overhead","kernel":k,"ratio":R}  `_start` time with fuel on / fuel off, same engine, module, input
- *  {"bench":"wasm-vs-native","kernel":k,"ratio":R}     `_start` time (fuel on, as jobs run) / the same C built natively with gcc -O2
+ *  {"bench":"metering-overhead","kernel":k,"ratio":R}  `_start` time with fuel on / fuel off, same engine (epochs on in both), module, input;
+ *                                                      `vs_raw`: as jobs run (fuel + epochs) / no fuel and no epoch checks at all
+ *  {"bench":"wasm-vs-native","kernel":k,"ratio":R}     `_start` time (fuel on, as jobs run) / the same C built natively with gcc -O2;
+ *                                                      also `unmetered_ratio` (epochs only) and `raw_ratio` (no fuel, no epochs)
  *  {"bench":"job-start","p50_ms":x}                    run() -> first instruction, warm process pool + compiled-module cache
  *  {"bench":"cold-compile","module":m,"compile_ms":x}  compiling each sample module (no cache), and loading it from the cache
  * Ratios are medians of per-round ratios over BENCH_RUNS (default 7) interleaved rounds.
@@ -56,6 +58,7 @@ async function main (): Promise<void> {
   const cacheDir = join(tmp, 'cache')
   const metered = createSandbox({ cacheDir, warmProcesses: 1 })
   const plain = createSandbox({ cacheDir, warmProcesses: 1, metering: false })
+  const raw = createSandbox({ cacheDir, warmProcesses: 1, metering: false, epochs: false })
   if (!metered.available()) throw new Error(metered.unavailableReason())
   try {
     for (const k of kernels) {
@@ -63,7 +66,8 @@ async function main (): Promise<void> {
       // warm-up runs (compile into the cache, first-touch) that also check the outputs agree
       const m0 = await runWasm(metered, bytes, k.input)
       const p0 = await runWasm(plain, bytes, k.input)
-      if (m0.digest !== p0.digest) throw new Error(`${k.name}: metered output differs`)
+      const r0 = await runWasm(raw, bytes, k.input)
+      if (m0.digest !== p0.digest || m0.digest !== r0.digest) throw new Error(`${k.name}: metered output differs`)
       const exe = join(tmp, k.name)
       const cc = spawnSync('gcc', ['-O2', '-o', exe, join(jobs, 'src', `${k.file}.c`)], { encoding: 'utf8' })
       const haveNative = cc.status === 0
@@ -89,25 +93,31 @@ async function main (): Promise<void> {
       const tp: number[] = []
       const tm: number[] = []
       const tn: number[] = []
+      const tr: number[] = []
       const meterRatios: number[] = []
+      const rawRatios: number[] = []
+      const rawNativeRatios: number[] = []
       const nativeRatios: number[] = []
       const plainNativeRatios: number[] = []
       for (let i = 0; i < RUNS; i++) {
         const steps: Array<() => Promise<void>> = [
           async () => { tp.push((await runWasm(plain, bytes, k.input)).ms) },
           async () => { tm.push((await runWasm(metered, bytes, k.input)).ms) },
+          async () => { tr.push((await runWasm(raw, bytes, k.input)).ms) },
           ...(haveNative ? [async () => { tn.push(Math.max(0.01, runNative(exe).ms - runNative('true').ms)) }] : [])
         ]
         for (let j = 0; j < steps.length; j++) await steps[(i + j) % steps.length]!()
         meterRatios.push(tm[i]! / tp[i]!)
+        rawRatios.push(tm[i]! / tr[i]!)
         if (haveNative) {
           nativeRatios.push(tm[i]! / tn[i]!)
           plainNativeRatios.push(tp[i]! / tn[i]!)
+          rawNativeRatios.push(tr[i]! / tn[i]!)
         }
       }
-      emit({ bench: 'metering-overhead', kernel: k.name, ratio: +median(meterRatios).toFixed(3), metered_ms: +median(tm).toFixed(1), unmetered_ms: +median(tp).toFixed(1) })
+      emit({ bench: 'metering-overhead', kernel: k.name, ratio: +median(meterRatios).toFixed(3), vs_raw: +median(rawRatios).toFixed(3), metered_ms: +median(tm).toFixed(1), unmetered_ms: +median(tp).toFixed(1), raw_ms: +median(tr).toFixed(1) })
       if (haveNative) {
-        emit({ bench: 'wasm-vs-native', kernel: k.name, ratio: +median(nativeRatios).toFixed(3), unmetered_ratio: +median(plainNativeRatios).toFixed(3), wasm_ms: +median(tm).toFixed(1), native_ms: +median(tn).toFixed(1) })
+        emit({ bench: 'wasm-vs-native', kernel: k.name, ratio: +median(nativeRatios).toFixed(3), unmetered_ratio: +median(plainNativeRatios).toFixed(3), raw_ratio: +median(rawNativeRatios).toFixed(3), wasm_ms: +median(tm).toFixed(1), native_ms: +median(tn).toFixed(1) })
       } else {
         emit({ bench: 'wasm-vs-native', kernel: k.name, error: `gcc failed: ${cc.stderr || cc.error?.message}` })
       }
@@ -150,6 +160,7 @@ async function main (): Promise<void> {
   } finally {
     await metered.close()
     await plain.close()
+    await raw.close()
     rmSync(tmp, { recursive: true, force: true })
   }
 }

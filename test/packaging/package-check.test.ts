@@ -8,5 +8,5 @@ test('package:check builds an unpacked Linux directory with everything the app n
   const root = fileURLToPath(new URL('../..', import.meta.url))
   const r = spawnSync(process.execPath, ['scripts/package-check.mjs'], { cwd: root, encoding: 'utf8', timeout: 230_000 })
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`)
-  assert.match(r.stdout, /package:check: OK — .* holds main, preload, sandbox host\/worker, renderer, icons and \d+ sample jobs/)
+  assert.match(r.stdout, /package:check: OK — .* holds main, preload, the sandbox host binary, renderer, icons and \d+ sample jobs/)
 })

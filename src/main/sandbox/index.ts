@@ -114,6 +114,8 @@ export interface SandboxOptions {
   hostBinary?: string
   /** Bench only: run without fuel metering (fuel_used is 0, max_fuel is not enforced). */
   metering?: boolean
+  /** Bench only: no epoch checks in compiled code (timeouts then end a job only through the host's last-resort path, without progress). */
+  epochs?: boolean
   /** Tests only: let jobs use `probeSandbox`. */
   testHooks?: boolean
 }
@@ -223,7 +225,12 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
   const warmCount = Math.max(0, opts.warmProcesses ?? 2)
   const cacheMaxBytes = opts.cacheMaxBytes ?? 512 * 1024 * 1024
   const binary = resolveHostBinary(opts.hostBinary)
-  const hostArgs = ['--serve', ...(opts.metering === false ? ['--no-fuel'] : []), ...(opts.testHooks === true ? ['--test-hooks'] : [])]
+  const hostArgs = [
+    '--serve',
+    ...(opts.metering === false ? ['--no-fuel'] : []),
+    ...(opts.epochs === false ? ['--no-epochs'] : []),
+    ...(opts.testHooks === true ? ['--test-hooks'] : [])
+  ]
   let closed = false
   let probed: { version?: string, reason?: string } | undefined
   let cache: { dir: string, secret: Uint8Array } | undefined
@@ -270,16 +277,30 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
       hp.stderrTail = (hp.stderrTail + c.toString('utf8')).slice(-2000)
     })
     child.stdin?.on('error', () => { /* the host exited; its exit is handled below */ })
-    child.on('error', (e) => { hp.stderrTail += `\n${e.message}` })
-    child.on('close', (code, signal) => {
+    const exited = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (hp.exited) return
       hp.exited = true
       hp.exitCode = code
       hp.exitSignal = signal
       const i = spares.indexOf(hp)
       if (i >= 0) spares.splice(i, 1)
       hp.onExit?.()
+    }
+    child.on('error', (e) => {
+      hp.stderrTail += `\n${e.message}`
+      if (child.pid === undefined) exited(null, null) // could not be started at all
     })
+    child.on('close', exited)
+    setRef(hp, false) // a waiting spare does not keep the app alive
     return hp
+  }
+
+  function setRef (hp: HostProcess, on: boolean): void {
+    const handles = [hp.child, hp.child.stdin, hp.child.stdout, hp.child.stderr] as Array<{ ref?: () => void, unref?: () => void } | null>
+    for (const h of handles) {
+      if (on) h?.ref?.()
+      else h?.unref?.()
+    }
   }
 
   function refill (): void {
@@ -291,6 +312,7 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
     const hp = spares.find((s) => s.hello && !s.exited) ?? spares.find((s) => !s.exited) ?? spawnHost()
     const i = spares.indexOf(hp)
     if (i >= 0) spares.splice(i, 1)
+    setRef(hp, true)
     return hp
   }
 
@@ -531,6 +553,7 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
       for (const f of [...finishers]) f(failedResult('Cancelled', 'sandbox closed'))
       await Promise.all(all.map(async (hp) => {
         if (hp.exited) return
+        setRef(hp, true) // keep the event loop alive until it is gone
         await new Promise<void>((resolve) => {
           hp.child.once('close', () => resolve())
           hp.child.kill('SIGKILL')

@@ -134,6 +134,11 @@ impl Outbox {
         true
     }
 
+    /// The stdout queue is at its bound (the app is not reading fast enough).
+    pub fn stdout_full(&self) -> bool {
+        self.state.lock().unwrap().stdout_queued >= STDOUT_QUEUE_MAX
+    }
+
     /// Blocks until everything queued so far has been written (or the pipe broke).
     pub fn flush(&self, max: Duration) {
         let deadline = std::time::Instant::now() + max;

@@ -4,7 +4,9 @@
 //! linker and seccomp filter, says HELLO, and waits for one RUN request on stdin. Protocol and
 //! execution model: docs/SANDBOX.md and wire profile section 7.
 //!
-//! Usage: mesh-sandbox-host --version | --serve [--no-fuel] [--test-hooks]
+//! Usage: mesh-sandbox-host --version | --serve [--no-fuel] [--no-epochs] [--test-hooks]
+//! (--no-fuel and --no-epochs are for benchmarks: no metering / no epoch checks; a timeout then only
+//! ends the job through the ticker's last-resort path.)
 
 #[global_allocator]
 static ALLOC: alloc::ExitOnOom = alloc::ExitOnOom;
@@ -168,6 +170,16 @@ fn send_result(shared: &Shared, o: &Outcome, wall: Duration) {
     if !shared.claim_result() {
         return;
     }
+    // all stdout before the result (a blocking flush in progress holds the lock: wait for it briefly)
+    for _ in 0..200 {
+        if let Ok(mut p) = shared.stdout_pending.try_lock() {
+            if !p.is_empty() {
+                shared.outbox.push(T_STDOUT, std::mem::take(&mut *p));
+            }
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let mut j = String::from("{");
     j.push_str(&format!("\"status\":{}", json_str(o.status)));
     if let Some(r) = o.reason {
@@ -205,7 +217,7 @@ fn send_result(shared: &Shared, o: &Outcome, wall: Duration) {
     shared.phase.store(PHASE_DONE, Ordering::Release);
 }
 
-fn engine_config(fuel: bool) -> Config {
+fn engine_config(fuel: bool, epochs: bool) -> Config {
     let mut c = Config::new();
     c.consume_fuel(fuel);
     if fuel {
@@ -234,7 +246,7 @@ fn engine_config(fuel: bool) -> Config {
         };
         c.operator_cost(cost);
     }
-    c.epoch_interruption(true);
+    c.epoch_interruption(epochs);
     c.max_wasm_stack(MAX_WASM_STACK);
     c.async_stack_size(ASYNC_STACK);
     // No NaN canonicalization: it costs ~3x on float-heavy code (mandelbrot). WebAssembly leaves only
@@ -500,7 +512,9 @@ fn run_job(warm: &Warm, shared: &Arc<Shared>, req: RunRequest, received: Instant
     let mut b = WasiCtxBuilder::new();
     b.args(&["job"]);
     if req.flags & FLAG_INTERACTIVE != 0 {
-        shared.stdin.lock().unwrap().queue.push_front(bytes::Bytes::from(req.input));
+        if !req.input.is_empty() {
+            shared.stdin.lock().unwrap().queue.push_front(bytes::Bytes::from(req.input));
+        }
         b.stdin(streams::InteractiveStdin { shared: shared.clone() });
     } else {
         b.stdin(wasmtime_wasi::p2::pipe::MemoryInputPipe::new(req.input));
@@ -658,9 +672,13 @@ fn run_job(warm: &Warm, shared: &Arc<Shared>, req: RunRequest, received: Instant
 
 /// Result for a job stopped before it ran.
 fn stopped(shared: &Shared, fuel: u64) -> Outcome {
+    let when = match shared.phase.load(Ordering::Acquire) {
+        PHASE_RUNNING => "while running",
+        _ => "before the job started (compiling or loading the module)",
+    };
     let mut o = match shared.abort.load(Ordering::Acquire) {
-        ABORT_TIMEOUT => Outcome::failed("Timeout", "wall-clock limit reached before the job started"),
-        _ => Outcome::failed("Cancelled", "cancelled"),
+        ABORT_TIMEOUT => Outcome::failed("Timeout", format!("wall-clock limit reached {when}")),
+        _ => Outcome::failed("Cancelled", format!("cancelled {when}")),
     };
     o.fuel_used = fuel;
     o
@@ -678,7 +696,7 @@ async fn wait_abort(shared: Arc<Shared>) {
     }
 }
 
-fn serve(fuel: bool, test_hooks: bool) {
+fn serve(fuel: bool, epochs: bool, test_hooks: bool) {
     STATUS_FILE.get_or_init(|| if cfg!(target_os = "linux") { std::fs::File::open("/proc/self/status").ok() } else { None });
     let shared = Arc::new(Shared::new());
     {
@@ -693,7 +711,7 @@ fn serve(fuel: bool, test_hooks: bool) {
             })
             .expect("writer thread");
     }
-    let engine = match Engine::new(&engine_config(fuel)) {
+    let engine = match Engine::new(&engine_config(fuel, epochs)) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("mesh-sandbox-host: engine: {e:#}");
@@ -773,6 +791,9 @@ fn serve(fuel: bool, test_hooks: bool) {
             .spawn(move || loop {
                 std::thread::sleep(TICK);
                 engine.increment_epoch();
+                if shared.phase.load(Ordering::Acquire) == PHASE_RUNNING {
+                    shared.flush_stdout_nonblocking();
+                }
                 let received = *shared.received.lock().unwrap();
                 let Some((start, deadline)) = received else { continue };
                 let now = Instant::now();
@@ -820,10 +841,11 @@ fn main() {
         return;
     }
     if !args.iter().any(|a| a == "--serve") {
-        eprintln!("usage: mesh-sandbox-host --version | --serve [--no-fuel] [--test-hooks]");
+        eprintln!("usage: mesh-sandbox-host --version | --serve [--no-fuel] [--no-epochs] [--test-hooks]");
         std::process::exit(2);
     }
     let fuel = !args.iter().any(|a| a == "--no-fuel");
     let test_hooks = args.iter().any(|a| a == "--test-hooks");
-    serve(fuel, test_hooks);
+    let epochs = !args.iter().any(|a| a == "--no-epochs");
+    serve(fuel, epochs, test_hooks);
 }

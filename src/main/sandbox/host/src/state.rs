@@ -36,7 +36,14 @@ pub struct Shared {
     /// fuel charged so far, as of the last epoch callback (used if the ticker has to end the job)
     pub fuel_so_far: AtomicU64,
     pub result_sent: AtomicBool,
+    /// stdout written by the guest but not yet queued for the app (see `flush_stdout`)
+    pub stdout_pending: Mutex<Vec<u8>>,
 }
+
+/// stdout is collected and sent in chunks: when 64 KiB are pending, when the guest waits for stdin,
+/// on every ticker tick (5 ms) and before the result. So one `printf` line — which wasi-libc writes
+/// as two iovecs and Wasmtime's preview1 as two `fd_write`s — reaches the app as one chunk.
+pub const STDOUT_CHUNK: usize = 64 * 1024;
 
 impl Shared {
     pub fn new() -> Self {
@@ -50,6 +57,7 @@ impl Shared {
             received: Mutex::new(None),
             fuel_so_far: AtomicU64::new(0),
             result_sent: AtomicBool::new(false),
+            stdout_pending: Mutex::new(Vec::new()),
         }
     }
 
@@ -62,6 +70,20 @@ impl Shared {
             *self.aborted_at.lock().unwrap() = Some(Instant::now());
         }
         self.wake.notify_waiters();
+    }
+
+    /// Queues pending stdout for the app without blocking (ticker, stdin waits, the end of the job).
+    /// Skips if the job thread is in the middle of a (blocking) flush.
+    pub fn flush_stdout_nonblocking(&self) {
+        if self.outbox.stdout_full() {
+            return; // the guest blocks on its next full chunk instead
+        }
+        if let Ok(mut p) = self.stdout_pending.try_lock() {
+            if !p.is_empty() {
+                let data = std::mem::take(&mut *p);
+                self.outbox.push(crate::ipc::T_STDOUT, data);
+            }
+        }
     }
 
     /// Claims the right to send the single RESULT frame.

@@ -74,11 +74,17 @@ impl OutputStream for Stdout {
         let over = bytes.len() as u64 > room;
         let part = if over { bytes.slice(..room as usize) } else { bytes };
         if !part.is_empty() {
-            let shared = self.shared.clone();
-            if !self.shared.outbox.push_stdout(part.to_vec(), &move || shared.aborted()) {
-                return Err(StreamError::Trap(Aborted.into()));
-            }
+            let mut pending = self.shared.stdout_pending.lock().unwrap();
+            pending.extend_from_slice(&part);
             self.written.fetch_add(part.len() as u64, Ordering::Relaxed);
+            if pending.len() >= crate::state::STDOUT_CHUNK {
+                // queue it, waiting while the app is behind (back-pressure); the lock keeps chunks in order
+                let data = std::mem::take(&mut *pending);
+                let shared = self.shared.clone();
+                if !self.shared.outbox.push_stdout(data, &move || shared.aborted()) {
+                    return Err(StreamError::Trap(Aborted.into()));
+                }
+            }
         }
         if over {
             self.hit.store(true, Ordering::Relaxed);
@@ -182,6 +188,8 @@ impl Pollable for InteractiveStdin {
             if self.shared.aborted() {
                 return;
             }
+            // the guest is about to wait for input: what it wrote so far goes out now
+            self.shared.flush_stdout_nonblocking();
             {
                 let st = self.shared.stdin.lock().unwrap();
                 if !st.queue.is_empty() || st.eof {
