@@ -27,7 +27,7 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 use wasmtime::wasmparser::{self, Encoding, Payload, TypeRef};
 use wasmtime::{
-    Config, Engine, ExternType, InstancePre, Linker, Module, OperatorCost, Store, Trap, UpdateDeadline, VariableOperatorCost,
+    CallHook, Config, Engine, ExternType, InstancePre, Linker, Module, OperatorCost, Store, Trap, UpdateDeadline, VariableOperatorCost,
     WasmFeatures,
 };
 use wasmtime_wasi::p1::WasiP1Ctx;
@@ -387,6 +387,7 @@ struct Warm {
     linker: Linker<Ctx>,
     filter: Result<sandbox_filter::Filter, String>,
     fuel: bool,
+    epochs: bool,
     test_hooks: bool,
 }
 
@@ -535,34 +536,62 @@ fn run_job(warm: &Warm, shared: &Arc<Shared>, req: RunRequest, received: Instant
         store.set_fuel(u64::MAX >> 2).expect("fuel is enabled");
     }
     {
-        let cb_shared = shared.clone();
-        let progress_every = Duration::from_millis(u64::from(req.progress_ms));
         let fuel = warm.fuel;
+        let running = Arc::new(AtomicBool::new(false));
+        // Epochs only without fuel (benchmarks): with fuel, the fuel-slice yields give us control
+        // every FUEL_SLICE units, which serves timeouts, cancels and progress at a lower cost than
+        // an epoch check in every loop header (docs/SANDBOX.md, Benchmarks).
+        if warm.epochs {
+            let cb_shared = shared.clone();
+            store.epoch_deadline_callback(move |_ctx| {
+                if cb_shared.aborted() {
+                    return Err(streams::Aborted.into());
+                }
+                Ok(UpdateDeadline::Continue(1))
+            });
+            store.set_epoch_deadline(1);
+        }
+        // Progress. Exact at every WASI call (the call hook reads the counter Wasmtime saved before
+        // the call); during pure computation a lower bound that advances with every fuel-slice
+        // yield: after k yields since the budget was set, at least k * FUEL_SLICE was consumed.
+        let in_host = Arc::new(AtomicBool::new(false));
+        let exact = Arc::new(AtomicU64::new(0));
+        if fuel {
+            let (running, in_host, exact) = (running.clone(), in_host.clone(), exact.clone());
+            store.call_hook(move |ctx, hook| {
+                match hook {
+                    CallHook::CallingHost => {
+                        in_host.store(true, Ordering::Relaxed);
+                        if running.load(Ordering::Relaxed) {
+                            let used = budget.saturating_sub(ctx.get_fuel().unwrap_or(0)).min(max_fuel);
+                            exact.fetch_max(used, Ordering::Relaxed);
+                        }
+                    }
+                    CallHook::ReturningFromHost => in_host.store(false, Ordering::Relaxed),
+                    _ => {}
+                }
+                Ok(())
+            });
+        }
+        let progress_every = Duration::from_millis(u64::from(req.progress_ms));
         let mut next_progress = Instant::now() + progress_every;
         let mut last_sent = 0u64;
-        let running = Arc::new(AtomicBool::new(false));
-        let running2 = running.clone();
-        store.epoch_deadline_callback(move |ctx| {
-            let shared = &cb_shared;
-            if shared.aborted() {
-                return Err(streams::Aborted.into());
+        let mut slice_yields = 0u64;
+        let mut progress = |pending_in_wasm: bool| {
+            if pending_in_wasm {
+                slice_yields += 1;
             }
-            if fuel && running2.load(Ordering::Relaxed) {
-                let left = ctx.get_fuel().unwrap_or(0);
-                let used = budget.saturating_sub(left).min(max_fuel);
-                shared.fuel_so_far.store(used, Ordering::Relaxed);
-                if req.progress_ms > 0 && used > last_sent {
-                    let now = Instant::now();
-                    if now >= next_progress {
-                        next_progress = now + progress_every;
-                        last_sent = used;
-                        shared.outbox.push(T_PROGRESS, used.to_le_bytes().to_vec());
-                    }
+            let used = exact.load(Ordering::Relaxed).max(slice_yields.saturating_mul(FUEL_SLICE)).min(max_fuel);
+            shared.fuel_so_far.store(used, Ordering::Relaxed);
+            if req.progress_ms > 0 && used > last_sent {
+                let now = Instant::now();
+                if now >= next_progress {
+                    next_progress = now + progress_every;
+                    last_sent = used;
+                    shared.outbox.push(T_PROGRESS, used.to_le_bytes().to_vec());
                 }
             }
-            Ok(UpdateDeadline::Continue(1))
-        });
-        store.set_epoch_deadline(1);
+        };
         let run_us = AtomicU64::new(0);
         let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("tokio runtime");
         let outcome = rt.block_on(async {
@@ -588,6 +617,10 @@ fn run_job(warm: &Warm, shared: &Arc<Shared>, req: RunRequest, received: Instant
             let r = std::future::poll_fn(|cx| {
                 if let std::task::Poll::Ready(r) = call.as_mut().poll(cx) {
                     return std::task::Poll::Ready(r.map_err(|e| (false, e)));
+                }
+                // Pending: a fuel-slice yield (in wasm), or a host call waiting (stdin, sleep, stdout)
+                if fuel {
+                    progress(!in_host.load(Ordering::Relaxed));
                 }
                 if aborted.as_mut().poll(cx).is_ready() {
                     return std::task::Poll::Ready(Err((false, streams::Aborted.into())));
@@ -723,7 +756,7 @@ fn serve(fuel: bool, epochs: bool, test_hooks: bool) {
         eprintln!("mesh-sandbox-host: linker: {e:#}");
         std::process::exit(2);
     }
-    let warm = Warm { engine: engine.clone(), linker, filter: sandbox::build_filter(), fuel, test_hooks };
+    let warm = Warm { engine: engine.clone(), linker, filter: sandbox::build_filter(), fuel, epochs, test_hooks };
 
     // reader: RUN (once), STDIN, STDIN_END, CANCEL
     let (run_tx, run_rx) = mpsc::channel::<(RunRequest, Instant)>();
@@ -846,6 +879,7 @@ fn main() {
     }
     let fuel = !args.iter().any(|a| a == "--no-fuel");
     let test_hooks = args.iter().any(|a| a == "--test-hooks");
-    let epochs = !args.iter().any(|a| a == "--no-epochs");
+    // with fuel, timeouts/cancels/progress ride on the fuel-slice yields; epochs only without fuel
+    let epochs = !fuel && !args.iter().any(|a| a == "--no-epochs");
     serve(fuel, epochs, test_hooks);
 }
