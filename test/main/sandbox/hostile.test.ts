@@ -149,6 +149,13 @@ test('negative / out-of-bounds pointers and lengths in WASI calls: a trap (WASI 
   assert.equal(text(control.output), 'ok\nerrno 00\n')
 })
 
+test('a loop of 64 MiB memory.fill (1 fuel each under the profile) still ends Timeout on time', async () => {
+  const o = await hostile({ module: load('hostile_bulk'), timeoutMs: 300, maxFuel: 1n << 60n, memoryLimitBytes: 80 * MiB })
+  assertFailed(o.r, 'Timeout')
+  assert.ok(o.ms >= 290 && o.ms < 1500, `${o.ms} ms`)
+  assertBounded(o, 80 * MiB)
+})
+
 test('the existing hostile modules end with their codes while a normal job runs beside each, memory bounded', async () => {
   const loop = await hostile({ module: load('hostile_loop'), timeoutMs: 400, maxFuel: 1n << 60n })
   assertFailed(loop.r, 'Timeout')
