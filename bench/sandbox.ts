@@ -1,9 +1,10 @@
 /**
  * Sandbox benchmarks (JSON lines), all on the Wasmtime host (src/main/sandbox/host):
- *  {"bench":"metering-overhead","kernel":k,"ratio":R}  `_start` time with fuel on / fuel off, same engine (epochs on in both), module, input;
- *                                                      `vs_raw`: as jobs run (fuel + epochs) / no fuel and no epoch checks at all
+ *  {"bench":"metering-overhead","kernel":k,"ratio":R}  `_start` time with fuel on (as jobs run) / fuel off (epoch checks instead,
+ *                                                      so timeouts still work), same engine, module, input;
+ *                                                      `vs_raw`: as jobs run / no fuel and no epoch checks at all
  *  {"bench":"wasm-vs-native","kernel":k,"ratio":R}     `_start` time (fuel on, as jobs run) / the same C built natively with gcc -O2;
- *                                                      also `unmetered_ratio` (epochs only) and `raw_ratio` (no fuel, no epochs)
+ *                                                      also `unmetered_ratio` (epochs instead of fuel) and `raw_ratio` (neither)
  *  {"bench":"job-start","p50_ms":x}                    run() -> first instruction, warm process pool + compiled-module cache
  *  {"bench":"cold-compile","module":m,"compile_ms":x}  compiling each sample module (no cache), and loading it from the cache
  * Ratios are medians of per-round ratios over BENCH_RUNS (default 7) interleaved rounds.

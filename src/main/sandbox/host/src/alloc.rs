@@ -9,10 +9,20 @@ pub const EXIT_OUT_OF_MEMORY: i32 = 86;
 
 pub struct ExitOnOom;
 
+/// Ends the process at once: no destructors, no atexit handlers, no allocation.
+pub fn hard_exit(code: i32) -> ! {
+    #[cfg(unix)]
+    unsafe {
+        libc::_exit(code)
+    }
+    #[cfg(not(unix))]
+    std::process::exit(code)
+}
+
 #[cold]
 fn out_of_memory() -> ! {
     // No allocation, no locks: just leave.
-    unsafe { libc::_exit(EXIT_OUT_OF_MEMORY) }
+    hard_exit(EXIT_OUT_OF_MEMORY)
 }
 
 unsafe impl GlobalAlloc for ExitOnOom {

@@ -149,7 +149,7 @@ fn peak_rss_bytes() -> u64 {
         }
         0
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(target_os = "macos")]
     {
         let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
         if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
@@ -158,12 +158,25 @@ fn peak_rss_bytes() -> u64 {
         // bytes on macOS
         ru.ru_maxrss as u64
     }
+    #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+    {
+        0
+    }
 }
 
+/// CLOCK_MONOTONIC in ns: the clock of Node's process.hrtime on Linux, so the app can compute when
+/// the job's first instruction ran (elsewhere the app uses the STARTED frame's arrival time).
 fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    }
+    #[cfg(not(unix))]
+    {
+        0
+    }
 }
 
 fn send_result(shared: &Shared, o: &Outcome, wall: Duration) {
@@ -738,8 +751,14 @@ fn serve(fuel: bool, epochs: bool, test_hooks: bool) {
             .name("writer".into())
             .stack_size(256 << 10)
             .spawn(move || {
-                use std::os::fd::FromRawFd;
-                let mut out = unsafe { std::fs::File::from_raw_fd(1) };
+                // unbuffered fd 1 (std's stdout would line-buffer our binary frames)
+                #[cfg(unix)]
+                let mut out = {
+                    use std::os::fd::FromRawFd;
+                    unsafe { std::fs::File::from_raw_fd(1) }
+                };
+                #[cfg(not(unix))]
+                let mut out = std::io::stdout();
                 shared.outbox.run_writer(&mut out);
             })
             .expect("writer thread");
@@ -773,7 +792,7 @@ fn serve(fuel: bool, epochs: bool, test_hooks: bool) {
                     let Ok(Some((ty, payload))) = frame else {
                         // the app closed our stdin (or died): nothing to report to
                         if !got_run {
-                            unsafe { libc::_exit(0) };
+                            alloc::hard_exit(0);
                         }
                         shared.abort(ABORT_CANCEL);
                         return;
@@ -790,7 +809,7 @@ fn serve(fuel: bool, epochs: bool, test_hooks: bool) {
                                 }
                                 Err(e) => {
                                     eprintln!("mesh-sandbox-host: bad run request: {e}");
-                                    unsafe { libc::_exit(2) };
+                                    alloc::hard_exit(2);
                                 }
                             }
                         }
@@ -840,7 +859,7 @@ fn serve(fuel: bool, epochs: bool, test_hooks: bool) {
                         let o = stopped(&shared, fuel);
                         send_result(&shared, &o, now.duration_since(start));
                         shared.outbox.flush(Duration::from_secs(2));
-                        unsafe { libc::_exit(0) };
+                        alloc::hard_exit(0);
                     }
                 }
             })
@@ -864,7 +883,7 @@ fn serve(fuel: bool, epochs: bool, test_hooks: bool) {
         })
         .expect("job thread");
     let _ = job.join();
-    unsafe { libc::_exit(0) };
+    alloc::hard_exit(0);
 }
 
 fn main() {

@@ -160,7 +160,7 @@ mod linux {
         let execve_errno = errno_of(ex as i64);
         let pid = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong, 0usize, 0usize, 0usize, 0usize) };
         if pid == 0 {
-            unsafe { libc::_exit(0) };
+            crate::alloc::hard_exit(0);
         }
         let clone_errno = errno_of(pid);
         let mmap = unsafe {
