@@ -97,7 +97,7 @@ function describe<K extends keyof DaemonEvents> (name: K, e: DaemonEvents[K]): s
       const reasons = (d.reasons as Array<{ ok: boolean, text: string }>).filter((r) => !r.ok).map((r) => r.text)
       return d.bid === true ? `bid on ${short(d.announcementId)} at price ${String(d.price)}` : `skipped ${short(d.announcementId)}: ${reasons.join('; ')}`
     }
-    case 'bid:sent': return `bid sent for ${short(d.announcementId)} (${String(d.ms)} ms)`
+    case 'bid:sent': return `bid sent for ${short(d.announcementId)} (${String(d.sinceReceivedMs)} ms after the announcement)`
     case 'bid:failed': return `bid for ${short(d.announcementId)} failed: ${String(d.error)}`
     case 'job:accepted': return `assigned ${short(d.announcementId)} by ${short(d.originatorDid)}`
     case 'job:refused': return `refused assignment ${short(d.announcementId)}: ${String(d.reason)} ${String(d.detail)}`
@@ -121,6 +121,31 @@ const FORWARDED: Array<keyof DaemonEvents> = [
   'receipt:published', 'capability:published', 'policy:changed', 'daemon:error', 'daemon:stopping', 'daemon:stopped',
   'reachability:changed', 'connection:opened'
 ]
+
+/** Most event bytes queued for a slow stdout reader before events are dropped (and counted). */
+const MAX_QUEUED_OUTPUT = 1024 * 1024
+
+/**
+ * The daemon's event stream on stdout. Node writes to a pipe synchronously on Linux, so a reader
+ * that does not keep up (a busy supervisor, `… | less` scrolled back) would stall the whole node —
+ * bids, jobs, the dashboard. So the pipe is switched to non-blocking writes, at most
+ * MAX_QUEUED_OUTPUT bytes wait in memory, and what does not fit is dropped with a count line when
+ * the reader catches up. Files and terminals are written as usual.
+ */
+function eventOutput (stdout: NodeJS.WritableStream, json: boolean): (line: string) => void {
+  const stream = stdout as NodeJS.WritableStream & { writableLength?: number, destroyed?: boolean, _handle?: { setBlocking?: (blocking: boolean) => unknown } }
+  stream._handle?.setBlocking?.(false)
+  let dropped = 0
+  return (line) => {
+    if (stream.destroyed === true) return
+    if ((stream.writableLength ?? 0) > MAX_QUEUED_OUTPUT) { dropped++; return }
+    if (dropped > 0) {
+      stream.write(json ? JSON.stringify({ event: 'output:dropped', count: dropped }) + '\n' : `${new Date().toISOString()} ${dropped} event line(s) dropped: stdout was not read fast enough\n`)
+      dropped = 0
+    }
+    stream.write(line)
+  }
+}
 
 async function cmdStart (argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -147,7 +172,8 @@ async function cmdStart (argv: string[], io: CliIo): Promise<number> {
   const policyFile = values.policy === undefined ? undefined : resolve(values.policy as string)
   const policy = policyFile === undefined ? undefined : await readPolicyFile(policyFile)
   const json = values.json === true
-  const out = (o: Record<string, unknown>): void => { io.stdout.write(JSON.stringify(o) + '\n') }
+  const emit = eventOutput(io.stdout, json)
+  const out = (o: Record<string, unknown>): void => { emit(JSON.stringify(o) + '\n') }
   // listen for SIGINT/SIGTERM before anything starts: a signal during start-up still stops cleanly
   const stopRequested = io.stopSignal ?? new Promise<void>((resolve) => {
     process.once('SIGINT', () => { resolve() })
@@ -160,7 +186,7 @@ async function cmdStart (argv: string[], io: CliIo): Promise<number> {
       if (json) out({ event: name, ...(e as Record<string, unknown>) })
       else {
         const line = describe(name, e)
-        if (line !== undefined) io.stdout.write(`${new Date().toISOString()} ${line}\n`)
+        if (line !== undefined) emit(`${new Date().toISOString()} ${line}\n`)
       }
     })
   }
@@ -205,11 +231,10 @@ async function cmdStart (argv: string[], io: CliIo): Promise<number> {
   }
   if (json) out({ event: 'ready', ...ready })
   else {
-    io.stdout.write(`mesh-executor ready\n  DID     ${ready.did}\n  PeerId  ${ready.peerId}\n  data    ${ready.dataDir}\n`)
-    for (const a of ready.multiaddrs) io.stdout.write(`  listen  ${a}\n`)
-    io.stdout.write(`  policy  ${describePolicy(ready.policy)}\n`)
-    if (uiUrl !== undefined) io.stdout.write(`  dashboard ${uiUrl}\n`)
-    for (const w of ready.warnings) io.stdout.write(`  warning ${w}\n`)
+    const lines = [`mesh-executor ready`, `  DID     ${ready.did}`, `  PeerId  ${ready.peerId}`, `  data    ${ready.dataDir}`,
+      ...ready.multiaddrs.map((a) => `  listen  ${a}`), `  policy  ${describePolicy(ready.policy)}`,
+      ...(uiUrl !== undefined ? [`  dashboard ${uiUrl}`] : []), ...ready.warnings.map((w) => `  warning ${w}`)]
+    emit(lines.join('\n') + '\n')
   }
   await stopRequested
   await ui?.close()

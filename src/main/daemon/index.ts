@@ -10,13 +10,13 @@ import { createHash } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import {
-  loadOrCreateIdentityFile, type Identity
+  loadOrCreateIdentityFile, peerIdFromDid, type Identity, type JobAnnouncementV1
 } from '../../shared/protocol/index.js'
 import { createMeshNode, TypedEmitter, type MeshNode, type NatOptions, type ReachabilityStatus } from '../mesh/index.js'
 import { createSandbox, type Sandbox } from '../sandbox/index.js'
 import { dataDirProblem, openStore, type Store } from '../store/index.js'
 import {
-  BidRefusedError, createAutoBidder, createBidSender, DEFAULT_POLICY, policyToJson, validatePolicy, type AutoBidder, type Policy, type PolicyError
+  BidRefusedError, createAutoBidder, createBidSender, createIntakeQueue, DEFAULT_POLICY, type BidSenderStats, policyToJson, validatePolicy, type AutoBidder, type Policy, type PolicyError
 } from '../market/index.js'
 import {
   applyCaps, buildCapabilityAd, createAdCache, createAdPublisher, createMachineStateSampler, probeHardware, WASM_RUNTIME_ID,
@@ -66,7 +66,7 @@ export interface ActivePolicyInfo {
 export interface DaemonEvents {
   'daemon:ready': { did: string, peerId: string, multiaddrs: string[], dataDir: string, policyVersion: number | undefined, policy: ActivePolicyInfo }
   'announcement:decided': { announcementId: string, originatorDid: string, bid: boolean, price?: string, reasons: Array<{ rule: string, ok: boolean, text: string }> }
-  'bid:sent': { announcementId: string, originatorDid: string, price: string, ms: number }
+  'bid:sent': { announcementId: string, originatorDid: string, price: string, ms: number, sinceReceivedMs: number }
   'bid:failed': { announcementId: string, originatorDid: string, error: string }
   'job:accepted': { announcementId: string, originatorDid: string }
   'job:refused': { announcementId: string, originatorDid: string, reason: string, detail: string }
@@ -140,6 +140,8 @@ export interface Daemon {
   /** Reachability (public / behind NAT via relay / unreachable) and the addresses in use. */
   reachability(): ReachabilityStatus
   publishCapability(): Promise<void>
+  /** Bids being delivered, waiting, dropped; originators known unreachable. */
+  bidStats(): BidSenderStats
   /** Stops bidding, drains running jobs up to `graceMs`, then fails them honestly, and closes everything. */
   stop(opts?: { graceMs?: number }): Promise<void>
 }
@@ -239,6 +241,7 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
       getPolicy: () => stopping ? { policy: { ...current.policy, autoBid: false }, version: current.version } : current,
       getOffer: () => offer,
       machineState: () => machine.sample(),
+      unreachable: (peerId) => bidSender.cannotSend(peerId),
       sendBid: async (peerId, bytes, { announcementId, closesAt, signal }) => {
         await bidSender.send({ announcementId, originatorPeerId: peerId, bytes, closesAt, signal })
       },
@@ -249,11 +252,19 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     })
     autoBidder.on('bid:sent', (e) => { events.emit('bid:sent', { ...e, price: String(e.price) }) })
     autoBidder.on('bid:failed', (e) => { events.emit('bid:failed', e) })
+    // announcements are evaluated in short slices, connected originators first, so a flood never
+    // holds up the streams of a real buyer, job statuses or the dashboard
+    const intake = createIntakeQueue<{ body: JobAnnouncementV1, raw: Uint8Array, topicRegion?: string, receivedAt: number }>({
+      process: (a) => autoBidder.handleAnnouncement(a.body, { raw: a.raw, topicRegion: a.topicRegion, receivedAt: a.receivedAt }),
+      urgent: (a) => node.connections(peerIdFromDid(a.body.originator_did)).length > 0,
+      onError: fail('auto-bidder')
+    })
+    cleanups.push(() => { intake.clear() })
     node.events.on('message:received', (e) => {
       const m = e.message
       if (m.variant === 'JobAnnouncementV1') {
         const topicRegion = e.topic !== undefined ? /\/region\/([a-z0-9-]+)$/.exec(e.topic)?.[1] : undefined
-        autoBidder.handleAnnouncement(m.body, { raw: e.bytes, topicRegion, receivedAt: clock() }).catch(fail('auto-bidder'))
+        intake.push({ body: m.body, raw: e.bytes, topicRegion, receivedAt: clock() })
       } else if (m.variant === 'CapabilityAdvertisementV1') {
         ads.put(m.body)
       }
@@ -297,6 +308,7 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
       hardware: () => hardware,
       reachability: () => node.reachability(),
       publishCapability,
+      bidStats: () => bidSender.stats(),
       async stop (so = {}) {
         stopped ??= (async () => {
           stopping = true

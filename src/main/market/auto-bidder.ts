@@ -35,6 +35,8 @@ export interface AutoBidderOptions {
    * announcement is recorded as skipped (rule `intake`) without being evaluated. Default 60 and 2/s.
    */
   intake?: { burst: number, perSecond: number }
+  /** Why a bid to this originator's peer cannot be delivered now (e.g. the last one failed), or undefined. */
+  unreachable?: (originatorPeerId: string) => string | undefined
   now?: () => number
 }
 
@@ -54,7 +56,8 @@ export type AutoBidOutcome =
 
 export interface AutoBidderEvents {
   'announcement:decided': { announcementId: string, originatorDid: string, decision: Decision }
-  'bid:sent': { announcementId: string, originatorDid: string, price: bigint, ms: number }
+  /** `ms`: delivering the bid; `sinceReceivedMs`: from the announcement's arrival to the delivered bid */
+  'bid:sent': { announcementId: string, originatorDid: string, price: bigint, ms: number, sinceReceivedMs: number }
   'bid:failed': { announcementId: string, originatorDid: string, error: string }
 }
 
@@ -111,11 +114,10 @@ export function createAutoBidder (opts: AutoBidderOptions): AutoBidder {
   const intake = opts.intake ?? { burst: 60, perSecond: 2 }
   const admit = createIntakeLimiter(intake, clock)
 
-  /** An announcement over its originator's intake: recorded (cheaply, batched) with the reason, not evaluated. */
-  function skipOverIntake (a: JobAnnouncementV1, meta: AnnouncementMeta): AutoBidOutcome {
+  /** An announcement we skip before evaluating it: recorded (cheaply, batched) with the one reason. */
+  function skipUnevaluated (a: JobAnnouncementV1, meta: AnnouncementMeta, rule: 'intake' | 'unreachable', text: string): AutoBidOutcome {
     const id = a.announcement_id
-    const text = `intake: ${a.originator_did.slice(0, 16)}… sent more than ${intake.burst} announcements at once (${intake.perSecond}/s allowed); not evaluated`
-    const decision: Decision = { bid: false, reasons: [{ rule: 'intake', ok: false, text }], firstFailedRule: 'intake' }
+    const decision: Decision = { bid: false, reasons: [{ rule, ok: false, text }], firstFailedRule: rule }
     const added = store.recordAnnouncement({
       announcementId: id, originatorDid: a.originator_did, raw: meta.raw, receivedAt: meta.receivedAt ?? clock(),
       summary: summarizeAnnouncement(a), decision: 'no_bid', reasons: decision.reasons, region: meta.topicRegion
@@ -134,7 +136,11 @@ export function createAutoBidder (opts: AutoBidderOptions): AutoBidder {
       const id = a.announcement_id
       // Everything up to sendBid is synchronous, so a concurrent duplicate sees the stored row.
       if (store.hasAnnouncement(id)) return { kind: 'duplicate', announcementId: id }
-      if (!admit(a.originator_did)) return skipOverIntake(a, meta)
+      if (!admit(a.originator_did)) {
+        return skipUnevaluated(a, meta, 'intake', `intake: ${a.originator_did.slice(0, 16)}… sent more than ${intake.burst} announcements at once (${intake.perSecond}/s allowed); not evaluated`)
+      }
+      const unreachable = opts.unreachable?.(peerIdFromDid(a.originator_did))
+      if (unreachable !== undefined) return skipUnevaluated(a, meta, 'unreachable', `unreachable: ${unreachable}`)
       const active = opts.getPolicy()
       const { policy, version } = 'policy' in active ? active : { policy: active, version: undefined }
       const now = clock()
@@ -184,7 +190,7 @@ export function createAutoBidder (opts: AutoBidderOptions): AutoBidder {
       try {
         await opts.sendBid(peerIdFromDid(a.originator_did), bid.bytes, { announcementId: id, closesAt: biddingCloses(a).closesAt, signal: meta.signal })
         store.markBidSent(id, { ok: true, at: clock() })
-        emitter.emit('bid:sent', { announcementId: id, originatorDid: a.originator_did, price: bid.price, ms: performance.now() - t0 })
+        emitter.emit('bid:sent', { announcementId: id, originatorDid: a.originator_did, price: bid.price, ms: Math.round((performance.now() - t0) * 10) / 10, sinceReceivedMs: clock() - (meta.receivedAt ?? now) })
         return { kind: 'bid', announcementId: id, decision, price: bid.price, bytes: bid.bytes, sent: true }
       } catch (err) {
         const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err)

@@ -51,6 +51,12 @@ export interface BidSenderStats { inFlight: number, coldInFlight: number, queued
 
 export interface BidSender {
   send(bid: OutgoingBid): Promise<void>
+  /**
+   * Why a bid to this peer would fail at once right now — a recent bid could not reach it, or we hold
+   * no connection to it and the queue of such bids is full — or undefined. Lets the caller skip the
+   * work (signing, storing a bid) for a bid that cannot go out.
+   */
+  cannotSend(peerId: string): string | undefined
   stats(): BidSenderStats
   /** Fails every waiting bid (shutdown). */
   close(): void
@@ -161,6 +167,12 @@ export function createBidSender (opts: BidSenderOptions): BidSender {
         queue.push({ bid, cold, resolve, reject })
         pump()
       })
+    },
+    cannotSend (peerId) {
+      const why = unreachableReason(peerId, clock())
+      if (why !== undefined) return why
+      if (queue.length >= maxQueued && !opts.connected(peerId)) return `not connected to the originator, and ${queue.length} bids to unconnected originators are already waiting`
+      return undefined
     },
     stats: () => ({ inFlight, coldInFlight, queued: queue.length, unreachable: unreachable.size, dropped }),
     close () {

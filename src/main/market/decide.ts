@@ -17,8 +17,11 @@ export const RULES = [
   'auto_bid', 'once', 'paused', 'schedule', 'idle', 'battery', 'bidding_window', 'originator', 'originator_record',
   'region', 'qos', 'interactive', 'runtime', 'timeout', 'fuel', 'resources', 'concurrency', 'price'
 ] as const
-/** The rules decide() evaluates, plus `intake`: recorded by the auto-bidder, without evaluating, when an originator floods us. */
-export type Rule = (typeof RULES)[number] | 'intake'
+/**
+ * The rules decide() evaluates, plus two the auto-bidder records without evaluating the announcement:
+ * `intake` (its originator floods us) and `unreachable` (our last bid to its originator could not be delivered).
+ */
+export type Rule = (typeof RULES)[number] | 'intake' | 'unreachable'
 
 export interface Reason { rule: Rule, ok: boolean, text: string }
 

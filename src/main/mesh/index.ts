@@ -190,6 +190,9 @@ export interface MeshNode {
   findProviders(cid: string, opts?: AbortOpts & { limit?: number }): Promise<string[]>
 }
 
+/** Longest run of gossip validation before yielding to other I/O (ms). */
+const VALIDATION_SLICE_MS = 4
+
 function errMessage (err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
@@ -263,7 +266,21 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
   const cleanups: Array<() => void> = []
 
   // ---- gossip ---------------------------------------------------------------------------------
-  const topicValidator: TopicValidatorFn = (peer, msg) => {
+  // Validation (decode + Ed25519) costs a fraction of a millisecond per message, and libp2p runs a
+  // peer's buffered messages back to back in microtasks, which never yield to I/O: a flood would
+  // hold everything else up for seconds. The validator yields to the event loop (setImmediate)
+  // once per VALIDATION_SLICE_MS of work, so streams, timers and the dashboard get their turn.
+  let sliceStart = 0
+  const pacedValidator: TopicValidatorFn = (peer, msg) => {
+    if (performance.now() - sliceStart < VALIDATION_SLICE_MS) return topicValidator(peer, msg)
+    return new Promise((resolve) => {
+      setImmediate(() => {
+        sliceStart = performance.now()
+        resolve(topicValidator(peer, msg))
+      })
+    })
+  }
+  const topicValidator = (peer: Parameters<TopicValidatorFn>[0], msg: Parameters<TopicValidatorFn>[1]): TopicValidatorResult => {
     const fromPeerId = peer.toString()
     const parsed = parseTopic(msg.topic)
     if (parsed === undefined) return TopicValidatorResult.Ignore
@@ -489,7 +506,7 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
         libp2p.removeEventListener('peer:disconnect', onPeerDisconnect)
       })
       for (const t of topicsFor(o.regions)) {
-        pubsub.topicValidators.set(t, topicValidator)
+        pubsub.topicValidators.set(t, pacedValidator)
         pubsub.subscribe(t)
       }
       if (o.bootstrap.length > 0) {

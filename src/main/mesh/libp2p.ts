@@ -166,6 +166,11 @@ export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
         emitSelf: false,
         heartbeatInterval: o.heartbeatMs,
         maxInboundDataLength: o.limits.maxFrameBytes,
+        // Each peer's RPCs are handled one after another, validation included, so a peer that
+        // floods us is read only as fast as we validate (back-pressure reaches its TCP window), and
+        // the paced validator (index.ts) lets other peers and all other I/O in between.
+        awaitRpcHandler: true,
+        awaitRpcMessageHandler: true,
         ...scoreParams(o)
       }),
       dht: kadDHT({

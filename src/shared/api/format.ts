@@ -21,7 +21,8 @@ const RULE_TEXT: Record<string, string> = {
   resources: 'not enough resources',
   concurrency: 'all job slots busy',
   price: 'price below floor',
-  intake: 'originator sent too many at once'
+  intake: 'originator sent too many at once',
+  unreachable: 'originator unreachable'
 }
 
 export function ruleText (rule: string): string {

@@ -91,3 +91,18 @@ test('the queue of bids to unconnected originators is bounded', async () => {
   const settled = await Promise.allSettled(ps)
   assert.ok(settled.every((r) => r.status === 'rejected'))
 })
+
+test('cannotSend says why a bid would fail at once, so the caller need not sign or store it', async () => {
+  const c = controllable()
+  const s = createBidSender({ deliver: c.deliver, connected: (p) => p === 'warm', maxColdInFlight: 1, maxQueued: 1 })
+  assert.equal(s.cannotSend('cold1'), undefined)
+  const a = s.send({ announcementId: 'a', originatorPeerId: 'cold1', bytes, closesAt: later(30_000) })
+  const b = s.send({ announcementId: 'b', originatorPeerId: 'cold2', bytes, closesAt: later(30_000) })
+  assert.match(s.cannotSend('cold3') ?? '', /not connected to the originator, and 1 bids/)
+  assert.equal(s.cannotSend('warm'), undefined, 'a connected originator can always be bid to')
+  c.calls[0]?.fail(new Error('no route'))
+  await assert.rejects(a)
+  assert.match(s.cannotSend('cold1') ?? '', /unreachable: a bid to it failed/)
+  c.calls[1]?.ok()
+  await b
+})
