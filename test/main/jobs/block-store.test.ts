@@ -1,0 +1,43 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateIdentity, rawCid } from '../../../src/shared/protocol/index.js'
+import { createExecutorBlockStore } from '../../../src/main/jobs/block-store.js'
+import { failureText } from '../../../src/main/jobs/executor.js'
+
+test('output blocks: concurrent and repeated writes of the same CID are harmless; access follows the jobs', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mesh-blocks-'))
+  try {
+    const alice = generateIdentity()
+    const bob = generateIdentity()
+    const eve = generateIdentity()
+    const jobs = new Map<string, Array<{ announcementId: string, originatorDid: string }>>()
+    const store = { getReceipt: () => undefined, jobsWithOutput: (cid: string) => jobs.get(cid) ?? [] }
+    const empty = new Uint8Array(0)
+    const data = new TextEncoder().encode('same output\n')
+    const blocks = createExecutorBlockStore({ store, dataDir: dir, recentOutputBytes: 0 }) // no memory cache: read from disk
+    // twenty jobs finishing at once with identical outputs (the empty one is the common case)
+    await Promise.all(Array.from({ length: 20 }, (_, i) => blocks.putOutput(rawCid(i % 2 === 0 ? empty : data), i % 2 === 0 ? empty : data)))
+    await blocks.putOutput(rawCid(data), data) // and once more later
+    assert.deepEqual((await readdir(join(dir, 'blocks'))).sort(), [rawCid(empty), rawCid(data)].sort(), 'one file per CID, no temp files left')
+    await assert.rejects(blocks.putOutput(rawCid(data), empty), /does not hash/)
+
+    // nobody may fetch an output no job of theirs produced
+    assert.equal(await blocks.get(rawCid(data), alice.peerId), undefined)
+    jobs.set(rawCid(data), [{ announcementId: 'j1', originatorDid: alice.did }, { announcementId: 'j2', originatorDid: bob.did }])
+    assert.deepEqual(await blocks.get(rawCid(data), alice.peerId), data)
+    assert.deepEqual(await blocks.get(rawCid(data), bob.peerId), data, 'the second buyer of the same computation gets it too')
+    assert.equal(await blocks.get(rawCid(data), eve.peerId), undefined)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('failure text names the reason once', () => {
+  assert.equal(failureText('CidMismatch', 'CidMismatch: block bafk… does not hash'), 'CidMismatch: block bafk… does not hash')
+  assert.equal(failureText('CidMismatch', 'block bafk… does not hash'), 'CidMismatch: block bafk… does not hash')
+  assert.equal(failureText('Timeout', undefined), 'Timeout')
+  assert.equal(failureText('Trap', 'Trap'), 'Trap')
+})
