@@ -316,12 +316,11 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
     return hp
   }
 
-  let sweeping = false
+  let sweeping: NodeJS.Timeout | undefined
   function sweepCache (): void {
-    if (cache === undefined || sweeping) return
-    sweeping = true
+    if (cache === undefined || sweeping !== undefined || closed) return
     const dir = cache.dir
-    setTimeout(() => {
+    sweeping = setTimeout(() => {
       try {
         const now = Date.now()
         const files = readdirSync(dir).flatMap((name) => {
@@ -339,10 +338,13 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
           try { unlinkSync(join(dir, f.name)) } catch { /* raced with another node */ }
           total -= f.size
         }
+      } catch {
+        // the directory went away (e.g. a test's data dir was removed): nothing to sweep
       } finally {
-        sweeping = false
+        sweeping = undefined
       }
-    }, 50).unref()
+    }, 50)
+    sweeping.unref()
   }
 
   interface Started {
@@ -549,6 +551,7 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
 
     async close () {
       closed = true
+      clearTimeout(sweeping)
       const all = [...spares.splice(0), ...running]
       for (const f of [...finishers]) f(failedResult('Cancelled', 'sandbox closed'))
       await Promise.all(all.map(async (hp) => {
