@@ -106,6 +106,7 @@ function describe<K extends keyof DaemonEvents> (name: K, e: DaemonEvents[K]): s
     case 'receipt:published': return `receipt ${String(d.receiptCid)} published (DHT peers ${String(d.dhtPeers)})`
     case 'policy:changed': return `policy version ${String(d.version)} in force`
     case 'daemon:error': return `error in ${String(d.where)}: ${String(d.error)}`
+    case 'job:notify-pending': return `could not tell the originator of interrupted job ${short(d.announcementId)} yet (${String(d.error)}); retrying`
     case 'daemon:stopping': return `stopping: ${String(d.runningJobs)} job(s) running, draining…`
     case 'daemon:stopped': return 'stopped'
     case 'reachability:changed': {
@@ -118,7 +119,7 @@ function describe<K extends keyof DaemonEvents> (name: K, e: DaemonEvents[K]): s
 
 const FORWARDED: Array<keyof DaemonEvents> = [
   'announcement:decided', 'bid:sent', 'bid:failed', 'job:accepted', 'job:refused', 'job:state', 'job:finished',
-  'receipt:published', 'capability:published', 'policy:changed', 'daemon:error', 'daemon:stopping', 'daemon:stopped',
+  'receipt:published', 'capability:published', 'policy:changed', 'daemon:error', 'job:notify-pending', 'daemon:stopping', 'daemon:stopped',
   'reachability:changed', 'connection:opened'
 ]
 

@@ -77,6 +77,8 @@ export interface DaemonEvents {
   'capability:published': { recipients: number, offer: Offer }
   'policy:changed': { version: number }
   'daemon:error': { where: string, error: string }
+  /** The originator of a job a crash interrupted has not been told yet; retried until it is. */
+  'job:notify-pending': { announcementId: string, error: string }
   'daemon:stopping': { runningJobs: number }
   'daemon:stopped': Record<string, never>
   'reachability:changed': ReachabilityStatus
@@ -221,6 +223,7 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     executor.events.on('job:progress', (e) => { events.emit('job:progress', { announcementId: e.announcementId, fuelUsed: String(e.fuelUsed), maxFuel: String(e.maxFuel) }) })
     executor.events.on('job:finished', (e) => { events.emit('job:finished', { ...e, fuelUsed: String(e.fuelUsed), price: s(e.price) }) })
     executor.events.on('receipt:published', (e) => { events.emit('receipt:published', e) })
+    executor.events.on('job:notify-pending', (e) => { events.emit('job:notify-pending', e) })
     executor.events.on('error:job', (e) => { events.emit('daemon:error', { where: `job ${e.announcementId}`, error: e.error }) })
     await executor.start()
 

@@ -43,6 +43,8 @@ export interface ExecutorEvents {
   'receipt:published': { announcementId: string, receiptCid: string, dhtPeers: number, direct: boolean }
   'job:log': { announcementId: string, stream: string, text: string }
   'error:job': { announcementId: string, error: string }
+  /** The news of a crash-interrupted job could not reach its originator yet; it is retried until told. */
+  'job:notify-pending': { announcementId: string, error: string }
 }
 
 export interface ExecutorOptions {
@@ -123,27 +125,32 @@ export function createExecutor (opts: ExecutorOptions): Executor {
 
   // ------------------------------------------------------------------ outgoing messages
 
-  async function sendTo (peerId: string, bytes: Uint8Array, what: string, announcementId: string): Promise<boolean> {
+  /** `retried`: a failure is reported as pending news (it is tried again later), not as an error. */
+  async function sendTo (peerId: string, bytes: Uint8Array, what: string, announcementId: string, retried = false): Promise<boolean> {
+    const report = (error: string): void => {
+      if (retried) events.emit('job:notify-pending', { announcementId, error })
+      else events.emit('error:job', { announcementId, error })
+    }
     try {
       const answer = await node.sendDirect(peerId, bytes)
       if (!answer.ok) {
-        events.emit('error:job', { announcementId, error: `${what} refused by originator: ${answer.error} ${answer.message ?? ''}`.trim() })
+        report(`${what} refused by originator: ${answer.error} ${answer.message ?? ''}`.trim())
         return false
       }
       return true
     } catch (err) {
-      events.emit('error:job', { announcementId, error: `${what} not delivered: ${errMessage(err)}` })
+      report(`${what} not delivered: ${errMessage(err)}`)
       return false
     }
   }
 
-  async function sendStatus (job: { announcementId: string, originatorPeerId: string }, status: P2PJobStatus, details?: string): Promise<boolean> {
+  async function sendStatus (job: { announcementId: string, originatorPeerId: string }, status: P2PJobStatus, details?: string, retried = false): Promise<boolean> {
     const unsigned: Unsigned<MessageOf<'JobStatusUpdateV1'>['body']> = {
       announcement_id: job.announcementId, executor_did: identity.did, p2p_job_status: status, timestamp: formatTimestamp(clock())
     }
     if (details !== undefined) unsigned.details = details.slice(0, 1000)
     const { bytes } = signMessage('JobStatusUpdateV1', unsigned, identity)
-    return await sendTo(job.originatorPeerId, bytes, `status ${status}`, job.announcementId)
+    return await sendTo(job.originatorPeerId, bytes, `status ${status}`, job.announcementId, retried)
   }
 
   /** Queues a status update behind the job's earlier ones (order preserved, the job does not wait). */
@@ -184,12 +191,12 @@ export function createExecutor (opts: ExecutorOptions): Executor {
   }
 
   /** Serves the receipt, puts it in the DHT, provides it, and announces it (direct + gossip). Best effort. */
-  async function publishReceipt (job: { announcementId: string, originatorDid: string, originatorPeerId: string }, receipt: { bytes: Uint8Array, cid: string }): Promise<boolean> {
+  async function publishReceipt (job: { announcementId: string, originatorDid: string, originatorPeerId: string }, receipt: { bytes: Uint8Array, cid: string }, retried = false): Promise<boolean> {
     const { bytes: availBytes } = signMessage('ExecutionReceiptAvailableV1', {
       announcement_id: job.announcementId, originator_did: job.originatorDid, executor_did: identity.did,
       receipt_cid: receipt.cid, timestamp: formatTimestamp(clock())
     }, identity)
-    const direct = await sendTo(job.originatorPeerId, availBytes, 'ExecutionReceiptAvailableV1', job.announcementId)
+    const direct = await sendTo(job.originatorPeerId, availBytes, 'ExecutionReceiptAvailableV1', job.announcementId, retried)
     await node.publishReceiptAvailable(availBytes).catch((err: unknown) => {
       events.emit('error:job', { announcementId: job.announcementId, error: `receipt gossip failed: ${errMessage(err)}` })
     })
@@ -446,8 +453,8 @@ export function createExecutor (opts: ExecutorOptions): Executor {
         if (running.has(job.announcementId)) continue
         const receipt = interruptedReceipt(job)
         const target = { announcementId: job.announcementId, originatorDid: job.originatorDid, originatorPeerId: peerIdFromDid(job.originatorDid) }
-        const told = await sendStatus(target, 'Failed', job.details ?? 'InternalError: executor restarted')
-        const announced = await publishReceipt(target, receipt)
+        const told = await sendStatus(target, 'Failed', job.details ?? 'InternalError: executor restarted', true)
+        const announced = await publishReceipt(target, receipt, true)
         if (told || announced) store.markFailureNotified(job.announcementId)
       }
     } finally {
