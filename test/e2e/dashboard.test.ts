@@ -147,3 +147,36 @@ test('a policy saved in the dashboard changes what the node bids on next, and th
   assert.equal(last?.bid, false)
   assert.ok((last?.reasons as Array<{ rule: string, ok: boolean }>).some((r) => r.rule === 'price' && !r.ok))
 })
+
+const exactly = (text: string): RegExp => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)
+
+test('a compute-bound job shows live fuel and elapsed time; selling for free shows a warning', { timeout: 120_000 }, async () => {
+  // price 0 (the default a new seller starts with): the Overview says so, loudly
+  await go('policies')
+  await page.fill('[data-testid="policy-json"]', JSON.stringify({ pricing: { mode: 'fixed', price: 0 }, stopOnBattery: false, bidMarginMs: 0 }, null, 2))
+  await page.waitForSelector('[data-testid="policy-errors"] .ok')
+  await page.click('[data-testid="policy-save"]')
+  await page.locator('[data-testid="policy-saved"]', { hasText: /Saved as version/ }).waitFor()
+  await go('overview')
+  await page.locator('[data-testid="warnings"] .warning', { hasText: /price is 0/ }).waitFor()
+  await page.locator('[data-testid="policy-version"]', { hasText: /version \d+/ }).waitFor()
+
+  // a tight loop that never calls WASI: fuel and elapsed still move while it runs (until its 6 s timeout)
+  const module = new Uint8Array(await readFile(new URL('hostile_loop.wasm', JOBS)))
+  const run = originator.submit({ module, maxFuel: 1_000_000_000_000, timeoutSeconds: 6, biddingWindowMs: 1000, selection: 'first-valid-bid' }).catch((err: unknown) => err)
+  const fuel = page.locator('[data-testid^="fuel-"]').first()
+  await fuel.waitFor()
+  const elapsed = page.locator('[data-testid^="elapsed-"]').first()
+  const readings: Array<{ fuel: string, elapsed: string }> = []
+  for (let i = 0; i < 3; i++) {
+    const before = { fuel: (await fuel.textContent()) ?? '', elapsed: (await elapsed.textContent()) ?? '' }
+    readings.push(before)
+    // wait for both to change (app events and the 1 s ticker), never a sleep
+    await fuel.filter({ hasNotText: exactly(before.fuel) }).waitFor({ timeout: 5000 })
+    await elapsed.filter({ hasNotText: exactly(before.elapsed) }).waitFor({ timeout: 5000 })
+  }
+  await page.screenshot({ path: join(ARTIFACTS, 'e2e-live-progress.png'), fullPage: true })
+  const err = await run
+  assert.equal((err as { reason?: string }).reason, 'Timeout', String(err))
+  assert.equal(new Set(readings.map((r) => r.fuel)).size, 3, `fuel moved: ${JSON.stringify(readings)}`)
+})

@@ -136,7 +136,7 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
         }, until === null ? 'resumed' : `paused until ${new Date(until).toISOString()}`)
       }
     },
-    policy: { ...engine, save: (p, note) => daemon.setPolicy(p, note) },
+    policy: { ...engine, save: (p, note) => daemon.setPolicy(p, note ?? 'saved in the dashboard') },
     settings,
     events,
     now,
