@@ -3,8 +3,9 @@
  *
  * Every value that crosses it is plain JSON: token amounts and fuel counts are decimal strings
  * (they are 64-bit integers on the wire), timestamps are epoch milliseconds, byte blocks are base64.
- * Two transports carry it unchanged: Electron IPC (preload → `mesh:call`) and the local HTTP +
- * WebSocket server (`POST /api/<method>`, `GET /api/events` upgraded to a WebSocket).
+ * One transport carries it: the daemon's local HTTP + WebSocket server (`POST /api/<method>`,
+ * `GET /api/events` upgraded to a WebSocket), used by the browser, the desktop window and the
+ * desktop shell (tray, power state, quit) alike.
  */
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
@@ -227,6 +228,22 @@ export interface SettingsPatch {
   startMinimized?: boolean
 }
 
+/**
+ * Machine state a host reports for the policy's idle-only and stop-on-battery rules (the desktop shell
+ * sends powerMonitor's values); null = unknown. Values expire unless refreshed (`expiresAt`).
+ */
+export interface MachineStateArgs { userIdleSeconds: number | null, onBattery: boolean | null }
+export interface MachineStateView extends MachineStateArgs {
+  /** Epoch ms after which the values count as unknown again (null when both are null). */
+  expiresAt: number | null
+}
+/** The answer to `node.shutdown`: the daemon stops bidding and exits after its running jobs (up to the grace). */
+export interface ShutdownView {
+  /** The grace running jobs get, in seconds (the request's, else the daemon's --grace). */
+  graceSeconds: number
+  runningJobs: number
+}
+
 /** Method name → [arguments, result]. Queries read; commands change something. */
 export interface ApiMethods {
   'node.status': [Record<string, never>, NodeStatus]
@@ -246,6 +263,8 @@ export interface ApiMethods {
   'node.pause': [{ untilMs: number | null }, NodeStatus]
   'settings.get': [Record<string, never>, SettingsView]
   'settings.update': [{ patch: SettingsPatch }, SettingsView]
+  'node.setMachineState': [MachineStateArgs, MachineStateView]
+  'node.shutdown': [{ graceSeconds?: number }, ShutdownView]
 }
 export type ApiMethod = keyof ApiMethods
 export type ApiArgs<M extends ApiMethod> = ApiMethods[M][0]
@@ -254,9 +273,10 @@ export type ApiResult<M extends ApiMethod> = ApiMethods[M][1]
 export const API_METHODS: ReadonlyArray<ApiMethod> = [
   'node.status', 'earnings.get', 'jobs.list', 'jobs.get', 'market.announcements', 'market.stats',
   'market.simulate', 'policy.get', 'policy.validate', 'policy.save', 'receipts.list', 'receipts.get',
-  'receipts.verify', 'node.setAutoBid', 'node.pause', 'settings.get', 'settings.update'
+  'receipts.verify', 'node.setAutoBid', 'node.pause', 'settings.get', 'settings.update',
+  'node.setMachineState', 'node.shutdown'
 ]
-export const COMMANDS: ReadonlyArray<ApiMethod> = ['policy.save', 'node.setAutoBid', 'node.pause', 'settings.update']
+export const COMMANDS: ReadonlyArray<ApiMethod> = ['policy.save', 'node.setAutoBid', 'node.pause', 'settings.update', 'node.setMachineState', 'node.shutdown']
 
 export function isApiMethod (s: unknown): s is ApiMethod {
   return typeof s === 'string' && (API_METHODS as readonly string[]).includes(s)

@@ -1,6 +1,6 @@
 /**
- * Argument validators for every API method, shared by the Electron preload, the IPC handler in
- * main and the HTTP server: the same input is rejected the same way with the same message
+ * Argument validators for every API method, run by the API service for every transport (the local
+ * HTTP server today): the same input is rejected the same way with the same message
  * (`ApiError` code `BadRequest`). Unknown keys are rejected too, so typos never pass silently.
  */
 import {
@@ -232,6 +232,23 @@ const validators: Validators = {
     const o = objectArgs('settings.update', raw, ['patch'])
     if (o.patch === undefined) bad('settings.update', 'patch is required')
     return { patch: settingsPatch('settings.update', o.patch) }
+  },
+  'node.setMachineState': (raw) => {
+    const m = 'node.setMachineState'
+    const o = objectArgs(m, raw, ['userIdleSeconds', 'onBattery'])
+    const idle = o.userIdleSeconds
+    if (idle !== null && (typeof idle !== 'number' || !Number.isFinite(idle) || idle < 0 || idle > 1e9)) bad(m, 'userIdleSeconds must be a number of seconds in 0..1e9, or null (unknown)')
+    const battery = o.onBattery
+    if (battery !== null && typeof battery !== 'boolean') bad(m, 'onBattery must be true, false or null (unknown)')
+    return { userIdleSeconds: idle, onBattery: battery }
+  },
+  'node.shutdown': (raw) => {
+    const m = 'node.shutdown'
+    const o = objectArgs(m, raw, ['graceSeconds'])
+    const g = o.graceSeconds
+    if (g === undefined) return {}
+    if (typeof g !== 'number' || !Number.isFinite(g) || g < 0 || g > 86_400) bad(m, 'graceSeconds must be a number of seconds in 0..86400')
+    return { graceSeconds: g }
   }
 }
 
