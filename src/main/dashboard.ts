@@ -1,7 +1,33 @@
 /** The dashboard of a headless daemon (`mesh-executor start --ui-port N`). */
 import type { Daemon } from './daemon/index.js'
+import type { DaemonHost } from './api/daemon-adapter.js'
 import { startDaemonUi, type DaemonUi } from './ui-server/daemon-ui.js'
 
-export async function startDashboard (daemon: Daemon, port: number): Promise<DaemonUi> {
-  return await startDaemonUi(daemon, { port })
+/**
+ * `host` (createDaemonHost) lets the API take node.setMachineState and node.shutdown. With a host and
+ * $MESH_EXECUTOR_PARENT_PID set (the desktop shell sets it to its own pid), the daemon also stops
+ * gracefully when that process is gone, so a crashed shell never leaves a daemon holding the data dir.
+ */
+export async function startDashboard (daemon: Daemon, port: number, opts: { host?: DaemonHost } = {}): Promise<DaemonUi> {
+  const ui = await startDaemonUi(daemon, { port, ...(opts.host !== undefined ? { host: opts.host } : {}) })
+  const parent = Number(process.env.MESH_EXECUTOR_PARENT_PID)
+  const host = opts.host
+  if (host === undefined || !Number.isSafeInteger(parent) || parent <= 0) return ui
+  const stopWatching = watchParent(parent, () => { host.requestShutdown() })
+  return { ...ui, close: async () => { stopWatching(); await ui.close() } }
+}
+
+/** Calls `onGone` once when process `pid` is no longer our parent or no longer exists (checked every `intervalMs`). */
+export function watchParent (pid: number, onGone: () => void, intervalMs = 1000): () => void {
+  const alive = (): boolean => {
+    if (process.platform !== 'win32' && process.ppid !== pid) return false // re-parented: the parent died
+    try { process.kill(pid, 0); return true } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM' }
+  }
+  const timer = setInterval(() => {
+    if (alive()) return
+    clearInterval(timer)
+    onGone()
+  }, intervalMs)
+  timer.unref()
+  return () => { clearInterval(timer) }
 }

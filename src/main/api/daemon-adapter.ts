@@ -4,13 +4,14 @@
  * the auto-bidder reads), the simulator on the market engine with the daemon's live context,
  * resource caps as the policy's offer, and daemon events translated into API events.
  *
- *   const { api, dispose } = createDaemonApi(daemon)
- *   const ui = await startUiServer({ api, rendererDir })   // headless
- *   // or: DesktopBackend { api, ... } for the Electron shell
+ *   const host = createDaemonHost()                         // before startDaemon: its callbacks read it
+ *   const daemon = await startDaemon({ …, userIdleSeconds: host.userIdleSeconds, onBattery: host.onBattery })
+ *   const { api, dispose } = createDaemonApi(daemon, { host })
+ *   const ui = await startUiServer({ api, rendererDir })   // what the browser and the desktop shell use
  */
 import { ownerWarnings, policyToJson } from '../market/index.js'
 import type { Daemon } from '../daemon/index.js'
-import type { JsonObject, ReachabilityView } from '../../shared/api/index.js'
+import type { JsonObject, MachineStateArgs, MachineStateView, ReachabilityView } from '../../shared/api/index.js'
 import { reachabilityView } from './convert.js'
 import { createApiEventHub, type ApiEventHub } from './events.js'
 import { createMarketPolicyEngine } from './market-engine.js'
@@ -22,6 +23,63 @@ export interface DaemonApiOptions {
   now?: () => number
   /** How long a daemon error is shown as the node's state (default 10 min). */
   errorTtlMs?: number
+  /** The process hosting the daemon: takes node.setMachineState and node.shutdown (without it both answer BadRequest). */
+  host?: DaemonHost
+}
+
+/**
+ * What the process running the daemon (`mesh-executor start`) shares with its API: the machine state a
+ * host reports (the desktop shell sends powerMonitor's idle time and battery state with
+ * node.setMachineState; startDaemon's `userIdleSeconds`/`onBattery` callbacks read it) and the request
+ * to stop (node.shutdown; the start command awaits `shutdownRequested` next to SIGINT/SIGTERM).
+ */
+export interface DaemonHost {
+  /** For startDaemon: the last reported idle time, undefined when unknown or expired. */
+  userIdleSeconds(): number | undefined
+  /** For startDaemon: the last reported battery state, undefined when unknown or expired. */
+  onBattery(): boolean | undefined
+  setMachineState(state: MachineStateArgs): MachineStateView
+  /** Resolves once a stop was requested, with the grace asked for (undefined: the daemon's own). */
+  readonly shutdownRequested: Promise<{ graceSeconds: number | undefined }>
+  requestShutdown(graceSeconds?: number): void
+  readonly stopRequested: boolean
+  /** The grace the daemon uses when a request names none (its --grace), in seconds. */
+  readonly defaultGraceSeconds: number
+}
+
+export interface DaemonHostOptions {
+  /** The daemon's own grace (--grace), reported by node.shutdown when the request names none. Default 30. */
+  graceSeconds?: number
+  /** Reported values count as unknown this long after they were set (default 120 s; the desktop shell refreshes every 15 s). */
+  machineStateTtlMs?: number
+  now?: () => number
+}
+
+export function createDaemonHost (opts: DaemonHostOptions = {}): DaemonHost {
+  const now = opts.now ?? Date.now
+  const ttl = opts.machineStateTtlMs ?? 120_000
+  let state: { idle: number | null, battery: boolean | null, at: number } = { idle: null, battery: null, at: 0 }
+  const fresh = (): boolean => now() - state.at < ttl
+  let requested = false
+  let resolveShutdown: (v: { graceSeconds: number | undefined }) => void = () => {}
+  const shutdownRequested = new Promise<{ graceSeconds: number | undefined }>((resolve) => { resolveShutdown = resolve })
+  return {
+    userIdleSeconds: () => fresh() && state.idle !== null ? state.idle : undefined,
+    onBattery: () => fresh() && state.battery !== null ? state.battery : undefined,
+    setMachineState (s) {
+      state = { idle: s.userIdleSeconds, battery: s.onBattery, at: now() }
+      return { userIdleSeconds: s.userIdleSeconds, onBattery: s.onBattery, expiresAt: s.userIdleSeconds === null && s.onBattery === null ? null : state.at + ttl }
+    },
+    shutdownRequested,
+    requestShutdown (graceSeconds) {
+      if (requested) return
+      requested = true
+      // let the HTTP answer to node.shutdown leave before the start command closes the UI server
+      setTimeout(() => { resolveShutdown({ graceSeconds }) }, 100)
+    },
+    get stopRequested () { return requested },
+    defaultGraceSeconds: opts.graceSeconds ?? 30
+  }
 }
 
 export interface DaemonApi {
@@ -33,6 +91,7 @@ export interface DaemonApi {
 export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): DaemonApi {
   const now = opts.now ?? Date.now
   const errorTtl = opts.errorTtlMs ?? 600_000
+  const host = opts.host
   const events = createApiEventHub()
   const fuel = new Map<string, { fuelUsed: bigint, startedAt: number }>()
   let lastError: { text: string, at: number } | undefined
@@ -134,7 +193,18 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
           if (until === null) delete p.pausedUntil
           else p.pausedUntil = new Date(until).toISOString()
         }, until === null ? 'resumed' : `paused until ${new Date(until).toISOString()}`)
-      }
+      },
+      ...(host !== undefined
+        ? {
+            setMachineState: (st: MachineStateArgs) => host.setMachineState(st),
+            shutdown: (graceSeconds: number | undefined) => {
+              const runningJobs = daemon.executor.runningJobs().length
+              host.requestShutdown(graceSeconds)
+              draining = true
+              return { graceSeconds: graceSeconds ?? host.defaultGraceSeconds, runningJobs }
+            }
+          }
+        : {})
     },
     policy: { ...engine, save: (p, note) => daemon.setPolicy(p, note ?? 'saved in the dashboard') },
     settings,

@@ -6,7 +6,8 @@
 import { decodeCbor, verifyReceiptBlock, type ReceiptResult } from '../../shared/protocol/index.js'
 import {
   ApiError, bytesFromBase64, base64FromBytes, skippedText, validateCall,
-  type ApiArgs, type ApiEvent, type ApiMethod, type ApiResult, type JsonObject, type NodeState, type NodeStatus,
+  type ApiArgs, type ApiEvent, type ApiMethod, type ApiResult, type JsonObject, type MachineStateArgs, type MachineStateView,
+  type NodeState, type NodeStatus, type ShutdownView,
   type PolicyValidationView, type ReachabilityView, type RunningJobView, type SettingsPatch, type SettingsView, type SimulationView,
   unknownReachability
 } from '../../shared/api/index.js'
@@ -46,6 +47,10 @@ export interface NodeControl {
   setAutoBid(enabled: boolean): void | Promise<void>
   /** Pause bidding until the given epoch ms; null resumes. */
   pauseUntil(untilMs: number | null): void | Promise<void>
+  /** The host's machine state for the policy (node.setMachineState); absent: the method answers BadRequest. */
+  setMachineState?(state: MachineStateArgs): MachineStateView
+  /** Asks the process to stop gracefully (node.shutdown); absent: the method answers BadRequest. */
+  shutdown?(graceSeconds: number | undefined): ShutdownView
 }
 
 export interface PolicyEngine {
@@ -261,7 +266,17 @@ export function createApiService (deps: ApiDeps): ApiService {
       return s
     },
     'settings.get': () => ({ ...deps.identity, ...deps.settings.get(), reachability: reachability() }),
-    'settings.update': (a) => ({ ...deps.identity, ...deps.settings.update(a.patch), reachability: reachability() })
+    'settings.update': (a) => ({ ...deps.identity, ...deps.settings.update(a.patch), reachability: reachability() }),
+    'node.setMachineState': (a) => {
+      if (deps.node.setMachineState === undefined) throw new ApiError('BadRequest', 'node.setMachineState: this node does not take its machine state from the API')
+      return deps.node.setMachineState(a)
+    },
+    'node.shutdown': (a) => {
+      if (deps.node.shutdown === undefined) throw new ApiError('BadRequest', 'node.shutdown: this node cannot be stopped through the API (run it with `mesh-executor start`)')
+      const r = deps.node.shutdown(a.graceSeconds)
+      deps.events.emit('status:changed', status())
+      return r
+    }
   }
 
   function fuelFromReceipts (id: string): bigint | null {
