@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Daemon } from '../daemon/index.js'
-import { createDaemonApi } from '../api/daemon-adapter.js'
+import { createDaemonApi, type DaemonHost } from '../api/daemon-adapter.js'
 import { startUiServer, UiServerError, type UiServer } from './server.js'
 
 export interface DaemonUi {
@@ -36,10 +36,10 @@ export function ensureRendererBuilt (dir: string): void {
   if (r.status !== 0) throw new UiServerError('NoRenderer', `building the renderer failed: ${r.stderr}`)
 }
 
-export async function startDaemonUi (daemon: Daemon, opts: { port: number, rendererDir?: string, version?: string }): Promise<DaemonUi> {
+export async function startDaemonUi (daemon: Daemon, opts: { port: number, rendererDir?: string, version?: string, host?: DaemonHost }): Promise<DaemonUi> {
   const rendererDir = opts.rendererDir ?? findRendererDir()
   ensureRendererBuilt(rendererDir)
-  const bound = createDaemonApi(daemon, opts.version !== undefined ? { version: opts.version } : {})
+  const bound = createDaemonApi(daemon, { ...(opts.version !== undefined ? { version: opts.version } : {}), ...(opts.host !== undefined ? { host: opts.host } : {}) })
   let server: UiServer
   try {
     server = await startUiServer({ api: bound.api, rendererDir, port: opts.port })
