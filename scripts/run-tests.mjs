@@ -3,7 +3,7 @@
 // Usage: node scripts/run-tests.mjs [filter...]   (filters are substrings of the file path)
 import { readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 
 const root = new URL('..', import.meta.url).pathname
 const filters = process.argv.slice(2)
@@ -21,6 +21,9 @@ if (selected.length === 0) {
   console.error('no test files matched')
   process.exit(1)
 }
+// the CLI processes the tests start run the compiled dist/, as users get it: build it first (incremental)
+const built = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' })
+if (built.status !== 0) process.exit(built.status ?? 1)
 const child = spawn(process.execPath, [
   '--import', 'tsx',
   '--test',

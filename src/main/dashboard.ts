@@ -1,7 +1,12 @@
-/** The dashboard of a headless daemon (`mesh-executor start --ui-port N`). */
+/**
+ * The dashboard of a headless daemon (`mesh-executor start --ui-port N`): the same access token across
+ * restarts (`<dataDir>/ui-token`), and its address recorded in `<dataDir>/ui.json` for
+ * `mesh-executor dashboard`.
+ */
 import type { Daemon } from './daemon/index.js'
 import type { DaemonHost } from './api/daemon-adapter.js'
 import { startDaemonUi, type DaemonUi } from './ui-server/daemon-ui.js'
+import { loadOrCreateUiToken, removeUiState, writeUiState } from './ui-server/access.js'
 
 /**
  * `host` (createDaemonHost) lets the API take node.setMachineState and node.shutdown. With a host and
@@ -9,12 +14,22 @@ import { startDaemonUi, type DaemonUi } from './ui-server/daemon-ui.js'
  * gracefully when that process is gone, so a crashed shell never leaves a daemon holding the data dir.
  */
 export async function startDashboard (daemon: Daemon, port: number, opts: { host?: DaemonHost } = {}): Promise<DaemonUi> {
-  const ui = await startDaemonUi(daemon, { port, ...(opts.host !== undefined ? { host: opts.host } : {}) })
+  const token = await loadOrCreateUiToken(daemon.dataDir)
+  const ui = await startDaemonUi(daemon, { port, token, ...(opts.host !== undefined ? { host: opts.host } : {}) })
+  await writeUiState(daemon.dataDir, { origin: ui.server.origin, port: ui.server.port, pid: process.pid, startedAt: Date.now() })
   const parent = Number(process.env.MESH_EXECUTOR_PARENT_PID)
   const host = opts.host
-  if (host === undefined || !Number.isSafeInteger(parent) || parent <= 0) return ui
-  const stopWatching = watchParent(parent, () => { host.requestShutdown() })
-  return { ...ui, close: async () => { stopWatching(); await ui.close() } }
+  const stopWatching = host !== undefined && Number.isSafeInteger(parent) && parent > 0
+    ? watchParent(parent, () => { host.requestShutdown() })
+    : () => {}
+  return {
+    ...ui,
+    async close () {
+      stopWatching()
+      await removeUiState(daemon.dataDir).catch(() => {})
+      await ui.close()
+    }
+  }
 }
 
 /** Calls `onGone` once when process `pid` is no longer our parent or no longer exists (checked every `intervalMs`). */

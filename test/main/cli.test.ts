@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { openSync } from 'node:fs'
+import { existsSync, openSync, readFileSync, statSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -204,6 +204,94 @@ test('the daemon outlives a broken stdout: EPIPE (reader gone) and ENOSPC (/dev/
     const exited2 = new Promise<number | null>((resolve) => c2.once('exit', resolve))
     c2.kill('SIGTERM')
     assert.equal(await exited2, 0)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('--version, and --help for every command, without starting anything', async () => {
+  const v = await run(['--version'])
+  assert.equal(v.code, 0)
+  assert.match(v.stdout, /^mesh-executor \d+\.\d+\.\d+\n$/)
+  for (const cmd of ['start', 'identity', 'dashboard', 'submit', 'receipt', 'relay', 'service']) {
+    const h = await run([cmd, '--help'])
+    assert.equal(h.code, 0, `${cmd} --help`)
+    assert.match(h.stdout, new RegExp(`^usage: mesh-executor ${cmd}`), `${cmd} --help prints its own usage`)
+  }
+  const g = await run(['--help'])
+  assert.match(g.stdout, /dashboard .*\n.*identity/s)
+})
+
+test('identity says when it creates a key, and --no-create refuses to', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mesh-cli-'))
+  try {
+    const none = await run(['identity', '--data-dir', dir, '--no-create'])
+    assert.equal(none.code, 1)
+    assert.match(none.stderr, /no key in .*identity\.json/)
+    const first = await run(['identity', '--data-dir', dir])
+    assert.equal(first.code, 0)
+    assert.match(first.stderr, /created a new key in .*identity\.json/)
+    const again = await run(['identity', '--data-dir', dir, '--json'])
+    const j = JSON.parse(again.stdout) as { created: boolean, did: string }
+    assert.equal(j.created, false)
+    assert.equal(again.stderr, '')
+    assert.ok(first.stdout.includes(j.did))
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('dashboard prints the running daemon\'s address with a token that stays the same across restarts', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'mesh-cli-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  const none = await run(['dashboard', '--data-dir', dir])
+  assert.equal(none.code, 1)
+  assert.match(none.stderr, /no dashboard is running for .*--ui-port/)
+  const urls: string[] = []
+  for (let round = 0; round < 2; round++) {
+    let stop: () => void = () => {}
+    const stopped = new Promise<void>((resolve) => { stop = resolve })
+    const daemon = run(['start', '--data-dir', dir, ...LOOPBACK, '--json', '--ui-port', '0'], stopped)
+    try {
+      let d: Run | undefined
+      for (let i = 0; i < 100; i++) {
+        d = await run(['dashboard', '--data-dir', dir, '--json'])
+        if (d.code === 0) break
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      assert.equal(d?.code, 0, d?.stderr)
+      const { url } = JSON.parse(d?.stdout ?? '{}') as { url: string }
+      const res = await fetch(url, { redirect: 'manual' })
+      assert.equal(res.status, 303, 'the printed URL gets in')
+      urls.push(new URL(url).searchParams.get('token') ?? '')
+    } finally {
+      stop()
+      assert.equal((await daemon).code, 0)
+    }
+  }
+  assert.equal(urls[0], urls[1], 'same token after a restart: a bookmark keeps working')
+  assert.equal(statSync(join(dir, 'ui-token')).mode & 0o777, 0o600)
+  assert.equal((await run(['dashboard', '--data-dir', dir])).code, 1, 'stopped: no dashboard')
+})
+
+test('service install writes a systemd user unit that verifies; uninstall removes it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mesh-cli-'))
+  try {
+    const units = join(dir, 'units')
+    const r = await run(['service', 'install', '--unit-dir', units, '--data-dir', join(dir, 'data dir'), '--ui-port', '8788', '--', '--region', 'eu-west'])
+    assert.equal(r.code, 0, r.stderr)
+    const file = join(units, 'mesh-executor.service')
+    const text = readFileSync(file, 'utf8')
+    assert.match(text, /^ExecStart=\/\S+ \/\S+\/bin\/mesh-executor\.js start --data-dir ".*\/data dir" --ui-port 8788 --grace 30 --region eu-west$/m)
+    assert.match(text, /^Restart=on-failure$/m)
+    assert.match(text, /^RestartPreventExitStatus=2$/m)
+    assert.match(text, /^WantedBy=default\.target$/m)
+    const verify = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' })
+    if (verify.error === undefined) assert.equal(verify.status, 0, `systemd-analyze verify: ${verify.stderr}`)
+    assert.equal((await run(['service', 'install', '--ui-port', 'x'])).code, 2)
+    const u = await run(['service', 'uninstall', '--unit-dir', units])
+    assert.equal(u.code, 0)
+    assert.equal(existsSync(file), false)
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

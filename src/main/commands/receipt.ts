@@ -17,13 +17,9 @@ import Database from 'better-sqlite3'
 import { isValidCid, verifyReceiptBlock } from '../../shared/protocol/index.js'
 import type { CborMap, CborValue } from '../../shared/protocol/index.js'
 import { decodeCbor } from '../../shared/protocol/index.js'
+import type { CliIo } from './io.js'
 
-export interface ReceiptIo {
-  stdout: NodeJS.WritableStream
-  stderr: NodeJS.WritableStream
-  stdin: NodeJS.ReadableStream
-  env: NodeJS.ProcessEnv
-}
+export type ReceiptIo = CliIo
 
 export const RECEIPT_USAGE = `usage: mesh-executor receipt verify <CID|FILE> [--data-dir DIR] [--json]
 

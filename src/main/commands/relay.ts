@@ -16,13 +16,9 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { loadOrCreateIdentityFile } from '../../shared/protocol/index.js'
 import { createMeshNode, DEFAULT_RELAY_SERVER } from '../mesh/index.js'
 import type { MeshEvents } from '../mesh/index.js'
+import { UsageError, type CliIo } from './io.js'
 
-export interface RelayIo {
-  stdout: NodeJS.WritableStream
-  stderr: NodeJS.WritableStream
-  env: NodeJS.ProcessEnv
-  stopSignal?: Promise<void>
-}
+export type RelayIo = Pick<CliIo, 'stdout' | 'stderr' | 'env' | 'stopSignal'>
 
 export const RELAY_USAGE = `usage: mesh-executor relay [options]
 
@@ -39,12 +35,11 @@ Runs a bootstrap + relay node: DHT server, gossip router, AutoNAT server, circui
   --json                      JSON lines on stdout
 `
 
-class RelayUsageError extends Error { override name = 'UsageError' }
 
 function positiveInt (flag: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt
   const n = Number(v)
-  if (!Number.isInteger(n) || n <= 0) throw new RelayUsageError(`${flag} ${JSON.stringify(v)}: want a positive integer`)
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} ${JSON.stringify(v)}: want a positive integer`)
   return n
 }
 
@@ -54,7 +49,7 @@ function checkAddrs (flag: string, values: string[], needPeer: boolean): void {
       const ma = multiaddr(v)
       if (needPeer && ma.getComponents().every((c) => c.name !== 'p2p')) throw new Error('missing /p2p/<PeerId>')
     } catch (err) {
-      throw new RelayUsageError(`${flag} ${JSON.stringify(v)} is not a valid multiaddr: ${(err as Error).message}`)
+      throw new UsageError(`${flag} ${JSON.stringify(v)} is not a valid multiaddr: ${(err as Error).message}`)
     }
   }
 }
@@ -105,7 +100,7 @@ export async function runRelay (argv: string[], io: RelayIo): Promise<number> {
     try {
       identity = await loadOrCreateIdentityFile(join(dataDir, 'identity.json'))
     } catch (err) {
-      throw new RelayUsageError((err as Error).message)
+      throw new UsageError((err as Error).message)
     }
     const node = await createMeshNode({
       identity, listen, announce, bootstrap, lan: values.lan === true,
@@ -125,7 +120,7 @@ export async function runRelay (argv: string[], io: RelayIo): Promise<number> {
     try {
       await node.start()
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new RelayUsageError(`a listen address is already in use: ${(err as Error).message}`)
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`a listen address is already in use: ${(err as Error).message}`)
       throw err
     }
     const relay = node.libp2p.services.relay as { addEventListener?: (n: string, f: (e: CustomEvent<{ addr: { toString: () => string } }>) => void) => void } | undefined
@@ -147,7 +142,7 @@ export async function runRelay (argv: string[], io: RelayIo): Promise<number> {
     out({ event: 'stopped' })
     return 0
   } catch (err) {
-    if (err instanceof RelayUsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
       io.stderr.write(`mesh-executor relay: ${(err as Error).message}\n`)
       return 2
     }

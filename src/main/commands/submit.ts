@@ -30,13 +30,9 @@ import { openStore } from '../store/index.js'
 import type { Store } from '../store/index.js'
 import { AccessBlockStore, createOriginator, OriginatorError } from '../originator/index.js'
 import type { OriginatorEvent, SubmitJob } from '../originator/index.js'
+import { UsageError, type CliIo } from './io.js'
 
-export interface SubmitIo {
-  stdout: NodeJS.WritableStream
-  stderr: NodeJS.WritableStream
-  stdin: NodeJS.ReadableStream
-  env: NodeJS.ProcessEnv
-}
+export type SubmitIo = CliIo
 
 export const EXIT = { ok: 0, other: 1, usage: 2, noBids: 3, noValidBids: 4, executorFailed: 5, receiptInvalid: 6, timeout: 7 } as const
 
@@ -67,7 +63,6 @@ exit codes: 0 ok, 1 other error, 2 usage, 3 no bids, 4 no valid bids, 5 executor
             6 receipt invalid, 7 timeout
 `
 
-class UsageError extends Error { override name = 'UsageError' }
 
 /** Parses a bidding window: ISO 8601 (PT5S), "5s", "500ms", "2m" or plain seconds. Returns ms. */
 export function parseWindow (s: string): number {

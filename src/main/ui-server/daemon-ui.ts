@@ -36,13 +36,13 @@ export function ensureRendererBuilt (dir: string): void {
   if (r.status !== 0) throw new UiServerError('NoRenderer', `building the renderer failed: ${r.stderr}`)
 }
 
-export async function startDaemonUi (daemon: Daemon, opts: { port: number, rendererDir?: string, version?: string, host?: DaemonHost }): Promise<DaemonUi> {
+export async function startDaemonUi (daemon: Daemon, opts: { port: number, rendererDir?: string, version?: string, token?: string, host?: DaemonHost }): Promise<DaemonUi> {
   const rendererDir = opts.rendererDir ?? findRendererDir()
   ensureRendererBuilt(rendererDir)
   const bound = createDaemonApi(daemon, { ...(opts.version !== undefined ? { version: opts.version } : {}), ...(opts.host !== undefined ? { host: opts.host } : {}) })
   let server: UiServer
   try {
-    server = await startUiServer({ api: bound.api, rendererDir, port: opts.port })
+    server = await startUiServer({ api: bound.api, rendererDir, port: opts.port, ...(opts.token !== undefined ? { token: opts.token } : {}) })
   } catch (err) {
     bound.dispose()
     throw err

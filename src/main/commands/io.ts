@@ -1,0 +1,42 @@
+/** What every `mesh-executor` command gets, and the one error that means "the user asked for something wrong". */
+import { parseArgs } from 'node:util'
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream
+  stderr: NodeJS.WritableStream
+  stdin: NodeJS.ReadableStream
+  env: NodeJS.ProcessEnv
+  /** resolves when the process is asked to stop (SIGINT/SIGTERM); tests pass their own */
+  stopSignal?: Promise<void>
+}
+
+/** A bad flag, file or setting: reported as one line on stderr, exit code 2, never a stack trace. */
+export class UsageError extends Error {
+  override name = 'UsageError'
+}
+
+/** A stop request: the caller's `stopSignal`, or SIGINT/SIGTERM (handlers installed at once). */
+export function stopRequested (io: CliIo): Promise<void> {
+  return io.stopSignal ?? new Promise<void>((resolve) => {
+    process.once('SIGINT', () => { resolve() })
+    process.once('SIGTERM', () => { resolve() })
+  })
+}
+
+/** The data directory from --data-dir, else $MESH_EXECUTOR_DATA_DIR, else ~/.mesh-executor (optionally a subdirectory). */
+export function dataDirFrom (flag: string | undefined, env: NodeJS.ProcessEnv, home: string, sub?: string): string {
+  if (flag !== undefined) return flag
+  const base = env.MESH_EXECUTOR_DATA_DIR ?? `${home}/.mesh-executor`
+  return sub === undefined ? base : `${base}/${sub}`
+}
+
+type FlagOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options']
+
+/** Strict flag parsing; a bad flag is a UsageError. */
+export function parseFlags (argv: string[], options: FlagOptions): ReturnType<typeof parseArgs> {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: true })
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * `mesh-executor start`: the executor daemon (bids on jobs, runs them, returns receipts), with the
+ * dashboard on 127.0.0.1 when --ui-port is given. --json: one JSON object per line on stdout, the first
+ * {"event":"ready",…}. Exit codes: 0 ok, 1 runtime failure, 2 usage/configuration error (bad flag,
+ * unreadable policy, data dir in use or unusable, port in use).
+ */
+import '../polyfills.js'
+import { open } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { resolve } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { IdentityFileError } from '../../shared/protocol/index.js'
+import { PolicyInvalidError, startDaemon, type Daemon, type DaemonEvents } from '../daemon/index.js'
+import { TypedEmitter } from '../mesh/index.js'
+import { StoreError } from '../store/index.js'
+import { MAX_POLICY_BYTES, ownerWarnings } from '../market/index.js'
+import { dataDirFrom, parseFlags, stopRequested, UsageError, type CliIo } from './io.js'
+
+export const START_USAGE = `usage: mesh-executor start [options]
+
+Runs the executor daemon: bids on jobs by your policy, runs them sandboxed, returns signed receipts.
+
+options:
+  --data-dir DIR       where the key, database and outputs live (default ~/.mesh-executor,
+                       or $MESH_EXECUTOR_DATA_DIR)
+  --listen MA          multiaddr to listen on (repeatable; default /ip4/0.0.0.0/tcp/0)
+  --bootstrap MA       multiaddr of a peer to join the mesh through, with /p2p/<PeerId> (repeatable)
+  --region R           our region, e.g. eu-west ([a-z0-9-], 1–63 chars)
+  --policy FILE        bidding policy JSON (docs/POLICY.md); saved as a new policy version
+  --lan                keep private/loopback addresses in the DHT (LAN and local test meshes)
+  --json               one JSON object per line on stdout, the first {"event":"ready",…}
+  --ui-port N          serve the dashboard on http://127.0.0.1:N (0 = any free port)
+  --grace SECONDS      how long running jobs may finish on shutdown (default 30)
+  --alias NAME         a human-readable name in our capability ad
+  --upnp               ask the home router to forward our listen port (UPnP IGD)
+  --relay-server       also relay connections for peers behind NAT (off on desktops)
+  --public             this machine is directly reachable (public IP or port forward):
+                       hold no relay reservation
+  --no-nat             no AutoNAT, relay or hole punching (direct connections only)
+`
+
+function checkMultiaddrs (flag: string, values: string[], needPeer: boolean): void {
+  for (const v of values) {
+    try {
+      const ma = multiaddr(v)
+      if (needPeer && ma.getComponents().every((c) => c.name !== 'p2p')) throw new Error('missing /p2p/<PeerId>')
+    } catch (err) {
+      throw new UsageError(`${flag} ${JSON.stringify(v)} is not a valid multiaddr: ${(err as Error).message}`)
+    }
+  }
+}
+
+/** Human-readable one-liners for the non-JSON log. */
+function describe<K extends keyof DaemonEvents> (name: K, e: DaemonEvents[K]): string | undefined {
+  const d = e as Record<string, unknown>
+  const short = (s: unknown): string => { const x = String(s); return x.length > 22 ? `${x.slice(0, 12)}…${x.slice(-6)}` : x }
+  switch (name) {
+    case 'announcement:decided': {
+      const reasons = (d.reasons as Array<{ ok: boolean, text: string }>).filter((r) => !r.ok).map((r) => r.text)
+      return d.bid === true ? `bid on ${short(d.announcementId)} at price ${String(d.price)}` : `skipped ${short(d.announcementId)}: ${reasons.join('; ')}`
+    }
+    case 'bid:sent': return `bid sent for ${short(d.announcementId)} (${String(d.sinceReceivedMs)} ms after the announcement)`
+    case 'bid:failed': return `bid for ${short(d.announcementId)} failed: ${String(d.error)}`
+    case 'job:accepted': return `assigned ${short(d.announcementId)} by ${short(d.originatorDid)}`
+    case 'job:refused': return `refused assignment ${short(d.announcementId)}: ${String(d.reason)} ${String(d.detail)}`
+    case 'job:state': return `job ${short(d.announcementId)} → ${String(d.state)}${d.details !== undefined ? ` (${String(d.details)})` : ''}`
+    case 'job:finished': return `job ${short(d.announcementId)} ${String(d.status)}${d.failureReason !== undefined ? ` ${String(d.failureReason)}` : ''}, fuel ${String(d.fuelUsed)}, receipt ${String(d.receiptCid)}`
+    case 'receipt:published': return `receipt ${String(d.receiptCid)} published (DHT peers ${String(d.dhtPeers)})`
+    case 'policy:changed': return `policy version ${String(d.version)} in force`
+    case 'daemon:error': return `error in ${String(d.where)}: ${String(d.error)}`
+    case 'job:notify-pending': return `could not tell the originator of interrupted job ${short(d.announcementId)} yet (${String(d.error)}); retrying`
+    case 'daemon:stopping': return `stopping: ${String(d.runningJobs)} job(s) running, draining…`
+    case 'daemon:stopped': return 'stopped'
+    case 'reachability:changed': {
+      const label = d.reachability === 'relayed' ? 'behind NAT, reachable via relay' : String(d.reachability)
+      return `reachability: ${label} (autonat ${String(d.autonat)}${d.natDetected === true ? ', NAT detected' : ''}; relay ${(d.relayAddrs as string[]).join(' ') || '-'})`
+    }
+    default: return undefined
+  }
+}
+
+const FORWARDED: Array<keyof DaemonEvents> = [
+  'announcement:decided', 'bid:sent', 'bid:failed', 'job:accepted', 'job:refused', 'job:state', 'job:finished',
+  'receipt:published', 'capability:published', 'policy:changed', 'daemon:error', 'job:notify-pending', 'daemon:stopping', 'daemon:stopped',
+  'reachability:changed', 'connection:opened'
+]
+
+/** Most event bytes queued for a slow stdout reader before events are dropped (and counted). */
+const MAX_QUEUED_OUTPUT = 1024 * 1024
+
+/**
+ * The daemon's event stream on stdout. Node writes to a pipe synchronously on Linux, so a reader
+ * that does not keep up (a busy supervisor, `… | less` scrolled back) would stall the whole node —
+ * bids, jobs, the dashboard. So the pipe is switched to non-blocking writes, at most
+ * MAX_QUEUED_OUTPUT bytes wait in memory, and what does not fit is dropped with a count line when
+ * the reader catches up. Files and terminals are written as usual.
+ */
+function eventOutput (stdout: NodeJS.WritableStream, json: boolean): (line: string) => void {
+  const stream = stdout as NodeJS.WritableStream & { writableLength?: number, destroyed?: boolean, _handle?: { setBlocking?: (blocking: boolean) => unknown } }
+  stream._handle?.setBlocking?.(false)
+  let dropped = 0
+  return (line) => {
+    if (stream.destroyed === true) return
+    if ((stream.writableLength ?? 0) > MAX_QUEUED_OUTPUT) { dropped++; return }
+    if (dropped > 0) {
+      stream.write(json ? JSON.stringify({ event: 'output:dropped', count: dropped }) + '\n' : `${new Date().toISOString()} ${dropped} event line(s) dropped: stdout was not read fast enough\n`)
+      dropped = 0
+    }
+    stream.write(line)
+  }
+}
+
+export async function runStart (argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    'data-dir': { type: 'string' }, listen: { type: 'string', multiple: true }, bootstrap: { type: 'string', multiple: true },
+    region: { type: 'string' }, policy: { type: 'string' }, lan: { type: 'boolean' }, json: { type: 'boolean' },
+    'ui-port': { type: 'string' }, grace: { type: 'string' }, alias: { type: 'string' }, help: { type: 'boolean' },
+    upnp: { type: 'boolean' }, 'relay-server': { type: 'boolean' }, public: { type: 'boolean' }, 'no-nat': { type: 'boolean' }
+  })
+  if (values.help === true) { io.stdout.write(START_USAGE); return 0 }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
+  const listen = (values.listen as string[] | undefined) ?? ['/ip4/0.0.0.0/tcp/0']
+  const bootstrap = (values.bootstrap as string[] | undefined) ?? []
+  checkMultiaddrs('--listen', listen, false)
+  checkMultiaddrs('--bootstrap', bootstrap, true)
+  const region = values.region as string | undefined
+  if (region !== undefined && !/^[a-z0-9-]{1,63}$/.test(region)) throw new UsageError(`--region ${JSON.stringify(region)}: use 1–63 characters of a-z, 0-9 and -`)
+  const grace = values.grace === undefined ? 30 : Number(values.grace)
+  if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--grace ${String(values.grace)}: want a number of seconds`)
+  let uiPort: number | undefined
+  if (values['ui-port'] !== undefined) {
+    uiPort = Number(values['ui-port'])
+    if (!Number.isInteger(uiPort) || uiPort < 0 || uiPort > 65535) throw new UsageError(`--ui-port ${String(values['ui-port'])}: want a port number 0–65535`)
+  }
+  const policyFile = values.policy === undefined ? undefined : resolve(values.policy as string)
+  const policy = policyFile === undefined ? undefined : await readPolicyFile(policyFile)
+  const json = values.json === true
+  const emit = eventOutput(io.stdout, json)
+  const out = (o: Record<string, unknown>): void => { emit(JSON.stringify(o) + '\n') }
+  // listen for SIGINT/SIGTERM before anything starts: a signal during start-up still stops cleanly
+  const stop = stopRequested(io)
+
+  const events = new TypedEmitter<DaemonEvents>()
+  for (const name of FORWARDED) {
+    events.on(name, (e) => {
+      if (json) out({ event: name, ...(e as Record<string, unknown>) })
+      else {
+        const line = describe(name, e)
+        if (line !== undefined) emit(`${new Date().toISOString()} ${line}\n`)
+      }
+    })
+  }
+  let daemon: Daemon
+  try {
+    daemon = await startDaemon({
+      dataDir: dataDirFrom(values['data-dir'] as string | undefined, io.env, homedir()), listen, bootstrap, region, policy, policySource: policyFile,
+      lan: values.lan === true, alias: values.alias as string | undefined, events,
+      nat: values['no-nat'] === true
+        ? false
+        : { upnp: values.upnp === true, relayServer: values['relay-server'] === true, declaredPublic: values.public === true }
+    })
+  } catch (err) {
+    if (err instanceof PolicyInvalidError) throw new UsageError(err.message)
+    if (err instanceof StoreError && (err.code === 'DataDirLocked' || err.code === 'DataDirUnusable')) throw new UsageError(err.message)
+    if (err instanceof IdentityFileError) throw new UsageError(err.message)
+    const code = (err as NodeJS.ErrnoException).code
+    const msg = err instanceof Error ? err.message : String(err)
+    if (code === 'EADDRINUSE' || /EADDRINUSE/.test(msg)) {
+      const addrs = [...msg.matchAll(/^\s*(\/\S+): Error: listen EADDRINUSE/gm)].map((m) => m[1])
+      throw new UsageError(`cannot listen on ${addrs.length > 0 ? addrs.join(', ') : 'a --listen address'}: address already in use (is another mesh-executor running? choose another port)`)
+    }
+    if ((err as Error).name === 'UnsupportedListenAddressesError') throw new UsageError(`cannot listen on the --listen addresses: ${msg}`)
+    throw err
+  }
+  let ui: { url: string, close: () => Promise<void> } | undefined
+  if (uiPort !== undefined) {
+    const { startDashboard } = await import('../dashboard.js')
+    try {
+      ui = await startDashboard(daemon, uiPort)
+    } catch (err) {
+      await daemon.stop({ graceMs: 0 })
+      if ((err as { code?: string }).code === 'PortInUse') throw new UsageError(`--ui-port ${uiPort}: ${(err as Error).message}`)
+      throw err
+    }
+  }
+  const uiUrl = ui?.url
+  const { policy: activePolicy } = daemon.policy()
+  const ready = {
+    did: daemon.identity.did, peerId: daemon.identity.peerId, multiaddrs: daemon.node.multiaddrs(), dataDir: daemon.dataDir, region: daemon.region ?? null, ui: uiUrl ?? null,
+    reachability: daemon.reachability(), policy: daemon.policyInfo(), warnings: ownerWarnings(activePolicy)
+  }
+  if (json) out({ event: 'ready', ...ready })
+  else {
+    const lines = [`mesh-executor ready`, `  DID     ${ready.did}`, `  PeerId  ${ready.peerId}`, `  data    ${ready.dataDir}`,
+      ...ready.multiaddrs.map((a) => `  listen  ${a}`), `  policy  ${describePolicy(ready.policy)}`,
+      ...(uiUrl !== undefined ? [`  dashboard ${uiUrl}`] : []), ...ready.warnings.map((w) => `  warning ${w}`)]
+    emit(lines.join('\n') + '\n')
+  }
+  await stop
+  await ui?.close()
+  await daemon.stop({ graceMs: grace * 1000 })
+  return 0
+}
+
+/** Reads a --policy file: a regular file of at most MAX_POLICY_BYTES, parsed as JSON. UsageError otherwise. */
+async function readPolicyFile (file: string): Promise<unknown> {
+  let text: string
+  try {
+    const fh = await open(file, 'r')
+    try {
+      const st = await fh.stat()
+      if (!st.isFile()) throw new UsageError(`policy file ${file} is not a regular file`)
+      if (st.size > MAX_POLICY_BYTES) throw new UsageError(`policy file ${file} is ${st.size} bytes; a policy is at most ${MAX_POLICY_BYTES / 1024} KiB`)
+      const buf = Buffer.alloc(MAX_POLICY_BYTES + 1)
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0)
+      if (bytesRead > MAX_POLICY_BYTES) throw new UsageError(`policy file ${file} is larger than ${MAX_POLICY_BYTES / 1024} KiB`)
+      text = buf.subarray(0, bytesRead).toString('utf8')
+    } finally {
+      await fh.close()
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err
+    throw new UsageError(`cannot read policy file ${file}: ${(err as Error).message}`)
+  }
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw new UsageError(`policy file ${file} is not valid JSON: ${(err as Error).message}`)
+  }
+}
+
+function describePolicy (p: ReturnType<Daemon['policyInfo']>): string {
+  const which = p.version === undefined ? 'built-in default' : `version ${p.version} (${p.source})`
+  if (p.file === undefined) return which
+  return p.file.applied ? `${which}; applied ${p.file.path}` : `${which}; ${p.file.path} unchanged since it was applied as version ${p.file.appliedVersion}, not re-applied`
+}
+
