@@ -15,6 +15,7 @@ import { TypedEmitter } from '../mesh/index.js'
 import { StoreError } from '../store/index.js'
 import { MAX_POLICY_BYTES, ownerWarnings } from '../market/index.js'
 import { dataDirFrom, parseFlags, stopRequested, UsageError, type CliIo } from './io.js'
+import { createDaemonHost } from '../api/daemon-adapter.js'
 
 export const START_USAGE = `usage: mesh-executor start [options]
 
@@ -139,6 +140,8 @@ export async function runStart (argv: string[], io: CliIo): Promise<number> {
   const out = (o: Record<string, unknown>): void => { emit(JSON.stringify(o) + '\n') }
   // listen for SIGINT/SIGTERM before anything starts: a signal during start-up still stops cleanly
   const stop = stopRequested(io)
+  // node.setMachineState (the desktop shell's powerMonitor) and node.shutdown (its quit) through the API
+  const host = createDaemonHost({ graceSeconds: grace })
 
   const events = new TypedEmitter<DaemonEvents>()
   for (const name of FORWARDED) {
@@ -154,7 +157,7 @@ export async function runStart (argv: string[], io: CliIo): Promise<number> {
   try {
     daemon = await startDaemon({
       dataDir: dataDirFrom(values['data-dir'] as string | undefined, io.env, homedir()), listen, bootstrap, region, policy, policySource: policyFile,
-      lan: values.lan === true, alias: values.alias as string | undefined, events,
+      lan: values.lan === true, alias: values.alias as string | undefined, events, userIdleSeconds: host.userIdleSeconds, onBattery: host.onBattery,
       nat: values['no-nat'] === true
         ? false
         : { upnp: values.upnp === true, relayServer: values['relay-server'] === true, declaredPublic: values.public === true }
@@ -176,7 +179,7 @@ export async function runStart (argv: string[], io: CliIo): Promise<number> {
   if (uiPort !== undefined) {
     const { startDashboard } = await import('../dashboard.js')
     try {
-      ui = await startDashboard(daemon, uiPort)
+      ui = await startDashboard(daemon, uiPort, { host })
     } catch (err) {
       await daemon.stop({ graceMs: 0 })
       if ((err as { code?: string }).code === 'PortInUse') throw new UsageError(`--ui-port ${uiPort}: ${(err as Error).message}`)
@@ -196,9 +199,9 @@ export async function runStart (argv: string[], io: CliIo): Promise<number> {
       ...(uiUrl !== undefined ? [`  dashboard ${uiUrl}`] : []), ...ready.warnings.map((w) => `  warning ${w}`)]
     emit(lines.join('\n') + '\n')
   }
-  await stop
+  const asked = await Promise.race([stop.then(() => undefined), host.shutdownRequested])
   await ui?.close()
-  await daemon.stop({ graceMs: grace * 1000 })
+  await daemon.stop({ graceMs: (asked?.graceSeconds ?? grace) * 1000 })
   return 0
 }
 
