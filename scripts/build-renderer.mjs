@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Builds the UI bundle (one build for Electron and the browser) into dist/renderer/:
 // index.html, app.css, app.js (+ map) and icons. With --electron it also bundles the Electron main
-// process (dist/main/electron/main.js, ESM, with the daemon)
-// and the sandboxed preload (dist/main/electron/preload.cjs).
+// process: the desktop shell only (dist/main/electron/main.js, ESM, + main.meta.json, esbuild's
+// metafile); the daemon it starts is the tsc output in dist/main (npm run build).
 // Usage: node scripts/build-renderer.mjs [--electron] [--out <dir>]
 import { build } from 'esbuild'
-import { mkdirSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { mkdirSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -42,21 +42,13 @@ const icon = join(root, 'assets/icons/app-64.png')
 if (existsSync(icon)) put('icon.png', readFileSync(icon))
 
 if (electron) {
+  // The desktop shell's main process: the shell only (tray, window, daemon supervisor, API client).
+  // The node runs in its own process (dist/main/bin.js, compiled by tsc), so this bundle must not
+  // reach the daemon, mesh, store or sandbox code: package-check asserts it from the metafile.
+  // The window has no preload (the renderer talks HTTP to the daemon like a browser).
   const mainOut = join(root, 'dist', 'main', 'electron')
   mkdirSync(mainOut, { recursive: true })
-  await build({
-    entryPoints: [join(root, 'src/main/electron/preload.ts')],
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: ['node20'],
-    external: ['electron'],
-    outfile: join(mainOut, 'preload.cjs'),
-    logLevel: 'warning'
-  })
-  // main.js bundles the daemon; the sandbox runs the native mesh-sandbox-host binary (shipped as an
-  // extra resource, see electron-builder.yml).
-  await build({
+  const shell = await build({
     entryPoints: {
       main: join(root, 'src/main/electron/main.ts')
     },
@@ -67,8 +59,10 @@ if (electron) {
     packages: 'external',
     outdir: mainOut,
     sourcemap: 'linked',
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __mxCreateRequire } from 'node:module'; const require = __mxCreateRequire(import.meta.url);" }
+    metafile: true,
+    logLevel: 'warning'
   })
+  writeFileSync(join(mainOut, 'main.meta.json'), JSON.stringify(shell.metafile))
+  rmSync(join(mainOut, 'preload.cjs'), { force: true }) // the IPC preload of earlier versions
 }
-console.log(`built renderer → ${outDir}${electron ? ' and electron main/preload → dist/main/electron' : ''}`)
+console.log(`built renderer → ${outDir}${electron ? ' and the electron shell → dist/main/electron/main.js' : ''}`)

@@ -1,9 +1,16 @@
-/** Window hardening: secure webPreferences, navigation/window.open blocked, permissions denied, no network. */
+/**
+ * Window hardening: secure webPreferences (no preload: the page talks HTTP to the daemon like any
+ * browser), navigation only within the daemon's dashboard origin, window.open denied, permissions
+ * denied, no network but the daemon's origin.
+ */
 import type { WebPreferences } from 'electron'
 
-export function secureWebPreferences (preloadPath: string): WebPreferences {
+/** The in-memory session partition of the dashboard window (no "persist:": the token cookie dies with the app). */
+export const DASHBOARD_PARTITION = 'mesh-dashboard'
+
+export function secureWebPreferences (partition: string = DASHBOARD_PARTITION): WebPreferences {
   return {
-    preload: preloadPath,
+    partition,
     contextIsolation: true,
     sandbox: true,
     nodeIntegration: false,
@@ -18,10 +25,34 @@ export function secureWebPreferences (preloadPath: string): WebPreferences {
   }
 }
 
-/** Same document ignoring the #hash route. */
-export function makeTrustedUrl (indexUrl: string): (url: string) => boolean {
-  const base = indexUrl.split('#')[0]
-  return (url) => typeof url === 'string' && url.split('#')[0] === base
+function parse (url: string): URL | undefined {
+  if (typeof url !== 'string') return undefined
+  try { return new URL(url) } catch { return undefined }
+}
+
+/**
+ * URL checks against the daemon's current dashboard origin (`http://127.0.0.1:PORT`; it changes
+ * when the daemon restarts, so it is read at every check; undefined while no daemon runs).
+ * `page`: a document the window may show (that exact origin). `request`: what the page may load —
+ * its own origin, its event stream (`ws://` on the same host and port), and devtools/data/blob URLs.
+ */
+export function makeOriginChecks (currentOrigin: () => string | undefined): { page(url: string): boolean, request(url: string): boolean } {
+  const page = (url: string): boolean => {
+    const origin = currentOrigin()
+    const u = parse(url)
+    return origin !== undefined && u !== undefined && u.protocol === 'http:' && u.origin === origin
+  }
+  return {
+    page,
+    request (url) {
+      if (page(url)) return true
+      const u = parse(url)
+      if (u === undefined) return false
+      if (u.protocol === 'devtools:' || u.protocol === 'data:' || u.protocol === 'blob:') return true
+      const origin = currentOrigin()
+      return origin !== undefined && u.protocol === 'ws:' && `http://${u.host}` === origin
+    }
+  }
 }
 
 export interface PreventableLike { preventDefault(): void }
@@ -50,11 +81,9 @@ export interface SessionLike {
 
 const ALLOWED_PERMISSIONS = new Set(['clipboard-sanitized-write'])
 
-/** Denies every permission but clipboard writes; cancels every request that is not our local files. */
-export function hardenSession (session: SessionLike, isLocal: (url: string) => boolean): void {
+/** Denies every permission but clipboard writes; cancels every request `isAllowed` refuses. */
+export function hardenSession (session: SessionLike, isAllowed: (url: string) => boolean): void {
   session.setPermissionRequestHandler((_wc, permission, cb) => { cb(ALLOWED_PERMISSIONS.has(permission)) })
   session.setPermissionCheckHandler((_wc, permission) => ALLOWED_PERMISSIONS.has(permission))
-  session.webRequest.onBeforeRequest((details, cb) => {
-    cb({ cancel: !(isLocal(details.url) || details.url.startsWith('devtools://') || details.url.startsWith('blob:') || details.url.startsWith('data:')) })
-  })
+  session.webRequest.onBeforeRequest((details, cb) => { cb({ cancel: !isAllowed(details.url) }) })
 }

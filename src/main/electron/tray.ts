@@ -1,4 +1,4 @@
-/** Tray: icon per node state and the menu (pure builders; app.ts wires them to Electron). */
+/** Tray: icon per node state and the menu of a running node (pure builders; shell-view.ts adds the daemon's own states, app.ts wires them to Electron). */
 import type { MenuItemConstructorOptions } from 'electron'
 import type { NodeState, NodeStatus } from '../../shared/api/index.js'
 
