@@ -229,6 +229,56 @@ test('supervisor + real daemon: kill -9 is reported as a crash, restarted with b
   }
 })
 
+test('the shell dies (kill -9): its daemon notices within seconds, stops by itself and leaves the data dir free', { timeout: 90_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mesh-shell-orphan-'))
+  const dataDir = join(dir, 'node')
+  // a stand-in for the Electron shell: starts the daemon with MESH_EXECUTOR_PARENT_PID = its own pid
+  const shellScript = `
+    const { spawn } = require('node:child_process')
+    const d = spawn(process.execPath, ${JSON.stringify([BIN, 'start', '--json', '--ui-port', '0', '--lan', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', dataDir])},
+      { env: { ...process.env, MESH_EXECUTOR_PARENT_PID: String(process.pid) }, stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    d.stdout.on('data', (b) => { out += b.toString(); if (out.includes('"event":"ready"')) { out = ''; console.log(JSON.stringify({ daemonPid: d.pid })) } })
+    d.on('exit', (code) => { console.log(JSON.stringify({ daemonExit: code })) })
+    setInterval(() => {}, 1000)`
+  const { spawn } = await import('node:child_process')
+  const shell = spawn(process.execPath, ['-e', shellScript], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let daemonPid: number | undefined
+  try {
+    daemonPid = await new Promise<number>((resolve, reject) => {
+      const t = setTimeout(() => { reject(new Error('the stand-in shell did not report a ready daemon')) }, 60_000)
+      shell.stdout.on('data', (b: Buffer) => {
+        const m = /"daemonPid":(\d+)/.exec(b.toString())
+        if (m !== null) { clearTimeout(t); resolve(Number(m[1])) }
+        if (b.toString().includes('daemonExit')) { clearTimeout(t); reject(new Error(`the daemon exited at start: ${b.toString()}`)) }
+      })
+    })
+    const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
+    assert.ok(alive(daemonPid))
+    shell.kill('SIGKILL')
+    const t0 = Date.now()
+    await until(() => !alive(daemonPid as number), 'the orphaned daemon to stop', 20_000)
+    assert.ok(Date.now() - t0 < 15_000, `stopped ${Date.now() - t0} ms after the shell died`)
+    // the next app start gets the data dir
+    const sup = createDaemonSupervisor({ command: daemonCommand(dataDir) })
+    try {
+      const started = new Promise<string | undefined>((resolve) => {
+        sup.on('ready', () => { resolve(undefined) })
+        sup.on('failed', (f) => { resolve(f.reason) })
+      })
+      sup.start()
+      assert.equal(await started, undefined, 'the data dir is free')
+      assert.equal((await sup.stop({ graceSeconds: 1 })).code, 0)
+    } finally {
+      await sup.stop({ graceSeconds: 0 })
+    }
+  } finally {
+    if (shell.exitCode === null && shell.signalCode === null) shell.kill('SIGKILL')
+    if (daemonPid !== undefined) { try { process.kill(daemonPid, 'SIGKILL') } catch { /* gone */ } }
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
 // --- the rules, with fake daemons (a few lines of node each) ---
 
 const TOKEN = 'T'.repeat(43)
