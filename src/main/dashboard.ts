@@ -26,7 +26,7 @@ export async function startDashboard (daemon: Daemon, port: number, opts: { host
     ...ui,
     async close () {
       stopWatching()
-      await removeUiState(daemon.dataDir).catch(() => {})
+      await removeUiState(daemon.dataDir).catch((err: unknown) => { daemon.log.warn({ sub: 'ui', err }, 'removing ui.json failed') })
       await ui.close()
     }
   }

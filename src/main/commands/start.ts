@@ -7,13 +7,14 @@
 import '../polyfills.js'
 import { open } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { IdentityFileError } from '../../shared/protocol/index.js'
 import { PolicyInvalidError, startDaemon, type Daemon, type DaemonEvents } from '../daemon/index.js'
 import { TypedEmitter } from '../mesh/index.js'
 import { StoreError } from '../store/index.js'
 import { MAX_POLICY_BYTES, ownerWarnings } from '../market/index.js'
+import { isLogLevel, LOG_LEVELS } from '../log/index.js'
 import { dataDirFrom, parseFlags, stopRequested, UsageError, type CliIo } from './io.js'
 import { createDaemonHost } from '../api/daemon-adapter.js'
 
@@ -38,6 +39,8 @@ options:
   --public             this machine is directly reachable (public IP or port forward):
                        hold no relay reservation
   --no-nat             no AutoNAT, relay or hole punching (direct connections only)
+  --log-level L        level of the log file DIR/logs/current.log: error, warn, info (default), debug,
+                       trace or silent ($MESH_LOG_LEVEL)
 `
 
 function checkMultiaddrs (flag: string, values: string[], needPeer: boolean): void {
@@ -116,7 +119,7 @@ export async function runStart (argv: string[], io: CliIo): Promise<number> {
     'data-dir': { type: 'string' }, listen: { type: 'string', multiple: true }, bootstrap: { type: 'string', multiple: true },
     region: { type: 'string' }, policy: { type: 'string' }, lan: { type: 'boolean' }, json: { type: 'boolean' },
     'ui-port': { type: 'string' }, grace: { type: 'string' }, alias: { type: 'string' }, help: { type: 'boolean' },
-    upnp: { type: 'boolean' }, 'relay-server': { type: 'boolean' }, public: { type: 'boolean' }, 'no-nat': { type: 'boolean' }
+    upnp: { type: 'boolean' }, 'relay-server': { type: 'boolean' }, public: { type: 'boolean' }, 'no-nat': { type: 'boolean' }, 'log-level': { type: 'string' }
   })
   if (values.help === true) { io.stdout.write(START_USAGE); return 0 }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
@@ -133,6 +136,9 @@ export async function runStart (argv: string[], io: CliIo): Promise<number> {
     uiPort = Number(values['ui-port'])
     if (!Number.isInteger(uiPort) || uiPort < 0 || uiPort > 65535) throw new UsageError(`--ui-port ${String(values['ui-port'])}: want a port number 0–65535`)
   }
+  const logLevelArg = values['log-level'] as string | undefined
+  if (logLevelArg !== undefined && !isLogLevel(logLevelArg)) throw new UsageError(`--log-level ${JSON.stringify(logLevelArg)}: want one of ${LOG_LEVELS.join(', ')}`)
+  const logLevel = logLevelArg
   const policyFile = values.policy === undefined ? undefined : resolve(values.policy as string)
   const policy = policyFile === undefined ? undefined : await readPolicyFile(policyFile)
   const json = values.json === true
@@ -157,7 +163,7 @@ export async function runStart (argv: string[], io: CliIo): Promise<number> {
   try {
     daemon = await startDaemon({
       dataDir: dataDirFrom(values['data-dir'] as string | undefined, io.env, homedir()), listen, bootstrap, region, policy, policySource: policyFile,
-      lan: values.lan === true, alias: values.alias as string | undefined, events, userIdleSeconds: host.userIdleSeconds, onBattery: host.onBattery,
+      lan: values.lan === true, alias: values.alias as string | undefined, events, logLevel, userIdleSeconds: host.userIdleSeconds, onBattery: host.onBattery,
       nat: values['no-nat'] === true
         ? false
         : { upnp: values.upnp === true, relayServer: values['relay-server'] === true, declaredPublic: values.public === true }
@@ -190,12 +196,14 @@ export async function runStart (argv: string[], io: CliIo): Promise<number> {
   const { policy: activePolicy } = daemon.policy()
   const ready = {
     did: daemon.identity.did, peerId: daemon.identity.peerId, multiaddrs: daemon.node.multiaddrs(), dataDir: daemon.dataDir, region: daemon.region ?? null, ui: uiUrl ?? null,
-    reachability: daemon.reachability(), policy: daemon.policyInfo(), warnings: ownerWarnings(activePolicy)
+    reachability: daemon.reachability(), policy: daemon.policyInfo(), warnings: ownerWarnings(activePolicy),
+    log: daemon.logDir !== undefined ? join(daemon.logDir, 'current.log') : null
   }
   if (json) out({ event: 'ready', ...ready })
   else {
     const lines = [`mesh-executor ready`, `  DID     ${ready.did}`, `  PeerId  ${ready.peerId}`, `  data    ${ready.dataDir}`,
       ...ready.multiaddrs.map((a) => `  listen  ${a}`), `  policy  ${describePolicy(ready.policy)}`,
+      ...(ready.log !== null ? [`  log     ${ready.log}`] : []),
       ...(uiUrl !== undefined ? [`  dashboard ${uiUrl}`] : []), ...ready.warnings.map((w) => `  warning ${w}`)]
     emit(lines.join('\n') + '\n')
   }

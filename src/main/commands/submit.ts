@@ -31,6 +31,7 @@ import type { Store } from '../store/index.js'
 import { AccessBlockStore, createOriginator, OriginatorError } from '../originator/index.js'
 import type { OriginatorEvent, SubmitJob } from '../originator/index.js'
 import { UsageError, type CliIo } from './io.js'
+import { openLogFile, type LogFile } from '../log/index.js'
 
 export type SubmitIo = CliIo
 
@@ -265,17 +266,21 @@ export async function runSubmit (argv: string[], io: SubmitIo): Promise<number> 
   let store: Store | undefined
   let node: MeshNode | undefined
   let identity: Identity
+  let logFile: LogFile | undefined
   try {
     try {
       store = openStore(dataDir)
       identity = await loadOrCreateIdentityFile(join(dataDir, 'identity.json'))
+      logFile = await openLogFile(dataDir)
     } catch (err) {
       store?.close()
       io.stderr.write(`mesh-executor submit: data dir ${dataDir}: ${(err as Error).message}\n`)
       return EXIT.usage
     }
+    const fileLog = logFile.log
+    fileLog.info({ sub: 'submit', did: identity.did, bootstrap }, 'submitting')
     const blocks = new AccessBlockStore()
-    node = await createMeshNode({ identity, listen, bootstrap, lan: true, blockStore: blocks, heartbeatMs: 200 })
+    node = await createMeshNode({ identity, listen, bootstrap, lan: true, blockStore: blocks, heartbeatMs: 200, log: fileLog })
     node.events.on('reachability:changed', (s) => {
       if (jsonMode) emitJson({ event: 'reachability:changed', ...s })
       else log(describeReachability(s))
@@ -301,7 +306,7 @@ export async function runSubmit (argv: string[], io: SubmitIo): Promise<number> 
     }
     log(`connected to ${node.connectedPeers().length} peer(s), ${node.topicPeers(JOBS_ANNOUNCE_TOPIC).length} subscribed to job announcements`)
 
-    const originator = createOriginator({ node, identity, store, blocks })
+    const originator = createOriginator({ node, identity, store, blocks, log: fileLog })
     const ctl = new AbortController()
     const onSig = (): void => { ctl.abort() }
     process.once('SIGINT', onSig)
@@ -369,7 +374,8 @@ export async function runSubmit (argv: string[], io: SubmitIo): Promise<number> 
       originator.close()
     }
   } finally {
-    await node?.stop().catch(() => {})
+    await node?.stop().catch((err: unknown) => { logFile?.log.warn({ sub: 'submit', err }, 'stopping the mesh node failed') })
     store?.close()
+    await logFile?.close()
   }
 }

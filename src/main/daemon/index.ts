@@ -23,6 +23,8 @@ import {
   type AdCache, type Hardware, type MachineStateSampler, type Offer
 } from '../probe/index.js'
 import { createExecutor, createExecutorBlockStore, type Executor } from '../jobs/index.js'
+import { openLogFile, type LogFile, type Logger, type LogLevel } from '../log/index.js'
+import { logDaemonEvents, logMeshEvents, type MeshStats } from './log-bridge.js'
 
 export interface DaemonOptions {
   dataDir: string
@@ -41,6 +43,10 @@ export interface DaemonOptions {
   /** NAT traversal (AutoNAT, relay reservations, DCUtR, UPnP, relay server); `false` turns it off. Default: on, UPnP and relay server off. */
   nat?: NatOptions | false
   alias?: string
+  /** A logger to use instead of the data dir's log file (`<dataDir>/logs/`, opened by default). */
+  log?: Logger
+  /** level of the log file (default $MESH_LOG_LEVEL, else info) */
+  logLevel?: LogLevel
   /** the daemon's periodic timers (defaults in DEFAULT_TIMERS); tests shorten them to fire mid-job */
   timers?: Partial<DaemonTimers>
   /** user idle seconds source (Electron powerMonitor) */
@@ -144,6 +150,12 @@ export interface Daemon {
   publishCapability(): Promise<void>
   /** Bids being delivered, waiting, dropped; originators known unreachable. */
   bidStats(): BidSenderStats
+  /** What peers did wrong since start: rejected/refused messages by reason, bans. */
+  meshStats(): MeshStats
+  /** The daemon's logger (its subsystems log through children of it). */
+  readonly log: Logger
+  /** Where the log file is (undefined when a logger was passed in). */
+  readonly logDir: string | undefined
   /** Stops bidding, drains running jobs up to `graceMs`, then fails them honestly, and closes everything. */
   stop(opts?: { graceMs?: number }): Promise<void>
 }
@@ -166,6 +178,19 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
   // setupStore: the store takes the data-dir lock (DataDirLocked when another instance holds it)
   const store = openStore(dataDir)
   cleanups.push(() => { store.close() })
+  // setupLog: after the lock, so a second instance never writes into this one's log
+  let logFile: LogFile | undefined
+  try {
+    logFile = o.log === undefined ? await openLogFile(dataDir, { level: o.logLevel, onError: (err) => { events.emit('daemon:error', { where: 'log file', error: err.message }) } }) : undefined
+  } catch (err) {
+    store.close()
+    unusable(err)
+  }
+  const log = o.log ?? (logFile as LogFile).log
+  const stopLogging = logDaemonEvents(events, log)
+  // (cleanups run last-first: the log is the very last thing closed, after its "stopped" line)
+  cleanups.unshift(() => { stopLogging() })
+  if (logFile !== undefined) cleanups.unshift(async () => { await logFile.close() })
   try {
     // setupIdentity
     const keyPath = join(dataDir, 'identity.json')
@@ -175,7 +200,7 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     } catch (err) { unusable(err) }
 
     // setupPolicy
-    const fileResult = o.policy !== undefined ? applyPolicyFile(store, o.policy, o.policySource ?? 'the --policy file', clock()) : undefined
+    const fileResult = o.policy !== undefined ? applyPolicyFile(store, o.policy, o.policySource, clock()) : undefined
     let current = loadPolicy(store)
     const policyInfo = (): ActivePolicyInfo => ({
       version: current.version,
@@ -186,14 +211,14 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     if (o.region !== undefined) store.setSetting('region', o.region)
 
     // setupProbe
-    const hardware = await probeHardware({ dataDir })
+    const hardware = await probeHardware({ dataDir, log })
     const machine: MachineStateSampler = createMachineStateSampler({ userIdleSeconds: o.userIdleSeconds, onBattery: o.onBattery, batteryIntervalMs: timers.machineSampleMs })
     cleanups.push(() => { machine.close() })
     const ads = createAdCache()
 
     // setupSandbox
     // one Wasmtime host process per job; compiled modules cached in the data dir (docs/SANDBOX.md)
-    const sandbox = createSandbox({ progressIntervalMs: timers.sandboxProgressMs, cacheDir: join(dataDir, 'wasm-cache') })
+    const sandbox = createSandbox({ progressIntervalMs: timers.sandboxProgressMs, cacheDir: join(dataDir, 'wasm-cache'), log })
     // advertised runtimes: wasi-p1-fuel-v1 + wasmtime-<version>; none (so no bids) without the host binary
     const runtimes = sandbox.runtimeIds()
     if (runtimes.length === 0) events.emit('daemon:error', { where: 'sandbox', error: sandbox.unavailableReason() ?? 'sandbox unavailable' })
@@ -204,8 +229,10 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     const node = await createMeshNode({
       identity, listen: o.listen, bootstrap: o.bootstrap, lan: o.lan ?? false,
       regions: region !== undefined ? [region] : [], blockStore: blocks, nat: o.nat,
-      heartbeatMs: timers.heartbeatMs, bootstrapRetryMs: timers.bootstrapRetryMs
+      heartbeatMs: timers.heartbeatMs, bootstrapRetryMs: timers.bootstrapRetryMs, log
     })
+    const meshLog = logMeshEvents(node.events, log)
+    cleanups.push(() => { meshLog.stop() })
     node.events.on('reachability:changed', (e) => { events.emit('reachability:changed', e) })
     node.events.on('connection:opened', (e) => { events.emit('connection:opened', e) })
     await node.start()
@@ -312,6 +339,9 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
       reachability: () => node.reachability(),
       publishCapability,
       bidStats: () => bidSender.stats(),
+      meshStats: () => meshLog.stats(),
+      log,
+      logDir: logFile?.dir,
       async stop (so = {}) {
         stopped ??= (async () => {
           stopping = true
@@ -326,7 +356,9 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     events.emit('daemon:ready', { did: identity.did, peerId: identity.peerId, multiaddrs: node.multiaddrs(), dataDir, policyVersion: current.version, policy: policyInfo() })
     return daemon
   } catch (err) {
-    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {})
+    log.error({ sub: 'daemon', err }, 'start-up failed')
+    // undo what started; the start-up error is the one that matters, later ones are only logged
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch((e: unknown) => { log.warn({ sub: 'daemon', err: e }, 'cleaning up after a failed start-up failed') })
     throw err
   }
 }
@@ -338,7 +370,8 @@ const POLICY_FILE_SETTING = 'policyFile.lastApplied'
  * Applies a --policy file as a new version only when its (normalised) content differs from the
  * content last applied from a file; returns what it did. Validation errors throw PolicyInvalidError.
  */
-function applyPolicyFile (store: Store, json: unknown, source: string, at: number): { path: string, applied: boolean, appliedVersion: number } {
+function applyPolicyFile (store: Store, json: unknown, file: string | undefined, at: number): { path: string, applied: boolean, appliedVersion: number } {
+  const source = file ?? 'the policy given at start-up'
   const v = validatePolicy(json)
   if (!v.ok) throw new PolicyInvalidError(v.errors)
   const normalised = policyToJson(v.policy)
@@ -352,7 +385,7 @@ function applyPolicyFile (store: Store, json: unknown, source: string, at: numbe
   // the same content is already in force (e.g. first start after an upgrade): no new version
   const version = cur !== undefined && JSON.stringify(cur.policy) === JSON.stringify(normalised)
     ? cur.version
-    : store.savePolicy(normalised, `from --policy ${source}`)
+    : store.savePolicy(normalised, file !== undefined ? `from --policy ${file}` : 'given at start-up')
   store.setSetting(POLICY_FILE_SETTING, { digest, version, path: source, at })
   return { path: source, applied: version !== cur?.version, appliedVersion: version }
 }

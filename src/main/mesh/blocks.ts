@@ -9,6 +9,8 @@ import { cidMatchesBytes, isValidCid } from '../../shared/protocol/index.js'
 import { MeshError } from './errors.js'
 import { abortError, decodeBlockAnswer, decodeBlockRequest, encodeBlockAnswer, encodeBlockRequest, timeoutSignal } from './frame.js'
 
+import type { Logger } from '../log/index.js'
+
 export const BLOCK_PROTOCOL = '/icn/mesh/blocks/0.1.0'
 const MAX_REQUEST_BYTES = 4096
 /** CBOR overhead of the answer map around the data bytes. */
@@ -39,7 +41,7 @@ export class MemoryBlockStore implements BlockStore {
 /** Handles one inbound block request stream. */
 export async function serveBlock (
   stream: Stream, connection: Connection, store: BlockStore, maxBlockBytes: number, readTimeoutMs: number,
-  onServed: (e: { cid: string, peerId: string, found: boolean }) => void
+  onServed: (e: { cid: string, peerId: string, found: boolean }) => void, log?: Logger
 ): Promise<void> {
   const peerId = connection.remotePeer.toString()
   const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES })
@@ -58,7 +60,8 @@ export async function serveBlock (
     if (isValidCid(cid)) {
       try {
         data = await store.get(cid, peerId)
-      } catch {
+      } catch (err) {
+        log?.warn({ err, cid, peer: peerId }, 'reading a block to serve failed; answering NotFound')
         data = undefined
       }
     }
@@ -81,7 +84,7 @@ export type OpenStream = (peerId: PeerId, protocol: string, signal: AbortSignal)
 
 /** Asks one peer for `cid`; verifies the hash. Throws only on abort/timeout of `signal`. */
 export async function requestBlock (
-  open: OpenStream, peerId: PeerId, cid: string, maxBytes: number, timeoutMs: number, userSignal?: AbortSignal
+  open: OpenStream, peerId: PeerId, cid: string, maxBytes: number, timeoutMs: number, userSignal?: AbortSignal, log?: Logger
 ): Promise<BlockFetchResult> {
   const signal = timeoutSignal(timeoutMs, userSignal)
   let stream: Stream | undefined
@@ -90,7 +93,7 @@ export async function requestBlock (
     const lp = lpStream(stream, { maxDataLength: maxBytes + ANSWER_OVERHEAD, maxBufferSize: maxBytes + ANSWER_OVERHEAD + 16 })
     await lp.write(encodeBlockRequest(cid), { signal })
     const answer = decodeBlockAnswer((await lp.read({ signal })).subarray(), maxBytes + ANSWER_OVERHEAD)
-    await stream.close({ signal }).catch(() => {})
+    await stream.close({ signal }).catch((err: unknown) => { log?.debug({ err, cid }, 'closing a block stream after its answer failed') })
     if (!answer.ok) return { ok: false, error: answer.error, message: `peer answered ${answer.error}` }
     if (answer.data.byteLength > maxBytes) return { ok: false, error: 'TooLarge', message: `block of ${answer.data.byteLength} bytes exceeds ${maxBytes}` }
     if (!cidMatchesBytes(cid, answer.data)) return { ok: false, error: 'CidMismatch', message: `bytes from ${peerId.toString()} do not hash to ${cid}` }

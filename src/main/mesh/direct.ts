@@ -10,6 +10,8 @@ import { MeshError } from './errors.js'
 import { abortError, decodeDirectAnswer, encodeDirectAnswer, timeoutSignal } from './frame.js'
 import type { DirectAnswer } from './frame.js'
 
+import type { Logger } from '../log/index.js'
+
 export const DIRECT_PROTOCOL = '/icn/mesh/protocol/0.1.0'
 const MAX_ANSWER_BYTES = 64 * 1024
 
@@ -81,13 +83,14 @@ export interface SendDirectOptions {
   attempts: number
   /** First backoff delay (ms), doubled each retry. */
   backoffMs: number
+  log?: Logger
 }
 
 class TransportError extends Error {
   override name = 'TransportError'
 }
 
-async function exchange (open: OpenStream, peerId: PeerId, frame: Uint8Array, signal: AbortSignal): Promise<DirectAnswer> {
+async function exchange (open: OpenStream, peerId: PeerId, frame: Uint8Array, signal: AbortSignal, log?: Logger): Promise<DirectAnswer> {
   let stream: Stream
   try {
     stream = await open(peerId, DIRECT_PROTOCOL, signal)
@@ -99,7 +102,8 @@ async function exchange (open: OpenStream, peerId: PeerId, frame: Uint8Array, si
     // Write and read concurrently: a listener may answer (TooLarge) before reading everything.
     let writeDone = false
     const written = lp.write(frame, { signal }).then(() => { writeDone = true })
-    written.catch(() => {})
+    // an answer can come before the whole frame is written (a refusal): the write then fails, as expected
+    written.catch((err: unknown) => { log?.debug({ err, peer: peerId.toString() }, 'direct frame write ended early') })
     let raw
     try {
       raw = await lp.read({ signal })
@@ -130,7 +134,7 @@ export async function sendDirectFrame (open: OpenStream, peerId: PeerId, frame: 
     }
     const signal = timeoutSignal(o.timeoutMs, o.signal)
     try {
-      return await exchange(open, peerId, frame, signal)
+      return await exchange(open, peerId, frame, signal, o.log)
     } catch (err) {
       if (o.signal?.aborted === true) throw abortError(o.signal, 'direct message')
       if (err instanceof TransportError || signal.aborted) {

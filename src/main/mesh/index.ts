@@ -20,6 +20,7 @@ import { MemoryBlockStore, requestBlock, serveBlock, BLOCK_PROTOCOL } from './bl
 import type { BlockStore } from './blocks.js'
 import { DIRECT_PROTOCOL, sendDirectFrame, serveDirect } from './direct.js'
 import { receiptKey, receiptSelector, receiptValidator, toCid } from './dht.js'
+import { noLogger } from '../log/index.js'
 import { MeshError } from './errors.js'
 import { TypedEmitter } from './events.js'
 import { abortError, timeoutSignal } from './frame.js'
@@ -207,6 +208,7 @@ function toPeerId (s: string): PeerId {
 
 export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNode> {
   const o = resolveOptions(options)
+  const log = (options.log ?? noLogger).child({ sub: 'mesh' })
   const identity = o.identity
   const events = new TypedEmitter<MeshEvents>()
   const blockStore = options.blockStore ?? new MemoryBlockStore()
@@ -231,7 +233,8 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
       lastReachability = s
       if (started) events.emit('reachability:changed', s)
     },
-    onDialBack: (e) => { events.emit('autonat:served', e) }
+    onDialBack: (e) => { events.emit('autonat:served', e) },
+    log
   })
   if (libp2p.peerId.toString() !== identity.peerId) {
     throw new MeshError('InvalidOptions', `libp2p PeerId ${libp2p.peerId.toString()} does not match identity ${identity.peerId}`)
@@ -351,7 +354,7 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
         const bannedUntil = Date.now() + o.score.banMs
         banned.set(id, bannedUntil)
         events.emit('peer:ejected', { peerId: id, score, bannedUntil })
-        libp2p.hangUp(peer).catch(() => {})
+        libp2p.hangUp(peer).catch((err: unknown) => { log.debug({ err, peer: id }, 'hanging up on a banned peer failed (already gone?)') })
       }
     }
   }
@@ -424,7 +427,8 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
             break
           }
         }
-      } catch {
+      } catch (lookupErr) {
+        log.debug({ err: lookupErr, peer: peerId.toString() }, 'fresh DHT lookup after a failed dial failed too')
         throw err
       }
       if (!found) throw err
@@ -487,7 +491,7 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
       }, { maxInboundStreams: o.limits.maxInboundStreams, runOnLimitedConnection: true })
       await libp2p.handle(BLOCK_PROTOCOL, async (stream, connection) => {
         await serveBlock(stream, connection, blockStore, o.limits.maxBlockBytes, o.timeouts.inboundReadMs,
-          (e) => { events.emit('block:served', e) })
+          (e) => { events.emit('block:served', e) }, log)
       }, { maxInboundStreams: o.limits.maxInboundStreams, runOnLimitedConnection: true })
       pubsub.addEventListener('gossipsub:message', onGossipMessage)
       pubsub.addEventListener('subscription-change', onSubscriptionChange)
@@ -526,7 +530,7 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
       if (republishTimer !== undefined) clearTimeout(republishTimer)
       republishTimer = undefined
       for (const c of cleanups.splice(0)) c()
-      await libp2p.unhandle([DIRECT_PROTOCOL, BLOCK_PROTOCOL]).catch(() => {})
+      await libp2p.unhandle([DIRECT_PROTOCOL, BLOCK_PROTOCOL]).catch((err: unknown) => { log.debug({ err }, 'unregistering our protocols at stop failed') })
       await libp2p.stop()
       rateLimiter.clear()
       events.emit('node:stopped', { peerId: identity.peerId })
@@ -608,7 +612,7 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
         throw new MeshError('TooLarge', `message of ${bytes.byteLength} bytes exceeds the ${o.limits.maxFrameBytes}-byte frame limit`)
       }
       return await sendDirectFrame(openStream, toPeerId(peerId), bytes, {
-        signal: opts.signal, timeoutMs: opts.timeoutMs ?? o.timeouts.directMs, attempts: opts.attempts ?? 3, backoffMs: 200
+        signal: opts.signal, timeoutMs: opts.timeoutMs ?? o.timeouts.directMs, attempts: opts.attempts ?? 3, backoffMs: 200, log
       })
     },
 
@@ -622,7 +626,7 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
       const failures: Array<{ peerId: string, error: string, message: string }> = []
       const attempt = async (peerId: string): Promise<Uint8Array | undefined> => {
         tried.add(peerId)
-        const r = await requestBlock(openStream, toPeerId(peerId), cid, maxBytes, timeoutMs, opts.signal)
+        const r = await requestBlock(openStream, toPeerId(peerId), cid, maxBytes, timeoutMs, opts.signal, log)
         if (r.ok) {
           if (opts.store !== false) await blockStore.put(cid, r.data)
           return r.data

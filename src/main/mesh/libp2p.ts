@@ -18,6 +18,7 @@ import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay
 import { dcutr } from '@libp2p/dcutr'
 import { uPnPNAT } from '@libp2p/upnp-nat'
 import { natService } from './nat.js'
+import type { Logger } from '../log/index.js'
 import type { DialBackEvent, NatService, ReachabilityStatus } from './nat.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { ResolvedOptions } from './options.js'
@@ -38,6 +39,7 @@ export interface MeshServices extends Record<string, unknown> {
 export type MeshLibp2p = Libp2p<MeshServices>
 
 export interface BuildInit {
+  log: Logger
   privateKey: PrivateKey
   options: ResolvedOptions
   receiptValidator: ValidateFn
@@ -113,7 +115,8 @@ export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
       dialBackTimeoutMs: nat.dialBackTimeoutMs,
       recheckMs: nat.recheckMs,
       onChange: init.onReachability,
-      onDialBack: init.onDialBack
+      onDialBack: init.onDialBack,
+      log: init.log
     }) as unknown as (c: unknown) => NatService
     if (nat.dcutr) natServices.dcutr = dcutr()
     if (nat.upnp) natServices.upnp = uPnPNAT({ portMappingDescription: 'Mesh Executor' })

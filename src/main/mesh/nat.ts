@@ -18,6 +18,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { AUTONAT_PROTOCOL, decodeAutonat, encodeAutonat, MessageType, ResponseStatus } from './autonat-pb.js'
 import type { AutonatMessage } from './autonat-pb.js'
+import { noLogger, type Logger } from '../log/index.js'
 
 export const RELAY_HOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/hop'
 const MAX_MESSAGE_BYTES = 8192
@@ -43,6 +44,8 @@ export interface ReachabilityStatus {
 }
 
 export interface NatServiceInit {
+  /** Where what the service swallows is logged (debug: an AutoNAT peer that did not answer, …). */
+  log?: Logger
   /** Run the AutoNAT client and server. */
   autonat: boolean
   /** Test and dial back private addresses (LAN and test networks). */
@@ -135,11 +138,11 @@ function localIps (): Set<string> {
   return ips
 }
 
-async function exchange (stream: Stream, msg: AutonatMessage, signal: AbortSignal): Promise<AutonatMessage> {
+async function exchange (stream: Stream, msg: AutonatMessage, signal: AbortSignal, log: Logger): Promise<AutonatMessage> {
   const lp = lpStream(stream, { maxDataLength: MAX_MESSAGE_BYTES })
   await lp.write(encodeAutonat(msg), { signal })
   const answer = decodeAutonat((await lp.read({ signal })).subarray())
-  await stream.close({ signal }).catch(() => {})
+  await stream.close({ signal }).catch((err: unknown) => { log.debug({ err }, 'closing an AutoNAT stream after its answer failed') })
   return answer
 }
 
@@ -158,7 +161,10 @@ class NatServiceImpl implements NatService {
   private last = ''
   private timer: ReturnType<typeof setInterval> | undefined
 
-  constructor (private readonly c: NatComponents, private readonly init: NatServiceInit) {}
+  private readonly log: Logger
+  constructor (private readonly c: NatComponents, private readonly init: NatServiceInit) {
+    this.log = (init.log ?? noLogger).child({ sub: 'nat' })
+  }
 
   readonly [Symbol.toStringTag] = 'icn-mesh-nat'
 
@@ -178,7 +184,7 @@ class NatServiceImpl implements NatService {
     if (this.timer !== undefined) clearInterval(this.timer)
     this.c.events.removeEventListener('peer:identify', this.onIdentify)
     this.c.events.removeEventListener('self:peer:update', this.onSelfUpdate)
-    if (this.init.autonat) await this.c.registrar.unhandle(AUTONAT_PROTOCOL).catch(() => {})
+    if (this.init.autonat) await this.c.registrar.unhandle(AUTONAT_PROTOCOL).catch((err: unknown) => { this.log.debug({ err }, 'unregistering AutoNAT at stop failed') })
   }
 
   status (): ReachabilityStatus {
@@ -210,7 +216,7 @@ class NatServiceImpl implements NatService {
       if (seen === undefined || conn.limits !== undefined || isCircuit(conn.remoteAddr)) continue
       void this.c.peerStore.get(conn.remotePeer).then((peer) => {
         if (peer.protocols.includes(AUTONAT_PROTOCOL)) this.ask(conn, seen)
-      }).catch(() => {})
+      }).catch((err: unknown) => { this.log.debug({ err }, 'peer store lookup for a recheck failed') })
     }
   }
 
@@ -225,7 +231,7 @@ class NatServiceImpl implements NatService {
       if (conn.direction !== 'outbound' || conn.limits !== undefined || isCircuit(conn.remoteAddr)) continue
       void this.c.peerStore.get(conn.remotePeer).then((p) => {
         if (p.protocols.includes(RELAY_HOP_PROTOCOL)) this.maybeReserve(conn)
-      }).catch(() => {})
+      }).catch((err: unknown) => { this.log.debug({ err }, 'peer store lookup for a relay failed') })
     }
   }
 
@@ -256,7 +262,7 @@ class NatServiceImpl implements NatService {
     const key = JSON.stringify(s)
     if (key === this.last) return
     this.last = key
-    try { this.init.onChange(s) } catch { /* listener errors are not ours */ }
+    try { this.init.onChange(s) } catch (err) { this.log.warn({ err }, 'a reachability listener threw') }
   }
 
   private wantRelay (): boolean {
@@ -272,7 +278,7 @@ class NatServiceImpl implements NatService {
     this.reserving.add(relay)
     const base = connection.remoteAddr.toString().split('/p2p/')[0] ?? ''
     this.c.transportManager.listen([multiaddr(`${base}/p2p/${relay}/p2p-circuit`)])
-      .catch(() => { /* the relay refused or went away; another one may do */ })
+      .catch((err: unknown) => { this.log.info({ err, relay }, 'relay reservation refused or lost; another relay may do') })
       .finally(() => {
         this.reserving.delete(relay)
         this.changed()
@@ -300,7 +306,7 @@ class NatServiceImpl implements NatService {
       const answer = await exchange(stream, {
         type: MessageType.DIAL,
         dial: { peer: { id: this.c.peerId.toMultihash().bytes, addrs: candidates.map((m) => m.bytes) } }
-      }, signal)
+      }, signal, this.log)
       const status = answer.dialResponse?.status
       if (status === ResponseStatus.OK) {
         this.ok.add(peer)
@@ -315,7 +321,7 @@ class NatServiceImpl implements NatService {
         this.failed.add(peer)
       }
       this.decide()
-    })().catch(() => { /* no answer counts for nothing */ })
+    })().catch((err: unknown) => { this.log.debug({ err, peer }, 'AutoNAT peer gave no answer (counts for nothing)') })
   }
 
   private decide (): void {
@@ -335,9 +341,9 @@ class NatServiceImpl implements NatService {
     let asked: string[] = []
     const respond = async (status: number, statusText: string, addr?: Uint8Array): Promise<void> => {
       const label = status === ResponseStatus.OK ? 'ok' : status === ResponseStatus.E_DIAL_ERROR ? 'dial-error' : status === ResponseStatus.E_BAD_REQUEST ? 'bad-request' : 'refused'
-      try { this.init.onDialBack?.({ peerId: connection.remotePeer.toString(), addrs: asked, status: label, detail: statusText }) } catch { /* not ours */ }
+      try { this.init.onDialBack?.({ peerId: connection.remotePeer.toString(), addrs: asked, status: label, detail: statusText }) } catch (err) { this.log.warn({ err }, 'a dial-back listener threw') }
       await lp.write(encodeAutonat({ type: MessageType.DIAL_RESPONSE, dialResponse: { status, statusText, addr } }), { signal })
-      await stream.close({ signal }).catch(() => {})
+      await stream.close({ signal }).catch((err: unknown) => { this.log.debug({ err }, 'closing an AutoNAT answer stream failed') })
     }
     try {
       const req = decodeAutonat((await lp.read({ signal })).subarray())
@@ -370,7 +376,7 @@ class NatServiceImpl implements NatService {
             // closing it at once can take down a relay reservation the peer just made over it.
             const conn = await this.c.connectionManager.openConnection(t, { force: true, signal: AbortSignal.timeout(this.init.dialBackTimeoutMs) })
             if (!conn.remotePeer.equals(connection.remotePeer)) {
-              await conn.close().catch(() => {})
+              await conn.close().catch((err: unknown) => { this.log.debug({ err }, 'closing a dial-back connection to the wrong peer failed') })
               lastError = 'a different peer answered'
               continue
             }

@@ -4,6 +4,7 @@ import type { RateLimitOptions } from './rate-limit.js'
 import type { BlockStore } from './blocks.js'
 import { MeshError } from './errors.js'
 import { isValidRegion } from './topics.js'
+import type { Logger } from '../log/index.js'
 
 export interface MeshTimeouts {
   /** Dialing a peer (ms). */
@@ -109,6 +110,8 @@ export const DEFAULT_RELAY_SERVER: Required<RelayServerOptions> = {
 
 export interface MeshNodeOptions {
   identity: Identity
+  /** Where the node logs what it swallows (closing streams, a ban's hang-up…); default: nowhere. */
+  log?: Logger
   /** Listen multiaddrs. Default `/ip4/0.0.0.0/tcp/0`. */
   listen?: string[]
   /** Multiaddrs announced to others instead of the listen addresses. */

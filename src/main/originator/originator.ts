@@ -9,6 +9,7 @@
  * An assignee that refuses, or sends no status within `acceptTimeoutMs`, is replaced by the next
  * bidder in the ranking. See docs/ORIGINATOR.md.
  */
+import { noLogger, type Logger } from '../log/index.js'
 import { randomUUID } from 'node:crypto'
 import {
   formatDuration, formatTimestamp, MAX_RECEIPT_BYTES, ProtocolError, QOS_PROFILES, rawCid, signMessage
@@ -112,6 +113,8 @@ export interface SubmitResult {
 export interface OriginatorOptions {
   node: MeshNode
   identity: Identity
+  /** Where what the originator swallows is logged (bookkeeping failures, a throwing listener). */
+  log?: Logger
   store?: Store
   /** Clock for message timestamps and store times (ms). */
   now?: () => number
@@ -289,9 +292,11 @@ export function createOriginator (options: OriginatorOptions): Originator {
   const jobs = new Map<string, Pending>()
   let closed = false
 
+  const log = (options.log ?? noLogger).child({ sub: 'originator' })
   const storeSafe = (fn: (s: Store) => void): void => {
     if (store === undefined) return
-    try { fn(store) } catch { /* bookkeeping must never break a submission */ }
+    // bookkeeping must never break a submission
+    try { fn(store) } catch (err) { log.warn({ err }, 'recording a submission in the store failed') }
   }
 
   const jobFor = (announcementId: string): Pending => {
@@ -357,7 +362,7 @@ export function createOriginator (options: OriginatorOptions): Originator {
     if (e.channel !== 'gossip' || e.message.variant !== 'ExecutionReceiptAvailableV1') return
     const b = e.message.body
     if (b.originator_did !== identity.did || !jobs.has(b.announcement_id)) return
-    try { onReceiptAvailable(b.announcement_id, b.originator_did, b.executor_did, b.receipt_cid, 'gossip') } catch { /* not from the assignee: ignore */ }
+    try { onReceiptAvailable(b.announcement_id, b.originator_did, b.executor_did, b.receipt_cid, 'gossip') } catch (err) { log.debug({ err, job: b.announcement_id }, 'receipt announcement on gossip ignored (not from the assignee)') }
   }
   const offGossip = node.events.on('message:received', onGossip)
 
@@ -393,7 +398,7 @@ export function createOriginator (options: OriginatorOptions): Originator {
     }
     const signal = ctl.signal
     const emit = (e: OriginatorEvent): void => {
-      try { opts.onEvent?.(e) } catch { /* a listener must not break the submission */ }
+      try { opts.onEvent?.(e) } catch (err) { log.warn({ err, event: e.type }, 'a submission listener threw') }
     }
 
     const id = randomUUID()
@@ -649,7 +654,7 @@ export function createOriginator (options: OriginatorOptions): Originator {
         if (p.assignee !== undefined) blocks.revoke(inputCid, p.assignee.executorPeerId)
         blocks.release(inputCid)
       }
-      if (stdinIter?.return !== undefined) void stdinIter.return().catch(() => {})
+      if (stdinIter?.return !== undefined) void stdinIter.return().catch((err: unknown) => { log.debug({ err }, 'closing the interactive stdin source failed') })
     }
   }
 

@@ -1,4 +1,5 @@
 /** Probes this machine: CPU, RAM, GPUs (named per wire profile 6.1) and free disk. */
+import type { Logger } from '../log/index.js'
 import os from 'node:os'
 import { statfs } from 'node:fs/promises'
 import si from 'systeminformation'
@@ -36,6 +37,7 @@ export function gpuFromController (vendorRaw: string, modelRaw: string, vramMiB?
 export interface ProbeOptions {
   /** Directory whose file system's free space is reported (the data dir). */
   dataDir?: string
+  log?: Logger
   /** Give up on GPU detection after this long (ms, default 5000); GPUs are then reported as none. */
   gpuTimeoutMs?: number
   signal?: AbortSignal
@@ -54,7 +56,9 @@ export async function probeHardware (opts: ProbeOptions = {}): Promise<Hardware>
     try {
       const fs = await statfs(opts.dataDir)
       hw.diskFreeBytes = Number(fs.bavail) * Number(fs.bsize)
-    } catch { /* unknown */ }
+    } catch (err) {
+      opts.log?.warn({ sub: 'probe', err }, 'free disk space unknown')
+    }
   }
   return hw
 }

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FailureReason } from '../../shared/protocol/types.js'
+import { noLogger, type Logger } from '../log/index.js'
 import { SandboxError } from './errors.js'
 import {
   EXIT_OUT_OF_MEMORY, FLAG_INTERACTIVE, FLAG_PROBE, FrameReader, T_CANCEL, T_HELLO, T_PROGRESS, T_RESULT,
@@ -96,6 +97,8 @@ export interface InteractiveHandle {
 }
 
 export interface SandboxOptions {
+  /** Where the sandbox logs its own diagnostics (host stderr, cache problems); default: nowhere. */
+  log?: Logger
   maxModuleBytes?: number
   stderrLimitBytes?: number
   /** Interval of onProgress samples (default 250 ms). */
@@ -218,6 +221,7 @@ function readCacheSecret (dir: string): Uint8Array {
 
 export function createSandbox (opts: SandboxOptions = {}): Sandbox {
   const maxModuleBytes = opts.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES
+  const log = (opts.log ?? noLogger).child({ sub: 'sandbox' })
   const stderrLimitBytes = opts.stderrLimitBytes ?? 64 * 1024
   const progressIntervalMs = opts.progressIntervalMs ?? 250
   const grace = opts.watchdogGraceMs ?? 5000
@@ -239,6 +243,7 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
       cache = { dir: opts.cacheDir, secret: readCacheSecret(opts.cacheDir) }
     } catch (e) {
       // no disk cache then (jobs still run, compiling every time)
+      log.warn({ err: e }, 'compiled-module cache disabled (jobs compile every time)')
       if (process.env.MESH_SANDBOX_DEBUG !== undefined) console.error(`sandbox cache disabled: ${e instanceof Error ? e.message : String(e)}`)
     }
   }
@@ -274,6 +279,7 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
     child.stdout?.on('data', (c: Buffer) => reader.push(c))
     child.stderr?.on('data', (c: Buffer) => {
       if (process.env.MESH_SANDBOX_DEBUG !== undefined) process.stderr.write(c)
+      log.debug({ pid: child.pid }, `host: ${c.toString('utf8').trimEnd().slice(0, 2000)}`)
       hp.stderrTail = (hp.stderrTail + c.toString('utf8')).slice(-2000)
     })
     child.stdin?.on('error', () => { /* the host exited; its exit is handled below */ })
@@ -330,16 +336,17 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
           } catch { return [] }
         })
         // temporary files of writers that died
-        for (const f of files) if (f.name.endsWith('.tmp') && now - f.mtime > 10 * 60_000) { try { unlinkSync(join(dir, f.name)) } catch { /* raced */ } }
+        for (const f of files) if (f.name.endsWith('.tmp') && now - f.mtime > 10 * 60_000) { try { unlinkSync(join(dir, f.name)) } catch (err) { log.debug({ err, file: f.name }, 'cache sweep: temp file already gone') } }
         const entries = files.filter((f) => f.name.endsWith('.cwasm')).sort((a, b) => a.mtime - b.mtime)
         let total = entries.reduce((s, f) => s + f.size, 0)
         for (const f of entries) {
           if (total <= cacheMaxBytes) break
-          try { unlinkSync(join(dir, f.name)) } catch { /* raced with another node */ }
+          try { unlinkSync(join(dir, f.name)) } catch (err) { log.debug({ err, file: f.name }, 'cache sweep: file already gone') }
           total -= f.size
         }
-      } catch {
+      } catch (err) {
         // the directory went away (e.g. a test's data dir was removed): nothing to sweep
+        log.debug({ err }, 'cache sweep skipped')
       } finally {
         sweeping = undefined
       }

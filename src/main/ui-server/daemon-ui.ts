@@ -42,7 +42,7 @@ export async function startDaemonUi (daemon: Daemon, opts: { port: number, rende
   const bound = createDaemonApi(daemon, { ...(opts.version !== undefined ? { version: opts.version } : {}), ...(opts.host !== undefined ? { host: opts.host } : {}) })
   let server: UiServer
   try {
-    server = await startUiServer({ api: bound.api, rendererDir, port: opts.port, ...(opts.token !== undefined ? { token: opts.token } : {}) })
+    server = await startUiServer({ api: bound.api, rendererDir, port: opts.port, log: daemon.log, ...(opts.token !== undefined ? { token: opts.token } : {}) })
   } catch (err) {
     bound.dispose()
     throw err

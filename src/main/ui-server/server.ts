@@ -20,6 +20,7 @@ import { join, normalize, sep, extname } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
+import { noLogger, type Logger } from '../log/index.js'
 import { ApiError, HTTP_STATUS, type ApiErrorCode, type ApiEvent } from '../../shared/api/index.js'
 
 export interface UiApi {
@@ -37,6 +38,8 @@ export interface UiServerOptions {
   token?: string
   /** Max JSON body (default 4 MiB; receipt blocks are ≤ 1 MiB, base64). */
   maxBodyBytes?: number
+  /** Where failed API calls and refused requests are logged (default: nowhere). */
+  log?: Logger
 }
 
 export interface UiServer {
@@ -104,6 +107,7 @@ export async function startUiServer (opts: UiServerOptions): Promise<UiServer> {
   const token = opts.token ?? randomBytes(32).toString('base64url')
   if (!/^[A-Za-z0-9_-]{16,128}$/.test(token)) throw new UiServerError('BadToken', 'token must be 16–128 base64url characters')
   const maxBody = opts.maxBodyBytes ?? 4 * 1024 * 1024
+  const log = (opts.log ?? noLogger).child({ sub: 'ui' })
   const requestedPort = opts.port ?? 0
   if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) throw new UiServerError('BadPort', `ui port must be an integer in 0..65535, got ${requestedPort}`)
   let port = requestedPort
@@ -179,7 +183,10 @@ export async function startUiServer (opts: UiServerOptions): Promise<UiServer> {
       sendJson(res, 200, { ok: true, result })
     } catch (err) {
       if (err instanceof ApiError) sendError(res, err.code, err.message)
-      else sendError(res, 'Internal', err instanceof Error ? err.message : 'internal error')
+      else {
+        log.error({ err, method }, 'API call failed')
+        sendError(res, 'Internal', err instanceof Error ? err.message : 'internal error')
+      }
     }
   }
 
@@ -243,6 +250,7 @@ export async function startUiServer (opts: UiServerOptions): Promise<UiServer> {
       ? handleApi(req, res, url.pathname.slice('/api/'.length))
       : handleStatic(req, res, url)
     task.catch((err: unknown) => {
+      log.error({ err, path: url.pathname }, 'request failed')
       if (!res.headersSent) sendError(res, 'Internal', err instanceof Error ? err.message : 'internal error')
       else res.destroy()
     })
@@ -288,7 +296,7 @@ export async function startUiServer (opts: UiServerOptions): Promise<UiServer> {
       // Initial snapshot so clients know the stream is live.
       opts.api.call('node.status', {}).then((status) => {
         if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'status:changed', payload: status }))
-      }, () => { /* status unavailable: the client will query */ })
+      }, (err: unknown) => { log.debug({ err }, 'no initial status for an event stream (the client will ask)') })
     })
   }
 
