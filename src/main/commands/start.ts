@@ -25,7 +25,8 @@ Runs the executor daemon: bids on jobs by your policy, runs them sandboxed, retu
 options:
   --data-dir DIR       where the key, database and outputs live (default ~/.mesh-executor,
                        or $MESH_EXECUTOR_DATA_DIR)
-  --listen MA          multiaddr to listen on (repeatable; default /ip4/0.0.0.0/tcp/0)
+  --listen MA          multiaddr to listen on (repeatable; default: the addresses saved in the
+                       dashboard's Settings, else /ip4/0.0.0.0/tcp/0)
   --bootstrap MA       multiaddr of a peer to join the mesh through, with /p2p/<PeerId> (repeatable)
   --region R           our region, e.g. eu-west ([a-z0-9-], 1–63 chars)
   --policy FILE        bidding policy JSON (docs/POLICY.md); saved as a new policy version
@@ -123,10 +124,11 @@ export async function runStart (argv: string[], io: CliIo): Promise<number> {
   })
   if (values.help === true) { io.stdout.write(START_USAGE); return 0 }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
-  const listen = (values.listen as string[] | undefined) ?? ['/ip4/0.0.0.0/tcp/0']
-  const bootstrap = (values.bootstrap as string[] | undefined) ?? []
-  checkMultiaddrs('--listen', listen, false)
-  checkMultiaddrs('--bootstrap', bootstrap, true)
+  // without the flags, the daemon uses what the owner saved in Settings (or its defaults)
+  const listen = values.listen as string[] | undefined
+  const bootstrap = values.bootstrap as string[] | undefined
+  checkMultiaddrs('--listen', listen ?? [], false)
+  checkMultiaddrs('--bootstrap', bootstrap ?? [], true)
   const region = values.region as string | undefined
   if (region !== undefined && !/^[a-z0-9-]{1,63}$/.test(region)) throw new UsageError(`--region ${JSON.stringify(region)}: use 1–63 characters of a-z, 0-9 and -`)
   const grace = values.grace === undefined ? 30 : Number(values.grace)

@@ -227,7 +227,7 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     // setupMesh
     const blocks = createExecutorBlockStore({ store, dataDir })
     const node = await createMeshNode({
-      identity, listen: o.listen, bootstrap: o.bootstrap, lan: o.lan ?? false,
+      identity, listen: o.listen ?? savedList(store, 'listenAddrs') ?? ['/ip4/0.0.0.0/tcp/0'], bootstrap: o.bootstrap ?? savedList(store, 'bootstrapPeers') ?? [], lan: o.lan ?? false,
       regions: region !== undefined ? [region] : [], blockStore: blocks, nat: o.nat,
       heartbeatMs: timers.heartbeatMs, bootstrapRetryMs: timers.bootstrapRetryMs, log
     })
@@ -388,6 +388,12 @@ function applyPolicyFile (store: Store, json: unknown, file: string | undefined,
     : store.savePolicy(normalised, file !== undefined ? `from --policy ${file}` : 'given at start-up')
   store.setSetting(POLICY_FILE_SETTING, { digest, version, path: source, at })
   return { path: source, applied: version !== cur?.version, appliedVersion: version }
+}
+
+/** A list of strings the dashboard's Settings saved (listen addresses, bootstrap peers), if any. */
+function savedList (store: Store, key: string): string[] | undefined {
+  const v = store.getSetting(key)
+  return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string') ? v as string[] : undefined
 }
 
 function loadPolicy (store: Store): { policy: Policy, version: number | undefined } {
