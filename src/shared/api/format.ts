@@ -1,32 +1,10 @@
 /** Small pure formatting helpers shared by main (messages) and the renderer (display). */
 import type { Amount, ReachabilityState, ReachabilityView } from './contract.js'
+import { isRuleId, RULE_TEXT } from '../policy/rules.js'
 
-/** Human text of a no-bid rule, for counters like "43 skipped: price below floor". */
-const RULE_TEXT: Record<string, string> = {
-  auto_bid: 'auto-bid is off',
-  once: 'already bid',
-  paused: 'bidding paused',
-  schedule: 'outside the schedule',
-  idle: 'machine not idle',
-  battery: 'on battery power',
-  bidding_window: 'bidding window closed',
-  originator: 'originator not allowed',
-  originator_record: 'originator record too poor',
-  region: 'region not accepted',
-  qos: 'QoS profile not accepted',
-  interactive: 'interactive jobs not allowed',
-  runtime: 'runtime not available',
-  timeout: 'timeout above our max',
-  fuel: 'fuel above our max',
-  resources: 'not enough resources',
-  concurrency: 'all job slots busy',
-  price: 'price below floor',
-  intake: 'originator sent too many at once',
-  unreachable: 'originator unreachable'
-}
-
+/** Human text of a no-bid rule, for counters like "43 skipped: price below floor" (from the rule table). */
 export function ruleText (rule: string): string {
-  return RULE_TEXT[rule] ?? rule.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
+  return isRuleId(rule) ? RULE_TEXT[rule] : rule.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
 }
 
 export function skippedText (rule: string, count: number): string {

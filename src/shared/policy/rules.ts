@@ -1,0 +1,46 @@
+/**
+ * The decision rules by id, in the order they are evaluated, and what each means in plain words.
+ * `RULE_TEXT` is keyed by every id: a rule without its text does not compile.
+ */
+
+/** Rules the policy engine evaluates on every announcement, in this order. */
+export const EVALUATED_RULES = [
+  'auto_bid', 'once', 'paused', 'schedule', 'idle', 'battery', 'bidding_window', 'originator', 'originator_record',
+  'region', 'qos', 'interactive', 'runtime', 'timeout', 'fuel', 'resources', 'concurrency', 'price'
+] as const
+export type EvaluatedRuleId = (typeof EVALUATED_RULES)[number]
+
+/**
+ * Rules recorded without evaluating the announcement: `intake` (its originator floods us),
+ * `unreachable` (our last bid to its originator could not be delivered).
+ */
+export const RECORDED_RULES = ['intake', 'unreachable'] as const
+export type RuleId = EvaluatedRuleId | (typeof RECORDED_RULES)[number]
+
+/** Why a job was skipped, for counters like "43 skipped: price below floor". */
+export const RULE_TEXT: Record<RuleId, string> = {
+  auto_bid: 'auto-bid is off',
+  once: 'already bid',
+  paused: 'bidding paused',
+  schedule: 'outside the schedule',
+  idle: 'machine not idle',
+  battery: 'on battery power',
+  bidding_window: 'bidding window closed',
+  originator: 'originator not allowed',
+  originator_record: 'originator record too poor',
+  region: 'region not accepted',
+  qos: 'QoS profile not accepted',
+  interactive: 'interactive jobs not allowed',
+  runtime: 'runtime not available',
+  timeout: 'timeout above our max',
+  fuel: 'fuel above our max',
+  resources: 'not enough resources',
+  concurrency: 'all job slots busy',
+  price: 'price below floor',
+  intake: 'originator sent too many at once',
+  unreachable: 'originator unreachable'
+}
+
+export function isRuleId (s: string): s is RuleId {
+  return s in RULE_TEXT
+}
