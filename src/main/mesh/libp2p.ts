@@ -22,6 +22,11 @@ import type { Logger } from '../log/index.js'
 import type { DialBackEvent, NatService, ReachabilityStatus } from './nat.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { ResolvedOptions } from './options.js'
+import type { BlockExchange } from './block-exchange.js'
+import type { DirectMessaging } from './direct-messaging.js'
+import type { GossipGate } from './gossip-gate.js'
+import type { PeerLinks } from './peer-links.js'
+import type { ReceiptRecords } from './receipt-records.js'
 import { gossipMessageId, topicsFor } from './topics.js'
 
 export const KAD_PROTOCOL = '/icn/kad/1.0.0'
@@ -34,6 +39,20 @@ export interface MeshServices extends Record<string, unknown> {
   dht: KadDHT
   /** Present when NAT traversal is on. */
   nat?: NatService
+  meshLinks: PeerLinks
+  meshGossip: GossipGate
+  meshDirect: DirectMessaging
+  meshRecords: ReceiptRecords
+  meshBlocks: BlockExchange
+}
+
+/** Factories of the mesh's own services (each a js-libp2p Startable, see index.ts). */
+export interface MeshServiceFactories {
+  meshLinks: (components: never) => PeerLinks
+  meshGossip: (components: never) => GossipGate
+  meshDirect: (components: never) => DirectMessaging
+  meshRecords: (components: never) => ReceiptRecords
+  meshBlocks: (components: never) => BlockExchange
 }
 
 export type MeshLibp2p = Libp2p<MeshServices>
@@ -50,6 +69,8 @@ export interface BuildInit {
   onReachability: (s: ReachabilityStatus) => void
   /** AutoNAT server answered a dial-back request. */
   onDialBack: (e: DialBackEvent) => void
+  /** Our services: started and stopped with libp2p, after its own (they are created last). */
+  mesh: MeshServiceFactories
 }
 
 /** Peer-score parameters: invalid messages weigh heavily, quiet topics are not penalized. */
@@ -171,7 +192,7 @@ export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
         maxInboundDataLength: o.limits.maxFrameBytes,
         // Each peer's RPCs are handled one after another, validation included, so a peer that
         // floods us is read only as fast as we validate (back-pressure reaches its TCP window), and
-        // the paced validator (index.ts) lets other peers and all other I/O in between.
+        // the paced validator (gossip-gate.ts) lets other peers and all other I/O in between.
         awaitRpcHandler: true,
         awaitRpcMessageHandler: true,
         ...scoreParams(o)
@@ -183,7 +204,8 @@ export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
         validators: { [RECEIPT_NAMESPACE]: init.receiptValidator },
         selectors: { [RECEIPT_NAMESPACE]: init.receiptSelector }
       }),
-      ...(natServices as Record<string, never>)
+      ...(natServices as Record<string, never>),
+      ...(init.mesh as unknown as Record<string, never>)
     }
   })
   return node as unknown as MeshLibp2p
