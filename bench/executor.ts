@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import {
   createValidator, formatTimestamp, generateIdentity, rawCid, signMessage, type Identity
 } from '../src/shared/protocol/index.js'
-import { createAutoBidder, DEFAULT_POLICY } from '../src/main/market/index.js'
+import { createAutoBidder, storeDecisionSources, DEFAULT_POLICY } from '../src/main/market/index.js'
 import { openStore } from '../src/main/store/index.js'
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
@@ -45,9 +45,9 @@ async function announcementToBid (): Promise<void> {
   const validator = createValidator()
   let sentAt = 0
   const bidder = createAutoBidder({
-    store, identity: me, runtimes: ['wasi-preview1-v8-fuel-v1'], region: 'eu-west',
+    store, identity: me,
+    sources: storeDecisionSources(store, { offer: () => ({ cpu: 2, ramBytes: 8 * 2 ** 30, gpus: {} }), runtimes: () => ['wasi-p1-fuel-v1'], region: () => 'eu-west' }),
     getPolicy: () => ({ ...DEFAULT_POLICY, stopOnBattery: false, maxConcurrentJobs: 1_000_000, bidMarginMs: 0 }),
-    getOffer: () => ({ cpu: 2, ramBytes: 8 * 2 ** 30, gpus: {} }),
     sendBid: async () => { sentAt = performance.now() }
   })
   const N = 3000

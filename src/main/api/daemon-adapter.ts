@@ -179,7 +179,7 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
 
   const engine = createMarketPolicyEngine({
     store: daemon.store,
-    context: () => ({ offer: daemon.offer(), runtimes: daemon.sandbox.runtimeIds(), runtimeUnavailable: daemon.sandbox.unavailableReason(), activeJobs: 0, ourRegion: daemon.region })
+    sources: daemon.decisionSources
   })
 
   const api = createApiService({

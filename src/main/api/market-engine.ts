@@ -4,15 +4,15 @@
  * signed bytes) through market.simulate with the node's current decision context.
  */
 import { decodeMessage, type JobAnnouncementV1 } from '../../shared/protocol/index.js'
-import { simulate, validatePolicy, type SimulationContext } from '../market/index.js'
+import { simulate, validatePolicy, type DecisionSources } from '../market/index.js'
 import type { Store } from '../store/index.js'
 import type { JsonObject, SimulationView } from '../../shared/api/index.js'
 import type { PolicyEngine } from './service.js'
 
 export interface MarketEngineOptions {
-  store: Pick<Store, 'listAnnouncements' | 'getAnnouncement' | 'originatorRecord'>
-  /** The decision context of the live node (offer, runtimes, region, machine state…). */
-  context: () => Omit<SimulationContext, 'originatorRecords' | 'now'>
+  store: Pick<Store, 'listAnnouncements' | 'getAnnouncement'>
+  /** What the live node decides from (offer, runtimes, region, machine state, history): replays use the same. */
+  sources: DecisionSources
   /** Called with the new version after `policy.save`, so the auto-bidder uses it next. */
   activate?: (version: number, policy: JsonObject) => void
 }
@@ -29,16 +29,14 @@ export function createMarketPolicyEngine (opts: MarketEngineOptions): PolicyEngi
       const rows = opts.store.listAnnouncements({ limit: lastN })
       const anns: JobAnnouncementV1[] = []
       const rowById = new Map(rows.map((r) => [r.announcementId, r]))
-      const records: NonNullable<SimulationContext['originatorRecords']> = {}
       for (const row of rows) {
         const full = opts.store.getAnnouncement(row.announcementId)
         if (full === undefined) continue
         const d = decodeMessage(full.raw)
         if (d.kind !== 'message' || d.message.variant !== 'JobAnnouncementV1') continue
         anns.push(d.message.body)
-        records[row.originatorDid] ??= opts.store.originatorRecord(row.originatorDid)
       }
-      const res = simulate(v.policy, anns, { ...opts.context(), originatorRecords: records })
+      const res = simulate(v.policy, anns, opts.sources)
       const items: SimulationView['items'] = res.decisions.map(({ announcementId, decision }) => {
         const row = rowById.get(announcementId)
         return {

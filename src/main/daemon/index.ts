@@ -16,7 +16,7 @@ import { createMeshNode, TypedEmitter, type MeshNode, type NatOptions, type Reac
 import { createSandbox, type Sandbox } from '../sandbox/index.js'
 import { dataDirProblem, openStore, type Store } from '../store/index.js'
 import {
-  BidRefusedError, createAutoBidder, createBidSender, createIntakeQueue, DEFAULT_POLICY, type BidSenderStats, policyToJson, validatePolicy, type AutoBidder, type Policy, type PolicyError
+  BidRefusedError, createAutoBidder, createBidSender, createIntakeQueue, DEFAULT_POLICY, storeDecisionSources, type BidSenderStats, type DecisionSources, policyToJson, validatePolicy, type AutoBidder, type Policy, type PolicyError
 } from '../market/index.js'
 import {
   applyCaps, buildCapabilityAd, createAdCache, createAdPublisher, createMachineStateSampler, probeHardware, WASM_RUNTIME_ID,
@@ -123,7 +123,7 @@ export const DEFAULT_TIMERS: Readonly<DaemonTimers> = {
 export class PolicyInvalidError extends Error {
   override name = 'PolicyInvalidError'
   constructor (readonly errors: PolicyError[]) {
-    super(`invalid policy:\n${errors.map((e) => `  ${e.path || '(root)'}: ${e.message}`).join('\n')}`)
+    super(`invalid policy:\n${errors.map((e) => `  ${e.label} (${e.path}): ${e.message}`).join('\n')}`)
   }
 }
 
@@ -150,6 +150,8 @@ export interface Daemon {
   publishCapability(): Promise<void>
   /** Bids being delivered, waiting, dropped; originators known unreachable. */
   bidStats(): BidSenderStats
+  /** What the auto-bidder decides from; the dashboard's simulator replays with the same. */
+  readonly decisionSources: DecisionSources
   /** What peers did wrong since start: rejected/refused messages by reason, bans. */
   meshStats(): MeshStats
   /** The daemon's logger (its subsystems log through children of it). */
@@ -266,11 +268,17 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
       }
     })
     cleanups.push(() => { bidSender.close() })
+    // what decisions are made from: the live auto-bidder and the dashboard's simulator use the same
+    const decisionSources = storeDecisionSources(store, {
+      offer: () => offer,
+      runtimes: () => runtimes,
+      runtimeUnavailable: () => sandbox.unavailableReason(),
+      machine: () => machine.sample(),
+      region: () => region
+    })
     const autoBidder = createAutoBidder({
-      store, identity, runtimes, region,
+      store, identity, sources: decisionSources,
       getPolicy: () => stopping ? { policy: { ...current.policy, autoBid: false }, version: current.version } : current,
-      getOffer: () => offer,
-      machineState: () => machine.sample(),
       unreachable: (peerId) => bidSender.cannotSend(peerId),
       sendBid: async (peerId, bytes, { announcementId, closesAt, signal }) => {
         await bidSender.send({ announcementId, originatorPeerId: peerId, bytes, closesAt, signal })
@@ -339,6 +347,7 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
       reachability: () => node.reachability(),
       publishCapability,
       bidStats: () => bidSender.stats(),
+      decisionSources,
       meshStats: () => meshLog.stats(),
       log,
       logDir: logFile?.dir,

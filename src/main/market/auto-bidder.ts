@@ -10,10 +10,9 @@ import {
   type Identity, type JobAnnouncementV1, type JobBidV1, type Unsigned
 } from '../../shared/protocol/index.js'
 import type { Store } from '../store/index.js'
-import type { Offer } from '../probe/offer.js'
-import { biddingCloses, decide, type Decision } from './decide.js'
-import type { MachineState } from './machine.js'
-import type { Policy } from './policy.js'
+import type { Policy } from '../../shared/policy/index.js'
+import { biddingCloses, buildDecisionContext, type DecisionSources } from './context.js'
+import { decide, type Decision } from './decide.js'
 
 export interface ActivePolicy { policy: Policy, version?: number }
 
@@ -22,12 +21,8 @@ export interface AutoBidderOptions {
   identity: Identity
   /** The policy in force (called per announcement; keep it cheap). */
   getPolicy: () => Policy | ActivePolicy
-  /** What we offer now (hardware with caps applied). */
-  getOffer: () => Offer
-  machineState?: () => MachineState | undefined
-  /** Our region (bids carry it; region_filter is checked against it). */
-  region?: string | (() => string | undefined)
-  runtimes: readonly string[]
+  /** Where decisions are made from (offer, runtimes, machine, region, history); the simulator uses the same. */
+  sources: DecisionSources
   /** Sends the signed bid bytes to the originator (direct protocol). Rejects on failure. */
   sendBid: (originatorPeerId: string, bytes: Uint8Array, o: { announcementId: string, closesAt: number, signal?: AbortSignal }) => Promise<void>
   /**
@@ -110,7 +105,6 @@ export function createAutoBidder (opts: AutoBidderOptions): AutoBidder {
   const { store, identity } = opts
   const clock = opts.now ?? Date.now
   const emitter = new EventEmitter()
-  const region = (): string | undefined => typeof opts.region === 'function' ? opts.region() : opts.region
   const intake = opts.intake ?? { burst: 60, perSecond: 2 }
   const admit = createIntakeLimiter(intake, clock)
 
@@ -144,18 +138,9 @@ export function createAutoBidder (opts: AutoBidderOptions): AutoBidder {
       const active = opts.getPolicy()
       const { policy, version } = 'policy' in active ? active : { policy: active, version: undefined }
       const now = clock()
-      const ourRegion = region()
-      const decision = decide(a, policy, {
-        now,
-        offer: opts.getOffer(),
-        runtimes: opts.runtimes,
-        activeJobs: store.countActiveJobs(),
-        ourRegion,
-        topicRegion: meta.topicRegion,
-        originatorRecord: store.originatorRecord(a.originator_did),
-        machine: opts.machineState?.(),
-        alreadyBid: store.getBid(id) !== undefined
-      })
+      const ctx = buildDecisionContext(opts.sources, a, { now, topicRegion: meta.topicRegion })
+      const ourRegion = ctx.ourRegion
+      const decision = decide(a, policy, ctx)
       let bid: { bytes: Uint8Array, price: bigint } | undefined
       if (decision.bid) {
         const price = decision.price ?? 0n

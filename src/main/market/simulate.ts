@@ -1,36 +1,33 @@
 import { parseTimestamp, type JobAnnouncementV1 } from '../../shared/protocol/index.js'
-import { decide, type Decision, type DecisionContext, type Rule } from './decide.js'
-import type { Policy } from './policy.js'
-
-export interface SimulationContext extends Omit<DecisionContext, 'now' | 'alreadyBid'> {
-  /** Evaluate every announcement at this time; by default each at its own `timestamp` (as if just received). */
-  now?: number
-  /** History per originator DID; overrides `originatorRecord`. */
-  originatorRecords?: Record<string, DecisionContext['originatorRecord']>
-}
+import type { Policy, RuleId } from '../../shared/policy/index.js'
+import { buildDecisionContext, type DecisionSources } from './context.js'
+import { decide, type Decision } from './decide.js'
 
 export interface SimulationResult {
   total: number
   wouldBid: number
   /** Sum of our prices over the announcements we would bid on (if every bid won). */
   earningsImplied: bigint
-  byFirstFailedRule: Array<{ rule: Rule, count: number }>
+  byFirstFailedRule: Array<{ rule: RuleId, count: number }>
   decisions: Array<{ announcementId: string, decision: Decision }>
 }
 
-/** Runs a (candidate) policy over past announcements, for the UI's policy simulator. No side effects. */
-export function simulate (policy: Policy, announcements: readonly JobAnnouncementV1[], ctx: SimulationContext): SimulationResult {
+/**
+ * Runs a (candidate) policy over past announcements, for the UI's policy simulator. No side effects.
+ * The context comes from the live node's sources (buildDecisionContext, as a replay); each
+ * announcement is evaluated at `now` if given, else at its own timestamp (as if just received).
+ */
+export function simulate (policy: Policy, announcements: readonly JobAnnouncementV1[], sources: DecisionSources, o: { now?: number } = {}): SimulationResult {
   let wouldBid = 0
   let earnings = 0n
-  const fails = new Map<Rule, number>()
+  const fails = new Map<RuleId, number>()
   const decisions: SimulationResult['decisions'] = []
   for (const a of announcements) {
-    let now = ctx.now
+    let now = o.now
     if (now === undefined) {
       try { now = parseTimestamp(a.timestamp) } catch { now = Date.now() }
     }
-    const record = ctx.originatorRecords?.[a.originator_did] ?? ctx.originatorRecord
-    const d = decide(a, policy, { ...ctx, now, originatorRecord: record, alreadyBid: false })
+    const d = decide(a, policy, buildDecisionContext(sources, a, { now, replay: true }))
     if (d.bid) {
       wouldBid++
       earnings += d.price ?? 0n

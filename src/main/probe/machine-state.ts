@@ -1,7 +1,7 @@
 /** Samples the machine state the policy's idle-only and stop-on-battery rules use. */
 import os from 'node:os'
 import si from 'systeminformation'
-import type { MachineState } from '../market/machine.js'
+import type { MachineState } from '../../shared/policy/index.js'
 
 export interface MachineStateSamplerOptions {
   /** How often to refresh the battery state (ms, default 30 000). */

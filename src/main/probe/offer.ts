@@ -3,6 +3,7 @@
  * capability advertisement and by the policy engine's resource check, so the two always agree.
  */
 import { formatCpu, formatDisk, formatRam, type ResourceMap } from '../../shared/protocol/index.js'
+import type { Offer, ResourceCaps } from '../../shared/policy/index.js'
 
 export interface GpuInfo {
   vendor: string
@@ -22,24 +23,7 @@ export interface Hardware {
   diskFreeBytes?: number
 }
 
-/** The owner's caps on what is offered. Fractions are 0–1 of the machine; absolute caps bound them further. */
-export interface ResourceCaps {
-  cpuFraction?: number
-  cpuCores?: number
-  ramFraction?: number
-  ramBytes?: number
-  diskBytes?: number
-  /** Offer the machine's GPUs (default true). */
-  offerGpus?: boolean
-}
-
-export interface Offer {
-  /** cores, at most 3 decimals */
-  cpu: number
-  ramBytes: number
-  diskBytes?: number
-  gpus: Record<string, number>
-}
+export type { Offer, ResourceCaps } from '../../shared/policy/index.js'
 
 const MIB = 1024 * 1024
 

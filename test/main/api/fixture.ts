@@ -16,7 +16,7 @@ import {
   createApiService, createApiEventHub, createStoreSettings, createMarketPolicyEngine,
   type ApiEventHub, type ApiService, type NodeRuntime, type PolicyEngine
 } from '../../../src/main/api/index.js'
-import { createAutoBidder, parsePolicy, type AutoBidder } from '../../../src/main/market/index.js'
+import { createAutoBidder, parsePolicy, storeDecisionSources, type AutoBidder } from '../../../src/main/market/index.js'
 import type { Offer } from '../../../src/main/probe/offer.js'
 import type { JsonObject } from '../../../src/shared/api/index.js'
 
@@ -56,16 +56,15 @@ export async function createFixture (opts: { announcements?: number } = {}): Pro
   const version = store.savePolicy(INITIAL_POLICY, 'initial')
   const sentBids: Array<{ peerId: string, bytes: Uint8Array }> = []
   let clock = now
+  const sources = storeDecisionSources(store, { offer: () => OFFER, runtimes: () => RUNTIMES, region: () => 'eu-west' })
   const bidder = createAutoBidder({
     store,
     identity: executor,
+    sources,
     getPolicy: () => {
       const cur = store.currentPolicy()
       return { policy: parsePolicy(cur?.policy ?? INITIAL_POLICY), version: cur?.version ?? version }
     },
-    getOffer: () => OFFER,
-    region: 'eu-west',
-    runtimes: RUNTIMES,
     sendBid: async (peerId, bytes) => { sentBids.push({ peerId, bytes }) },
     now: () => clock
   })
@@ -157,7 +156,7 @@ export async function createFixture (opts: { announcements?: number } = {}): Pro
     running: runningId === '' ? [] : [{ announcementId: runningId, fuelUsed: 0, startedAt: now - 5000 }]
   }
   const events = createApiEventHub()
-  const engine = createMarketPolicyEngine({ store, context: () => ({ offer: OFFER, runtimes: RUNTIMES, activeJobs: 0, ourRegion: 'eu-west' }) })
+  const engine = createMarketPolicyEngine({ store, sources })
   const api = createApiService({
     store,
     identity: { did: executor.did, peerId: executor.peerId },

@@ -7,7 +7,7 @@ import {
   createValidator, generateIdentity, peerIdFromDid, signMessage, type Identity, type JobAnnouncementV1, type Unsigned
 } from '../../../src/shared/protocol/index.js'
 import { openStore, type Store } from '../../../src/main/store/index.js'
-import { createAutoBidder, parsePolicy, type AutoBidderOptions } from '../../../src/main/market/index.js'
+import { createAutoBidder, parsePolicy, storeDecisionSources, type AutoBidderOptions } from '../../../src/main/market/index.js'
 import { OFFER, RUNTIME } from './fixtures.js'
 
 function signedAnnouncement (originator: Identity, id: string, now: number, params: Partial<JobAnnouncementV1['job_params']> = {}): { bytes: Uint8Array, body: JobAnnouncementV1 } {
@@ -41,9 +41,7 @@ async function withBidder (policyJson: Record<string, unknown>, fn: (x: { store:
     store,
     identity: me,
     getPolicy: () => ({ policy, version: 7 }),
-    getOffer: () => OFFER,
-    region: 'eu-west',
-    runtimes: [RUNTIME],
+    sources: storeDecisionSources(store, { offer: () => OFFER, runtimes: () => [RUNTIME], region: () => 'eu-west' }),
     sendBid: sendBid ?? (async (peer, bytes) => { sent.push({ peer, bytes }) })
   }
   try {

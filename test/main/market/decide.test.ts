@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  decide, parsePolicy, RULES, type DecisionContext, type Rule
+  decide, parsePolicy, EVALUATED_RULES, type DecisionContext, type RuleId
 } from '../../../src/main/market/index.js'
 import type { JobAnnouncementV1, MeshJobParams } from '../../../src/shared/protocol/index.js'
 import { T, ORIG, announcement, context } from './fixtures.js'
@@ -21,7 +21,7 @@ interface Row {
   params?: Partial<MeshJobParams>
   ctx?: Partial<DecisionContext>
   bid: boolean
-  rule: Rule
+  rule: RuleId
   text: string
   price?: bigint
 }
@@ -187,7 +187,7 @@ for (const row of ROWS) {
     const policy = parsePolicy({ ...BASE_POLICY, ...row.policy })
     const d = decide(announcement(row.ann, row.params), policy, context(row.ctx))
     // every rule is evaluated and explained, in order, each text prefixed by its rule
-    assert.deepEqual(d.reasons.map((r) => r.rule), [...RULES])
+    assert.deepEqual(d.reasons.map((r) => r.rule), [...EVALUATED_RULES])
     for (const r of d.reasons) assert.ok(r.text.startsWith(`${r.rule}: `), r.text)
     const reason = d.reasons.find((r) => r.rule === row.rule)
     assert.equal(reason?.text, row.text)

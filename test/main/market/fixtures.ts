@@ -1,6 +1,6 @@
 import type { JobAnnouncementV1, MeshJobParams } from '../../../src/shared/protocol/index.js'
 import type { Offer } from '../../../src/main/probe/offer.js'
-import type { DecisionContext } from '../../../src/main/market/index.js'
+import type { DecisionContext, DecisionSources } from '../../../src/main/market/index.js'
 
 /** Wed 2026-11-25 10:00:00 UTC */
 export const T = Date.UTC(2026, 10, 25, 10, 0, 0)
@@ -32,4 +32,17 @@ export function announcement (over: Partial<Omit<JobAnnouncementV1, 'job_params'
 
 export function context (over: Partial<DecisionContext> = {}): DecisionContext {
   return { now: T, offer: OFFER, runtimes: [RUNTIME], activeJobs: 0, ourRegion: 'eu-west', ...over }
+}
+
+/** Decision sources for the simulator: the same fixed facts as context(). */
+export function sources (over: Partial<DecisionSources> = {}): DecisionSources {
+  return {
+    offer: () => OFFER,
+    runtimes: () => [RUNTIME],
+    activeJobs: () => 0,
+    region: () => 'eu-west',
+    originatorRecord: () => undefined,
+    alreadyBid: () => false,
+    ...over
+  }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { validatePolicy, parsePolicy, policyToJson, DEFAULT_POLICY } from '../../../src/main/market/index.js'
+import { validatePolicy, parsePolicy, policyToJson, DEFAULT_POLICY, FIELDS, FIELD_ORDER } from '../../../src/main/market/index.js'
 
 const FULL = {
   autoBid: true,
@@ -41,7 +41,7 @@ test('an empty object is the default policy', () => {
   assert.deepEqual(parsePolicy({ idleOnly: true }).idleOnly, { maxLoadPerCore: 0.5, minUserIdleSeconds: 300 })
 })
 
-test('every problem is reported with its path and a clear message', () => {
+test('every problem is reported with its path, the field\'s label and a plain message', () => {
   const r = validatePolicy({
     autoBid: 'yes',
     pricing: { mode: 'floor_plus_rate', floor: -1, ratePerMillionFuel: 1.5 },
@@ -58,31 +58,44 @@ test('every problem is reported with its path and a clear message', () => {
   })
   assert.equal(r.ok, false)
   if (r.ok) return
-  const got = Object.fromEntries(r.errors.map((e) => [e.path, e.message]))
+  const got = Object.fromEntries(r.errors.map((e) => [e.path, `${e.label}: ${e.message}`]))
   assert.deepEqual(got, {
-    colour: 'unknown policy field "colour"',
-    autoBid: 'must be true or false, got "yes"',
-    'pricing.floor': 'must be a non-negative integer amount (a number, or a decimal string for large values), got -1',
-    'pricing.ratePerMillionFuel': 'must be a non-negative integer amount (a number, or a decimal string for large values), got 1.5',
-    maxConcurrentJobs: 'must be an integer in 0..1024, got -2',
-    'offer.extra': 'unknown offer field "extra"',
-    'offer.cpuFraction': 'must be a fraction between 0 and 1, got 2',
-    'offer.ramBytes': 'must be a byte count or a quantity like "8GiB"/"512MiB", got "8GB"',
-    'allowedRegions[0]': 'region "EU West" must be 1–63 characters of a-z, 0-9 and "-"',
-    'blockedOriginators[0]': '"bob" is not a did:key DID',
-    'acceptedQos[0]': '"Fast" is not a QoS profile (BestEffort, LowLatency, CostOptimized, GuaranteedCompletion)',
-    'schedule.timezone': '"Mars/Olympus" is not an IANA time zone (e.g. "Europe/Berlin", "UTC")',
-    'schedule.windows[0].days': '"funday" is not a day of the week (sun, mon, tue, wed, thu, fri, sat)',
-    'schedule.windows[0].from': 'must be a time "HH:MM" (00:00–24:00), got "25:00"',
-    pausedUntil: 'must be an RFC 3339 time like "2026-11-26T08:00:00Z", or null, got "tomorrow"',
-    'idleOnly.maxLoadPerCore': 'must be a non-negative number, got -1',
-    maxFuel: 'must be a non-negative integer amount (a number, or a decimal string for large values), got 1e+30'
+    colour: 'colour: unknown policy setting "colour"',
+    autoBid: 'Bid automatically: must be on or off (true/false), got "yes"',
+    'pricing.floor': 'Price: must be a whole number of 0 or more, got -1',
+    'pricing.ratePerMillionFuel': 'Price: must be a whole number of 0 or more, got 1.5',
+    maxConcurrentJobs: 'Jobs at once: must be a whole number from 0 to 1024, got -2',
+    'offer.extra': 'What you offer: unknown setting "extra" (known: cpuFraction, cpuCores, ramFraction, ramBytes, diskBytes, offerGpus)',
+    'offer.cpuFraction': 'What you offer: must be a share between 0 and 1 (e.g. 0.5 for half), got 2',
+    'offer.ramBytes': 'What you offer: must be an amount like "8GiB" or "512MiB" (or a number of bytes), got "8GB"',
+    'allowedRegions[0]': 'Regions: region "EU West" must be 1–63 characters of a-z, 0-9 and "-" (e.g. "eu-west")',
+    'blockedOriginators[0]': 'Blocked buyers: "bob" is not a node identity (did:key:…)',
+    'acceptedQos[0]': 'Kinds of service: "Fast" is not a service level (BestEffort, LowLatency, CostOptimized, GuaranteedCompletion)',
+    'schedule.timezone': 'Working hours: "Mars/Olympus" is not a time zone name (e.g. "Europe/Berlin", "UTC")',
+    'schedule.windows[0].days': 'Working hours: "funday" is not a day of the week (sun, mon, tue, wed, thu, fri, sat)',
+    'schedule.windows[0].from': 'Working hours: must be a time "HH:MM" (00:00–24:00), got "25:00"',
+    pausedUntil: 'Paused until: must be a time like "2026-11-26T08:00:00Z", or nothing, got "tomorrow"',
+    'idleOnly.maxLoadPerCore': 'Only when idle: must be a load of 0 or more, got -1',
+    maxFuel: 'Most work per job: must be a whole number of 0 or more, got 1e+30'
   })
 })
 
 test('bad shapes', () => {
-  assert.deepEqual(validatePolicy([]), { ok: false, errors: [{ path: '$', message: 'policy must be a JSON object' }] })
+  assert.deepEqual(validatePolicy([]), { ok: false, errors: [{ path: '$', label: 'Policy', message: 'must be a JSON object' }] })
   const r = validatePolicy({ pricing: { mode: 'auction' } })
-  assert.deepEqual(r, { ok: false, errors: [{ path: 'pricing.mode', message: 'must be "fixed", "per_mfuel" or "floor_plus_rate", got "auction"' }] })
-  assert.throws(() => parsePolicy({ maxConcurrentJobs: 'two' }), { name: 'PolicyValidationError', code: 'InvalidPolicy', message: /maxConcurrentJobs: must be an integer/ })
+  assert.equal(r.ok, false)
+  if (r.ok) return
+  assert.deepEqual(r.errors.map((e) => [e.path, e.label]), [['pricing.mode', 'Price']])
+  assert.match(r.errors[0]?.message ?? '', /^must be "fixed" \(one price per job\), "per_mfuel" .* got "auction"$/)
+  assert.throws(() => parsePolicy({ maxConcurrentJobs: 'two' }), { name: 'PolicyValidationError', code: 'InvalidPolicy', message: /Jobs at once \(maxConcurrentJobs\): must be a whole number/ })
+})
+
+test('every policy field has a descriptor with a label, help, a default, and a JSON round trip', () => {
+  for (const key of FIELD_ORDER) {
+    const f = FIELDS[key]
+    assert.equal(f.key, key)
+    assert.ok(f.label.length > 0 && f.help.length > 20, `${key}: label and help`)
+    assert.deepEqual(DEFAULT_POLICY[key], f.default, `${key}: DEFAULT_POLICY comes from the descriptor`)
+  }
+  assert.deepEqual(Object.keys(policyToJson(DEFAULT_POLICY)).every((k) => k in FIELDS), true)
 })

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { simulate, parsePolicy } from '../../../src/main/market/index.js'
-import { T, announcement, context } from './fixtures.js'
+import { T, announcement, sources } from './fixtures.js'
 
 test('simulate: counts would-bid, implied earnings and groups no-bids by first failing rule', () => {
   const policy = parsePolicy({ pricing: { mode: 'per_mfuel', ratePerMillionFuel: 2 }, maxConcurrentJobs: 4, acceptedQos: ['BestEffort'], maxTimeoutSeconds: 600 })
@@ -14,15 +14,14 @@ test('simulate: counts would-bid, implied earnings and groups no-bids by first f
     // announced an hour ago: still evaluated at its own timestamp, so its window is open
     announcement({ announcement_id: 'f', timestamp: new Date(T - 3600_000).toISOString() }, { max_fuel: 500_000 }) // 1
   ]
-  const { now: _now, ...ctx } = context()
-  const r = simulate(policy, anns, ctx)
+  const r = simulate(policy, anns, sources())
   assert.equal(r.total, 6)
   assert.equal(r.wouldBid, 3)
   assert.equal(r.earningsImplied, 13n)
   assert.deepEqual(r.byFirstFailedRule, [{ rule: 'qos', count: 2 }, { rule: 'timeout', count: 1 }])
   assert.deepEqual(r.decisions.map((d) => [d.announcementId, d.decision.bid]), [['a', true], ['b', true], ['c', false], ['d', false], ['e', false], ['f', true]])
   // at a fixed "now" the old announcement's window has closed
-  const late = simulate(policy, anns, { ...ctx, now: T })
+  const late = simulate(policy, anns, sources(), { now: T })
   assert.equal(late.wouldBid, 2)
   assert.deepEqual(late.byFirstFailedRule.find((x) => x.rule === 'bidding_window'), { rule: 'bidding_window', count: 1 })
 })
@@ -31,7 +30,19 @@ test('simulate: per-originator history feeds the originator_record rule', () => 
   const policy = parsePolicy({ minOriginatorRecord: { maxBidsWithoutAssignment: 3 } })
   const other = 'did:key:z6MkOther'
   const anns = [announcement({ announcement_id: 'x' }), announcement({ announcement_id: 'y', originator_did: other })]
-  const r = simulate(policy, anns, { ...context(), originatorRecords: { [other]: { announcementsSeen: 9, bidsSent: 9, assigned: 0, completed: 0, failed: 0 } } })
+  const r = simulate(policy, anns, sources({ originatorRecord: (did) => did === other ? { announcementsSeen: 9, bidsSent: 9, assigned: 0, completed: 0, failed: 0 } : undefined }))
   assert.deepEqual(r.decisions.map((d) => d.decision.bid), [true, false])
   assert.equal(r.decisions[1]?.decision.firstFailedRule, 'originator_record')
+})
+
+test('simulate: replays decide from the same sources as the live node (machine state included: idle-only works)', () => {
+  const policy = parsePolicy({ idleOnly: { maxLoadPerCore: 0.5 } })
+  const anns = [announcement({ announcement_id: 'i' })]
+  const idle = simulate(policy, anns, sources({ machine: () => ({ loadAvg: 0.2, cpuCount: 2 }) }))
+  assert.equal(idle.wouldBid, 1, 'an idle machine bids in the replay too')
+  const busy = simulate(policy, anns, sources({ machine: () => ({ loadAvg: 3, cpuCount: 2 }) }))
+  assert.equal(busy.decisions[0]?.decision.firstFailedRule, 'idle')
+  // a replay ignores earlier bids and taken slots: the policy alone decides
+  const replay = simulate(parsePolicy({ maxConcurrentJobs: 1 }), anns, sources({ activeJobs: () => 5, alreadyBid: () => true }))
+  assert.equal(replay.wouldBid, 1)
 })

@@ -1,4 +1,6 @@
-import { WEEKDAYS, fmtMinutes, type Schedule, type Weekday } from './policy.js'
+/** Weekly schedules: is a moment inside, and how to say it. Time zones through Intl (works in the browser too). */
+import { WEEKDAYS, type Schedule, type Weekday } from './types.js'
+import { fmtMinutes } from './fields.js'
 
 const formatters = new Map<string, Intl.DateTimeFormat>()
 

@@ -1,4 +1,4 @@
-import type { Pricing } from './policy.js'
+import type { Pricing } from './types.js'
 
 export interface PriceQuote {
   price: bigint

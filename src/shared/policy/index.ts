@@ -1,0 +1,7 @@
+export * from './types.js'
+export * from './fields.js'
+export * from './validate.js'
+export * from './pricing.js'
+export * from './schedule.js'
+export * from './rules.js'
+export * from './warnings.js'
