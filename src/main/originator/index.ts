@@ -2,7 +2,7 @@
 export { createOriginator } from './originator.js'
 export type {
   Originator, OriginatorEvent, OriginatorOptions, SubmitJob, SubmitOptions, SubmitResult, SubmitTimings
-} from './originator.js'
+} from './types.js'
 export { selectBid, policyRefusals, DEFAULT_REPUTATION } from './select.js'
 export type { CandidateBid, RankedBid, RefusedBid, Reputations, Selection } from './select.js'
 export { AccessBlockStore } from './blocks.js'

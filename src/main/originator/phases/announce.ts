@@ -1,0 +1,55 @@
+/** Phase 1, announce: serve the module (public) and the input (assignee only), sign and publish JobAnnouncementV1. */
+import { formatDuration, formatTimestamp, signMessage } from '../../../shared/protocol/index.js'
+import type { JobAnnouncementV1, MeshJobParams, Unsigned } from '../../../shared/protocol/index.js'
+import { wireUint } from '../check.js'
+import type { Submission } from '../context.js'
+
+/** The announcement's job_params (profile 6.2). */
+function jobParams (sub: Submission): MeshJobParams {
+  const { job, checked, p } = sub
+  const params: MeshJobParams = {
+    wasm_cid: p.wasmCid,
+    description: checked.description,
+    resources_required: { ...(job.resources ?? {}) },
+    max_fuel: wireUint(checked.maxFuel),
+    timeout_seconds: job.timeoutSeconds,
+    is_interactive: p.interactive,
+    qos_profile: checked.qos,
+    execution_policy: checked.policy
+  }
+  if (p.inputCid !== undefined) params.input_data_cid = p.inputCid
+  return params
+}
+
+/** Announces the job on the global topic (and the region's); the bidding window starts now. Returns when it was announced. */
+export async function announce (sub: Submission): Promise<number> {
+  const { ctx, job, checked, p } = sub
+  const { identity } = ctx
+  const unsigned: Unsigned<JobAnnouncementV1> = {
+    announcement_id: p.id,
+    originator_did: identity.did,
+    job_params: jobParams(sub),
+    timestamp: formatTimestamp(ctx.now()),
+    bidding_duration: formatDuration(checked.windowMs)
+  }
+  const ann = signMessage('JobAnnouncementV1', unsigned, identity)
+  ctx.storeSafe((s) => s.recordSubmittedJob({
+    announcementId: p.id,
+    raw: ann.bytes,
+    summary: {
+      description: checked.description.slice(0, 160), wasm_cid: p.wasmCid, input_data_cid: p.inputCid ?? null,
+      max_fuel: String(checked.maxFuel), timeout_seconds: job.timeoutSeconds, is_interactive: p.interactive,
+      max_price: checked.maxPrice === undefined ? null : String(checked.maxPrice), region_filter: job.region ?? null,
+      selection: job.selection ?? 'window', bidding_window_ms: checked.windowMs
+    },
+    createdAt: ctx.now()
+  }))
+  const announcedAt = Date.now()
+  p.windowClosesAt = announcedAt + checked.windowMs
+  const pub = await ctx.node.publishAnnouncement(ann.bytes, job.region)
+  sub.emit({
+    type: 'job:announced', announcementId: p.id, wasmCid: p.wasmCid, ...(p.inputCid !== undefined ? { inputCid: p.inputCid } : {}),
+    topics: pub.topics, recipients: pub.recipients, biddingWindowMs: checked.windowMs
+  })
+  return announcedAt
+}
