@@ -26,7 +26,7 @@ import {
 import type { MeshNode } from '../mesh/index.js'
 import { MeshError, TypedEmitter } from '../mesh/index.js'
 import type { Sandbox, SandboxResult } from '../sandbox/index.js'
-import type { JobRow, Store } from '../store/index.js'
+import type { JobRow, JobStore, MarketStore, ReceiptStore, TransitionOptions } from '../store/index.js'
 import { biddingCloses } from '../market/index.js'
 import type { ExecutorBlockStore } from './block-store.js'
 
@@ -49,7 +49,8 @@ export interface ExecutorEvents {
 
 export interface ExecutorOptions {
   node: MeshNode
-  store: Store
+  /** the parts of the store the executor uses: jobs, receipts, and the announcements/bids it checks assignments against */
+  store: JobStore & ReceiptStore & Pick<MarketStore, 'getAnnouncement' | 'getBid'>
   identity: Identity
   sandbox: Sandbox
   blocks: ExecutorBlockStore
@@ -158,7 +159,7 @@ export function createExecutor (opts: ExecutorOptions): Executor {
     rj.statusChain = rj.statusChain.then(async () => { await sendStatus(rj, status, details) })
   }
 
-  function transition (id: string, to: JobRow['state'], o: Parameters<Store['transitionJob']>[2] = {}): void {
+  function transition (id: string, to: JobRow['state'], o: TransitionOptions = {}): void {
     store.transitionJob(id, to, { at: clock(), ...o })
     events.emit('job:state', { announcementId: id, state: to, details: o.details })
   }

@@ -9,7 +9,7 @@ import {
   formatTimestamp, peerIdFromDid, signMessage,
   type Identity, type JobAnnouncementV1, type JobBidV1, type Unsigned
 } from '../../shared/protocol/index.js'
-import type { Store } from '../store/index.js'
+import type { MarketStore } from '../store/index.js'
 import type { Policy } from '../../shared/policy/index.js'
 import { biddingCloses, buildDecisionContext, type DecisionSources } from './context.js'
 import { decide, type Decision } from './decide.js'
@@ -17,7 +17,7 @@ import { decide, type Decision } from './decide.js'
 export interface ActivePolicy { policy: Policy, version?: number }
 
 export interface AutoBidderOptions {
-  store: Store
+  store: Pick<MarketStore, 'hasAnnouncement' | 'recordAnnouncement' | 'markBidSent'>
   identity: Identity
   /** The policy in force (called per announcement; keep it cheap). */
   getPolicy: () => Policy | ActivePolicy
