@@ -6,6 +6,7 @@
 import { parseDuration, parseTimestamp, type JobAnnouncementV1 } from '../../shared/protocol/index.js'
 import type { MachineState, Offer } from '../../shared/policy/index.js'
 import type { Store } from '../store/index.js'
+import type { GuardState } from './guard.js'
 
 export interface OriginatorHistory {
   announcementsSeen: number
@@ -33,6 +34,8 @@ export interface DecisionContext {
   /** our history with this originator (undefined = never seen before) */
   originatorRecord?: OriginatorHistory
   machine?: MachineState
+  /** the machine guard's memory (thermal hysteresis, idle-only grace); absent: rules see only `machine` */
+  guard?: GuardState
   /** we already bid on this announcement_id */
   alreadyBid?: boolean
 }
@@ -43,6 +46,8 @@ export interface DecisionSources {
   runtimes: () => readonly string[]
   runtimeUnavailable?: () => string | undefined
   machine?: () => MachineState | undefined
+  /** the machine guard (src/main/market/guard.ts) the daemon feeds from its samples */
+  guard?: () => GuardState | undefined
   activeJobs: () => number
   region: () => string | undefined
   originatorRecord: (originatorDid: string) => OriginatorHistory | undefined
@@ -76,6 +81,8 @@ export function buildDecisionContext (s: DecisionSources, a: JobAnnouncementV1, 
   if (record !== undefined) ctx.originatorRecord = record
   const machine = s.machine?.()
   if (machine !== undefined) ctx.machine = machine
+  const guard = s.guard?.()
+  if (guard !== undefined) ctx.guard = guard
   return ctx
 }
 
@@ -91,7 +98,7 @@ export function biddingCloses (a: JobAnnouncementV1): { closesAt: number, cause:
 }
 
 /** Sources whose history parts (jobs in progress, originator records, earlier bids) come from the store. */
-export function storeDecisionSources (store: Pick<Store, 'countActiveJobs' | 'originatorRecord' | 'getBid'>, live: Pick<DecisionSources, 'offer' | 'runtimes' | 'runtimeUnavailable' | 'machine' | 'region'>): DecisionSources {
+export function storeDecisionSources (store: Pick<Store, 'countActiveJobs' | 'originatorRecord' | 'getBid'>, live: Pick<DecisionSources, 'offer' | 'runtimes' | 'runtimeUnavailable' | 'machine' | 'region' | 'guard'>): DecisionSources {
   return {
     ...live,
     activeJobs: () => store.countActiveJobs(),

@@ -1,5 +1,6 @@
 export * from '../../shared/policy/index.js'
 export * from './context.js'
+export * from './guard.js'
 export * from './decide.js'
 export * from './simulate.js'
 export * from './auto-bidder.js'

@@ -6,7 +6,7 @@
  */
 import { QOS_PROFILES, type QosProfile } from '../protocol/types.js'
 import { parseBytesQuantity } from '../protocol/resources.js'
-import type { IdleRule, OriginatorRecordRule, Policy, PolicyJsonValue, Pricing, ResourceCaps, Schedule, ScheduleWindow, Weekday } from './types.js'
+import type { IdleRule, OriginatorRecordRule, Policy, PolicyJsonValue, Pricing, ResourceCaps, Schedule, ScheduleWindow, ThermalGuardRule, Weekday } from './types.js'
 import { WEEKDAYS } from './types.js'
 
 /** Reports a problem at a path relative to the field ('' = the field itself). */
@@ -225,11 +225,34 @@ function parseSchedule (v: unknown, err: Report): Schedule | undefined {
 function parseIdle (v: unknown, err: Report): IdleRule | undefined {
   if (v === true) return { maxLoadPerCore: 0.5, minUserIdleSeconds: 300 }
   if (!isObj(v)) { err('', `must be on/off or {maxLoadPerCore?, minUserIdleSeconds?}, got ${show(v)}`); return undefined }
-  knownKeys(v, ['maxLoadPerCore', 'minUserIdleSeconds'], err)
+  knownKeys(v, ['maxLoadPerCore', 'minUserIdleSeconds', 'graceSeconds'], err)
   const rule: IdleRule = {}
   if (v.maxLoadPerCore !== undefined) { const n = nonNegative(v.maxLoadPerCore, err, '.maxLoadPerCore', 'a load'); if (n !== undefined) rule.maxLoadPerCore = n }
   if (v.minUserIdleSeconds !== undefined) { const n = int(v.minUserIdleSeconds, err, 0, Number.MAX_SAFE_INTEGER, '.minUserIdleSeconds'); if (n !== undefined) rule.minUserIdleSeconds = n }
+  if (v.graceSeconds !== undefined) { const n = int(v.graceSeconds, err, 0, 3600, '.graceSeconds'); if (n !== undefined) rule.graceSeconds = n }
   return rule
+}
+
+/** The idle-only flapping guard when `idleOnly.graceSeconds` is not set. */
+export const DEFAULT_IDLE_GRACE_SECONDS = 60
+/** `"thermalGuard": true` means these limits. */
+export const DEFAULT_THERMAL_GUARD: Readonly<ThermalGuardRule> = Object.freeze({ stopAboveC: 85, resumeBelowC: 75 })
+
+function parseThermal (v: unknown, err: Report): ThermalGuardRule | undefined {
+  if (v === true) return { ...DEFAULT_THERMAL_GUARD }
+  if (!isObj(v)) { err('', `must be on/off or {stopAboveC, resumeBelowC} in °C, got ${show(v)}`); return undefined }
+  knownKeys(v, ['stopAboveC', 'resumeBelowC'], err)
+  const deg = (x: unknown, sub: string, dflt: number): number | undefined => {
+    if (x === undefined) return dflt
+    if (typeof x === 'number' && Number.isFinite(x) && x >= 30 && x <= 110) return x
+    err(sub, `must be a temperature from 30 to 110 °C, got ${show(x)}`)
+    return undefined
+  }
+  const stop = deg(v.stopAboveC, '.stopAboveC', DEFAULT_THERMAL_GUARD.stopAboveC)
+  const resume = deg(v.resumeBelowC, '.resumeBelowC', Math.min(DEFAULT_THERMAL_GUARD.resumeBelowC, (stop ?? DEFAULT_THERMAL_GUARD.stopAboveC) - 5))
+  if (stop === undefined || resume === undefined) return undefined
+  if (resume >= stop) { err('.resumeBelowC', `must be below the stop temperature (${stop} °C), got ${resume}`); return undefined }
+  return { stopAboveC: stop, resumeBelowC: resume }
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/
@@ -313,6 +336,12 @@ export const FIELDS: { [K in keyof Policy]: PolicyField<K> } = {
     key: 'stopOnBattery', label: 'Stop on battery', group: 'schedule', default: true,
     help: 'Do not bid while the computer runs on battery.',
     parse: (v, err) => bool(v, err), toJson: (v) => v
+  },
+  thermalGuard: {
+    key: 'thermalGuard', label: 'Thermal guard', group: 'schedule', unit: '°C', default: undefined,
+    help: 'Stop bidding when the CPU gets hotter than a limit and resume only once it has cooled below a lower one, so the machine is not cooked and bidding does not flap around one temperature. Running jobs finish.',
+    parse: (v, err) => v === null || v === false ? undefined : parseThermal(v, err),
+    toJson: (v) => v === undefined ? undefined : { ...v }
   },
   maxTimeoutSeconds: {
     key: 'maxTimeoutSeconds', label: 'Longest job', group: 'jobs', unit: 'seconds', default: undefined,

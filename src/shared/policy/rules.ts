@@ -5,7 +5,7 @@
 
 /** Rules the policy engine evaluates on every announcement, in this order. */
 export const EVALUATED_RULES = [
-  'auto_bid', 'once', 'paused', 'schedule', 'idle', 'battery', 'bidding_window', 'originator', 'originator_record',
+  'auto_bid', 'once', 'paused', 'schedule', 'idle', 'battery', 'thermal', 'bidding_window', 'originator', 'originator_record',
   'region', 'qos', 'interactive', 'runtime', 'timeout', 'fuel', 'resources', 'concurrency', 'price'
 ] as const
 export type EvaluatedRuleId = (typeof EVALUATED_RULES)[number]
@@ -25,6 +25,7 @@ export const RULE_TEXT: Record<RuleId, string> = {
   schedule: 'outside the schedule',
   idle: 'machine not idle',
   battery: 'on battery power',
+  thermal: 'CPU too hot',
   bidding_window: 'bidding window closed',
   originator: 'originator not allowed',
   originator_record: 'originator record too poor',

@@ -38,6 +38,17 @@ export interface IdleRule {
   maxLoadPerCore?: number
   /** The user must have been idle at least this long (when the platform reports it). */
   minUserIdleSeconds?: number
+  /**
+   * Flapping guard: a busy spike shorter than this does not stop bidding, and after a busy spell the
+   * machine must stay idle this long before bidding resumes (default DEFAULT_IDLE_GRACE_SECONDS).
+   */
+  graceSeconds?: number
+}
+
+/** Stop bidding when the CPU is hotter than `stopAboveC`; resume once it is cooler than `resumeBelowC` (hysteresis). */
+export interface ThermalGuardRule {
+  stopAboveC: number
+  resumeBelowC: number
 }
 
 /** The owner's caps on what is offered. Fractions are 0–1 of the machine; absolute caps bound them further. */
@@ -70,6 +81,8 @@ export interface MachineState {
   userIdleSeconds?: number
   /** true on battery, false on mains, undefined when unknown */
   onBattery?: boolean
+  /** CPU temperature (°C), when the hardware reports it */
+  cpuTemperatureC?: number
 }
 
 export interface Policy {
@@ -91,6 +104,8 @@ export interface Policy {
   pausedUntil: number | undefined
   idleOnly: IdleRule | undefined
   stopOnBattery: boolean
+  /** undefined = no thermal guard */
+  thermalGuard: ThermalGuardRule | undefined
   maxTimeoutSeconds: number | undefined
   maxFuel: bigint | undefined
   allowInteractive: boolean

@@ -7,7 +7,7 @@ import {
   createValidator, generateIdentity, peerIdFromDid, signMessage, type Identity, type JobAnnouncementV1, type Unsigned
 } from '../../../src/shared/protocol/index.js'
 import { openStore, type Store } from '../../../src/main/store/index.js'
-import { createAutoBidder, parsePolicy, storeDecisionSources, type AutoBidderOptions } from '../../../src/main/market/index.js'
+import { createAutoBidder, EVALUATED_RULES, parsePolicy, storeDecisionSources, type AutoBidderOptions } from '../../../src/main/market/index.js'
 import { OFFER, RUNTIME } from './fixtures.js'
 
 function signedAnnouncement (originator: Identity, id: string, now: number, params: Partial<JobAnnouncementV1['job_params']> = {}): { bytes: Uint8Array, body: JobAnnouncementV1 } {
@@ -81,7 +81,7 @@ test('auto-bidder: records the decision, signs one valid JobBidV1 and sends it t
     assert.equal(stored?.decision, 'bid')
     assert.equal(stored?.price, 11n)
     assert.equal(stored?.policyVersion, 7)
-    assert.equal(stored?.reasons.length, 18)
+    assert.equal(stored?.reasons.length, EVALUATED_RULES.length)
     assert.deepEqual(stored?.raw, a.bytes)
     assert.equal(stored?.summary.max_fuel, '2000000')
     assert.equal(store.getBid('job-1')?.sentOk, true)

@@ -10,6 +10,7 @@ import { paused } from './paused.js'
 import { schedule } from './schedule.js'
 import { idle } from './idle.js'
 import { battery } from './battery.js'
+import { thermal } from './thermal.js'
 import { biddingWindow } from './bidding-window.js'
 import { originator } from './originator.js'
 import { originatorRecord } from './originator-record.js'
@@ -30,6 +31,7 @@ export const RULE_TABLE: { [K in EvaluatedRuleId]: RuleDef<K> } = {
   schedule,
   idle,
   battery,
+  thermal,
   bidding_window: biddingWindow,
   originator,
   originator_record: originatorRecord,
