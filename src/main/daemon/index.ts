@@ -16,10 +16,12 @@ import { createMeshNode, TypedEmitter, type MeshNode, type NatOptions, type Reac
 import { createSandbox, type Sandbox } from '../sandbox/index.js'
 import { dataDirProblem, openStore, type Store } from '../store/index.js'
 import {
-  BidRefusedError, createAutoBidder, createBidSender, createIntakeQueue, DEFAULT_POLICY, storeDecisionSources, type BidSenderStats, type DecisionSources, policyToJson, validatePolicy, type AutoBidder, type Policy, type PolicyError
+  BidRefusedError, createAutoBidder, createBidSender, createIntakeQueue, createMachineGuard, DEFAULT_POLICY, storeDecisionSources, type BidSenderStats, type DecisionSources, policyToJson, validatePolicy,
+  type AutoBidder, type GuardState, type MachineState, type Policy, type PolicyError
 } from '../market/index.js'
+import { createMarketRateCollector, type MarketRateCollector } from '../market-rate/index.js'
 import {
-  applyCaps, buildCapabilityAd, createAdCache, createAdPublisher, createMachineStateSampler, probeHardware, WASM_RUNTIME_ID,
+  applyCaps, buildCapabilityAd, createAdCache, createAdPublisher, createMachineStateSampler, createTemperatureSampler, probeHardware, WASM_RUNTIME_ID,
   type AdCache, type Hardware, type MachineStateSampler, type Offer
 } from '../probe/index.js'
 import { createExecutor, createExecutorBlockStore, type Executor } from '../jobs/index.js'
@@ -107,6 +109,8 @@ export interface DaemonTimers {
   heartbeatMs: number
   /** mesh: bootstrap re-dial while not connected */
   bootstrapRetryMs: number
+  /** machine guard: CPU temperature and idle samples (thermal hysteresis, idle-only grace) */
+  machineGuardMs: number
 }
 
 export const DEFAULT_TIMERS: Readonly<DaemonTimers> = {
@@ -116,7 +120,8 @@ export const DEFAULT_TIMERS: Readonly<DaemonTimers> = {
   capabilityIntervalMs: 60_000,
   machineSampleMs: 30_000,
   heartbeatMs: 1000,
-  bootstrapRetryMs: 30_000
+  bootstrapRetryMs: 30_000,
+  machineGuardMs: 5000
 }
 
 /** A policy file or setting that does not validate. */
@@ -152,6 +157,17 @@ export interface Daemon {
   bidStats(): BidSenderStats
   /** What the auto-bidder decides from; the dashboard's simulator replays with the same. */
   readonly decisionSources: DecisionSources
+  /** The policy the auto-bidder applies now: the version in force with the runtime state (pause, auto-bid) over it. */
+  effectivePolicy(): { policy: Policy, version: number | undefined }
+  /** Pause/snooze and auto-bid as the owner toggled them: runtime state, not policy versions. */
+  runtimeState(): RuntimeState
+  setRuntimeState(patch: RuntimeState): void
+  /** The bootstrap peers this node dials and their recent dial failures (newest first). */
+  bootstrap(): { configured: string[], failures: Array<{ addr: string, error: string, at: number }> }
+  /** The machine guard's state: CPU temperature and thermal hold, idle-only grace. */
+  guard(): GuardState
+  /** Public receipts heard on the mesh: what buyers paid (the dashboard's market rate). */
+  readonly marketRate: MarketRateCollector
   /** What peers did wrong since start: rejected/refused messages by reason, bans. */
   meshStats(): MeshStats
   /** The daemon's logger (its subsystems log through children of it). */
@@ -163,6 +179,29 @@ export interface Daemon {
 }
 
 const s = (v: bigint | number | undefined): string | undefined => v === undefined ? undefined : String(v)
+
+/**
+ * What the owner toggles from the dashboard or the tray: a pause (snooze) and auto-bid on/off. Kept in
+ * the store's settings (key `runtime`), applied over the policy in force, and never a policy version.
+ * `pausedUntil: null` means "resumed" (over a policy's own pausedUntil); absent keys leave the policy's value.
+ */
+export interface RuntimeState { autoBid?: boolean, pausedUntil?: number | null }
+const RUNTIME_SETTING = 'runtime'
+
+function loadRuntimeState (store: Store): RuntimeState {
+  const v = store.getSetting(RUNTIME_SETTING)
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return {}
+  const out: RuntimeState = {}
+  if (typeof v.autoBid === 'boolean') out.autoBid = v.autoBid
+  if (v.pausedUntil === null || typeof v.pausedUntil === 'number') out.pausedUntil = v.pausedUntil
+  return out
+}
+
+/** The policy with the owner's runtime state over it. */
+export function withRuntimeState (p: Policy, r: RuntimeState): Policy {
+  if (r.autoBid === undefined && r.pausedUntil === undefined) return p
+  return { ...p, autoBid: r.autoBid ?? p.autoBid, pausedUntil: r.pausedUntil === undefined ? p.pausedUntil : r.pausedUntil ?? undefined }
+}
 
 export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
   const dataDir = resolve(o.dataDir)
@@ -204,6 +243,10 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     // setupPolicy
     const fileResult = o.policy !== undefined ? applyPolicyFile(store, o.policy, o.policySource, clock()) : undefined
     let current = loadPolicy(store)
+    // a --policy file that changed is the owner's new word: it also replaces earlier dashboard toggles
+    if (fileResult?.applied === true) store.setSetting(RUNTIME_SETTING, {})
+    let runtimeState = loadRuntimeState(store)
+    const effective = (): { policy: Policy, version: number | undefined } => ({ policy: withRuntimeState(current.policy, runtimeState), version: current.version })
     const policyInfo = (): ActivePolicyInfo => ({
       version: current.version,
       source: current.version === undefined ? 'built-in default' : store.getPolicyVersion(current.version)?.note ?? 'unknown',
@@ -216,6 +259,15 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     const hardware = await probeHardware({ dataDir, log })
     const machine: MachineStateSampler = createMachineStateSampler({ userIdleSeconds: o.userIdleSeconds, onBattery: o.onBattery, batteryIntervalMs: timers.machineSampleMs })
     cleanups.push(() => { machine.close() })
+    // the machine guard (thermal hysteresis, idle-only grace) is fed every few seconds; see setupAutoBidder
+    const temperature = createTemperatureSampler({ intervalMs: timers.machineGuardMs })
+    cleanups.push(() => { temperature.close() })
+    const guard = createMachineGuard(clock())
+    const sampleMachine = (): MachineState => {
+      const m = machine.sample()
+      const t = temperature.current()
+      return t === null ? m : { ...m, cpuTemperatureC: t }
+    }
     const ads = createAdCache()
 
     // setupSandbox
@@ -228,8 +280,9 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
 
     // setupMesh
     const blocks = createExecutorBlockStore({ store, dataDir })
+    const bootstrapPeers = o.bootstrap ?? savedList(store, 'bootstrapPeers') ?? []
     const node = await createMeshNode({
-      identity, listen: o.listen ?? savedList(store, 'listenAddrs') ?? ['/ip4/0.0.0.0/tcp/0'], bootstrap: o.bootstrap ?? savedList(store, 'bootstrapPeers') ?? [], lan: o.lan ?? false,
+      identity, listen: o.listen ?? savedList(store, 'listenAddrs') ?? ['/ip4/0.0.0.0/tcp/0'], bootstrap: bootstrapPeers, lan: o.lan ?? false,
       regions: region !== undefined ? [region] : [], blockStore: blocks, nat: o.nat,
       heartbeatMs: timers.heartbeatMs, bootstrapRetryMs: timers.bootstrapRetryMs, log
     })
@@ -237,6 +290,15 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
     cleanups.push(() => { meshLog.stop() })
     node.events.on('reachability:changed', (e) => { events.emit('reachability:changed', e) })
     node.events.on('connection:opened', (e) => { events.emit('connection:opened', e) })
+    // recent bootstrap dial failures, for the dashboard's "why no work" (heard from the first dial on)
+    const bootstrapFailures: Array<{ addr: string, error: string, at: number }> = []
+    node.events.on('bootstrap:failed', (e) => {
+      bootstrapFailures.unshift({ addr: e.addr, error: e.error, at: clock() })
+      if (bootstrapFailures.length > 20) bootstrapFailures.length = 20
+    })
+    // what buyers pay: public receipts heard on the receipts topic, fetched bounded and verified
+    const marketRate = createMarketRateCollector({ node, ownDid: identity.did, dataDir, log })
+    cleanups.push(async () => { await marketRate.close() })
     await node.start()
     cleanups.push(async () => { await node.stop() })
 
@@ -273,12 +335,18 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
       offer: () => offer,
       runtimes: () => runtimes,
       runtimeUnavailable: () => sandbox.unavailableReason(),
-      machine: () => machine.sample(),
+      machine: sampleMachine,
+      guard: () => guard.state(),
       region: () => region
     })
+    const observeMachine = (): void => { guard.observe(sampleMachine(), effective().policy, offer.cpu, clock()) }
+    observeMachine()
+    const guardTimer = setInterval(observeMachine, timers.machineGuardMs)
+    guardTimer.unref()
+    cleanups.push(() => { clearInterval(guardTimer) })
     const autoBidder = createAutoBidder({
       store, identity, sources: decisionSources,
-      getPolicy: () => stopping ? { policy: { ...current.policy, autoBid: false }, version: current.version } : current,
+      getPolicy: () => stopping ? { policy: { ...effective().policy, autoBid: false }, version: current.version } : effective(),
       unreachable: (peerId) => bidSender.cannotSend(peerId),
       sendBid: async (peerId, bytes, { announcementId, closesAt, signal }) => {
         await bidSender.send({ announcementId, originatorPeerId: peerId, bytes, closesAt, signal })
@@ -348,6 +416,16 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
       publishCapability,
       bidStats: () => bidSender.stats(),
       decisionSources,
+      effectivePolicy: effective,
+      runtimeState: () => ({ ...runtimeState }),
+      setRuntimeState (patch) {
+        runtimeState = { ...runtimeState, ...patch }
+        store.setSetting(RUNTIME_SETTING, { ...runtimeState })
+        observeMachine()
+      },
+      bootstrap: () => ({ configured: [...bootstrapPeers], failures: bootstrapFailures.map((f) => ({ ...f })) }),
+      guard: () => guard.state(),
+      marketRate,
       meshStats: () => meshLog.stats(),
       log,
       logDir: logFile?.dir,

@@ -1,0 +1,2 @@
+export * from './collector.js'
+export * from './rate.js'
