@@ -9,13 +9,14 @@ import { open } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
-import { IdentityFileError } from '../../shared/protocol/index.js'
+import { IdentityFileError, isValidRegion } from '../../shared/protocol/index.js'
 import { PolicyInvalidError, startDaemon, type Daemon, type DaemonEvents } from '../daemon/index.js'
 import { TypedEmitter } from '../mesh/index.js'
 import { StoreError } from '../store/index.js'
 import { MAX_POLICY_BYTES, ownerWarnings } from '../market/index.js'
 import { isLogLevel, LOG_LEVELS } from '../log/index.js'
 import { dataDirFrom, parseFlags, stopRequested, UsageError, type CliIo } from './io.js'
+import { shortId } from '../../shared/text.js'
 import { createDaemonHost } from '../api/daemon-adapter.js'
 
 export const START_USAGE = `usage: mesh-executor start [options]
@@ -58,7 +59,7 @@ function checkMultiaddrs (flag: string, values: string[], needPeer: boolean): vo
 /** Human-readable one-liners for the non-JSON log. */
 function describe<K extends keyof DaemonEvents> (name: K, e: DaemonEvents[K]): string | undefined {
   const d = e as Record<string, unknown>
-  const short = (s: unknown): string => { const x = String(s); return x.length > 22 ? `${x.slice(0, 12)}…${x.slice(-6)}` : x }
+  const short = (s: unknown): string => shortId(String(s))
   switch (name) {
     case 'announcement:decided': {
       const reasons = (d.reasons as Array<{ ok: boolean, text: string }>).filter((r) => !r.ok).map((r) => r.text)
@@ -130,7 +131,7 @@ export async function runStart (argv: string[], io: CliIo): Promise<number> {
   checkMultiaddrs('--listen', listen ?? [], false)
   checkMultiaddrs('--bootstrap', bootstrap ?? [], true)
   const region = values.region as string | undefined
-  if (region !== undefined && !/^[a-z0-9-]{1,63}$/.test(region)) throw new UsageError(`--region ${JSON.stringify(region)}: use 1–63 characters of a-z, 0-9 and -`)
+  if (region !== undefined && !isValidRegion(region)) throw new UsageError(`--region ${JSON.stringify(region)}: use 1–63 characters of a-z, 0-9 and -`)
   const grace = values.grace === undefined ? 30 : Number(values.grace)
   if (!Number.isFinite(grace) || grace < 0) throw new UsageError(`--grace ${String(values.grace)}: want a number of seconds`)
   let uiPort: number | undefined

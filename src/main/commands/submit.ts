@@ -22,7 +22,7 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { multiaddr } from '@multiformats/multiaddr'
-import { loadOrCreateIdentityFile, parseDuration, peerIdFromDid, QOS_PROFILES } from '../../shared/protocol/index.js'
+import { isValidRegion, loadOrCreateIdentityFile, parseDuration, peerIdFromDid, QOS_PROFILES } from '../../shared/protocol/index.js'
 import type { Identity, QosProfile } from '../../shared/protocol/index.js'
 import { createMeshNode, JOBS_ANNOUNCE_TOPIC } from '../mesh/index.js'
 import type { ConnectionInfo, MeshNode, ReachabilityStatus } from '../mesh/index.js'
@@ -31,6 +31,7 @@ import type { Store } from '../store/index.js'
 import { AccessBlockStore, createOriginator, OriginatorError } from '../originator/index.js'
 import type { OriginatorEvent, SubmitJob } from '../originator/index.js'
 import { UsageError, type CliIo } from './io.js'
+import { shortId } from '../../shared/text.js'
 import { openLogFile, type LogFile } from '../log/index.js'
 
 export type SubmitIo = CliIo
@@ -105,7 +106,7 @@ async function * chunksOf (stream: NodeJS.ReadableStream): AsyncGenerator<Uint8A
 }
 
 const json = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('base64') : x))
-const short = (s: string): string => (s.length > 24 ? `${s.slice(0, 14)}…${s.slice(-6)}` : s)
+const short = (s: string): string => shortId(s)
 
 /** One readable line per event (stderr log of the non-JSON mode). */
 export function describeEvent (e: OriginatorEvent): string | undefined {
@@ -223,7 +224,7 @@ export async function runSubmit (argv: string[], io: SubmitIo): Promise<number> 
       try { multiaddr(l) } catch (err) { throw new UsageError(`--listen ${JSON.stringify(l)}: ${(err as Error).message}`) }
     }
     const region = values.region as string | undefined
-    if (region !== undefined && !/^[a-z0-9-]{1,63}$/.test(region)) throw new UsageError(`--region ${JSON.stringify(region)}: use 1–63 characters of a-z, 0-9 and -`)
+    if (region !== undefined && !isValidRegion(region)) throw new UsageError(`--region ${JSON.stringify(region)}: use 1–63 characters of a-z, 0-9 and -`)
     const selection = (values.selection as string | undefined) ?? 'window'
     if (selection !== 'window' && selection !== 'first-valid-bid') throw new UsageError(`--selection ${JSON.stringify(selection)}: want window or first-valid-bid`)
     const qos = (values.qos as string | undefined) ?? 'BestEffort'

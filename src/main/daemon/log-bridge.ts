@@ -4,6 +4,7 @@
  * Things a hostile peer controls (rejected messages, refused direct messages, dial failures) are
  * throttled per reason, so a flood cannot fill the disk.
  */
+import { shortId } from '../../shared/text.js'
 import type { Logger } from '../log/index.js'
 import { throttled } from '../log/index.js'
 import type { MeshEvents, TypedEmitter } from '../mesh/index.js'
@@ -17,7 +18,7 @@ export interface MeshStats {
   peersEjected: number
 }
 
-const short = (s: string): string => s.length > 20 ? `${s.slice(0, 12)}…${s.slice(-6)}` : s
+const short = (s: string): string => shortId(s)
 
 /** Logs the daemon's events. */
 export function logDaemonEvents (events: TypedEmitter<DaemonEvents>, log: Logger): () => void {

@@ -4,7 +4,7 @@
  * JobBidV1 and hands it to `sendBid`. At most one bid per announcement_id, ever: the bid row is
  * reserved in the same transaction as the announcement, before the bid is sent.
  */
-import { EventEmitter } from 'node:events'
+import { TypedEmitter } from '../../shared/events.js'
 import {
   formatTimestamp, peerIdFromDid, signMessage,
   type Identity, type JobAnnouncementV1, type JobBidV1, type Unsigned
@@ -104,7 +104,7 @@ function createIntakeLimiter (o: { burst: number, perSecond: number }, clock: ()
 export function createAutoBidder (opts: AutoBidderOptions): AutoBidder {
   const { store, identity } = opts
   const clock = opts.now ?? Date.now
-  const emitter = new EventEmitter()
+  const emitter = new TypedEmitter<AutoBidderEvents>()
   const intake = opts.intake ?? { burst: 60, perSecond: 2 }
   const admit = createIntakeLimiter(intake, clock)
 
@@ -122,10 +122,7 @@ export function createAutoBidder (opts: AutoBidderOptions): AutoBidder {
   }
 
   return {
-    on (event, listener) {
-      emitter.on(event, listener)
-      return () => { emitter.off(event, listener) }
-    },
+    on: (event, listener) => emitter.on(event, listener),
     async handleAnnouncement (a, meta) {
       const id = a.announcement_id
       // Everything up to sendBid is synchronous, so a concurrent duplicate sees the stored row.

@@ -23,6 +23,3 @@ export class MeshError extends Error {
   }
 }
 
-export function isMeshError (err: unknown, code?: MeshErrorCode): err is MeshError {
-  return err instanceof MeshError && (code === undefined || err.code === code)
-}

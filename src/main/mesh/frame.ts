@@ -1,18 +1,12 @@
 /**
  * Length-prefixed single-frame exchanges (profile 4.2 / 4.3) and their CBOR answer maps.
  */
-import { decodeCbor, encodeCanonical, REJECTION_REASONS, FAILURE_REASONS } from '../../shared/protocol/index.js'
+import { decodeCbor, encodeCanonical } from '../../shared/protocol/index.js'
 import type { CborMap, ReasonCode } from '../../shared/protocol/index.js'
 import { MeshError } from './errors.js'
 
 /** Answer of the direct protocol. */
 export type DirectAnswer = { ok: true } | { ok: false, error: ReasonCode | string, message: string }
-
-const REASONS = new Set<string>([...REJECTION_REASONS, ...FAILURE_REASONS])
-
-export function isReasonCode (s: string): s is ReasonCode {
-  return REASONS.has(s)
-}
 
 export function encodeDirectAnswer (a: DirectAnswer): Uint8Array {
   return encodeCanonical(a.ok ? { ok: true } : { ok: false, error: a.error, message: a.message })

@@ -1,5 +1,6 @@
 /** Gossipsub topic names and message ids of wire profile section 4.1. */
 import { createHash } from 'node:crypto'
+import { isValidRegion } from '../../shared/protocol/index.js'
 import { MeshError } from './errors.js'
 
 export const CAPABILITIES_TOPIC = '/icn/mesh/capabilities/v1'
@@ -8,11 +9,7 @@ export const RECEIPTS_AVAILABLE_TOPIC = '/icn/mesh/receipts/available/v1'
 
 export type TopicKind = 'capabilities' | 'jobs' | 'receipts'
 
-const REGION_RE = /^[a-z0-9-]{1,63}$/
-
-export function isValidRegion (region: string): boolean {
-  return REGION_RE.test(region)
-}
+export { isValidRegion }
 
 export function assertRegion (region: string): void {
   if (!isValidRegion(region)) {

@@ -4,7 +4,7 @@
  * subscribes to a capabilities topic — never more than once per `minGapMs` for subscriptions.
  * The ad is rebuilt (fresh timestamp and signature) for every publish.
  */
-import { EventEmitter } from 'node:events'
+import { TypedEmitter } from '../../shared/events.js'
 
 export interface AdPublisherOptions {
   /** Builds freshly signed ad bytes (e.g. () => buildCapabilityAd({...}).bytes). */
@@ -35,7 +35,7 @@ export interface AdPublisher {
 export function createAdPublisher (opts: AdPublisherOptions): AdPublisher {
   const intervalMs = opts.intervalMs ?? 60_000
   const minGapMs = opts.minGapMs ?? 5_000
-  const emitter = new EventEmitter()
+  const emitter = new TypedEmitter<AdPublisherEvents>()
   let interval: NodeJS.Timeout | undefined
   let pendingSub: NodeJS.Timeout | undefined
   let lastPublish = -Infinity
@@ -78,9 +78,6 @@ export function createAdPublisher (opts: AdPublisherOptions): AdPublisher {
       pendingSub = setTimeout(() => { pendingSub = undefined; publishNow('subscriber') }, wait)
     },
     stop,
-    on (event, listener) {
-      emitter.on(event, listener)
-      return () => { emitter.off(event, listener) }
-    }
+    on: (event, listener) => emitter.on(event, listener)
   }
 }

@@ -23,10 +23,6 @@ export function canTransition (from: JobState, to: JobState): boolean {
   return NEXT[from].includes(to)
 }
 
-export function isTerminal (s: JobState): boolean {
-  return TERMINAL_STATES.includes(s)
-}
-
 export function isJobState (s: string): s is JobState {
   return (JOB_STATES as readonly string[]).includes(s)
 }

@@ -17,7 +17,11 @@ export type Amount = string
 export const JOB_STATES = ['Assigned', 'Accepted', 'FetchingInputs', 'Running', 'Completed', 'Failed', 'Cancelled'] as const
 export type JobStateName = (typeof JOB_STATES)[number]
 
-/** Tray / overview state, in priority order: error > paused > running > bidding > idle. */
+/**
+ * Tray / overview state, in priority order: paused > error > running > bidding > idle. `bidding` means
+ * work can come: auto-bid on, connected to peers and nothing in the health check blocks bids; otherwise
+ * `idle`, and `NodeStatus.health` names the reason.
+ */
 export const NODE_STATES = ['idle', 'bidding', 'running', 'paused', 'error'] as const
 export type NodeState = (typeof NODE_STATES)[number]
 
@@ -68,6 +72,71 @@ export interface ReachabilityView {
   changedAt: number | null
 }
 
+/** The unit token amounts are shown in (the wire carries plain integer amounts, profile 6.3). */
+export const TOKEN_UNIT = 'tokens'
+
+/**
+ * Why work can or cannot come, each with its fix. `blocking`: no bid can go out while it holds;
+ * `warning`: bids go out but something costs the owner (free work, unreachable, bids that lose);
+ * `info`: worth knowing.
+ */
+export const HEALTH_CODES = [
+  'offline', 'no_runtime', 'draining', 'paused', 'autobid_off', 'no_peers', 'bootstrap_unreachable', 'outside_schedule',
+  'on_battery', 'not_idle', 'too_hot', 'all_slots_busy', 'price_above_market', 'price_above_buyers', 'unreachable',
+  'selling_free', 'bids_not_delivered', 'bids_losing', 'daemon_error', 'no_announcements'
+] as const
+export type HealthCode = (typeof HEALTH_CODES)[number]
+export type HealthSeverity = 'blocking' | 'warning' | 'info'
+/** A button the dashboard can offer next to a reason. */
+export type HealthAction =
+  | { kind: 'resume' }
+  | { kind: 'autobid_on' }
+  | { kind: 'link', href: string, label: string }
+export interface HealthReason {
+  code: HealthCode
+  severity: HealthSeverity
+  /** One short line, e.g. "Bootstrap peer unreachable". */
+  title: string
+  /** What the node sees, e.g. "/ip4/203.0.113.7/tcp/4001/p2p/12D3… — connection refused (3 attempts)". */
+  detail: string
+  /** What to do about it, in plain words. */
+  fix: string
+  action?: HealthAction
+}
+export interface HealthView {
+  /** No blocking reason: bids can go out. */
+  canBid: boolean
+  /** One line: "Ready for work", "No work can come: paused until 08:00", … */
+  summary: string
+  /** Blocking first, then warnings, then info. */
+  reasons: HealthReason[]
+}
+
+/** What this node offers to buyers (the policy's caps applied to the machine) and at what price. */
+export interface OfferView {
+  cpu: { offered: number, machine: number, model: string }
+  ramBytes: { offered: number, machine: number }
+  /** Free space on the data dir's disk, and what of it is offered (null: unknown / none). */
+  diskBytes: { offered: number | null, machineFree: number | null }
+  gpus: Array<{ name: string, model: string, vendor: string, vramBytes: number | null, offered: boolean }>
+  maxConcurrentJobs: number
+  price: PriceView
+  /** CPU temperature now (°C), when the hardware reports it. */
+  cpuTemperatureC: number | null
+}
+export interface PriceView {
+  mode: 'fixed' | 'per_mfuel' | 'floor_plus_rate'
+  /** e.g. "5 tokens per job", "2 tokens per million fuel", "8 tokens + 2 tokens per million fuel". */
+  text: string
+  /** Charges nothing for any job. */
+  free: boolean
+  fixed: Amount | null
+  floor: Amount | null
+  ratePerMillionFuel: Amount | null
+  /** What we would ask for jobs of a few typical fuel budgets. */
+  examples: Array<{ maxFuel: Amount, price: Amount }>
+}
+
 export interface NodeStatus {
   did: string
   peerId: string
@@ -86,6 +155,13 @@ export interface NodeStatus {
   running: RunningJobView[]
   /** What the owner must know now, in plain words (e.g. selling for free). */
   warnings: string[]
+  /**
+   * Why work can or cannot come, with the fix for each reason. The API service always sets it (and
+   * `offer`); both are optional in the type only so that clients built against older daemons still compile.
+   */
+  health?: HealthView
+  /** What the machine offers and at what price (null when the node cannot tell, e.g. a test double). */
+  offer?: OfferView | null
   /** The policy version in force and where it came from. */
   policy: { version: number | null, source: string }
   version: string
@@ -93,10 +169,17 @@ export interface NodeStatus {
 }
 
 export interface EarningsView {
+  /** The unit of every amount (TOKEN_UNIT). */
+  unit: string
   today: Amount
   last7d: Amount
   allTime: Amount
+  /** Completed jobs in the ledger (paid and free). */
   jobs: number
+  /** Completed jobs that earned more than 0. */
+  paidJobs: number
+  /** Completed jobs that earned nothing (price 0). */
+  freeJobs: number
   byDay: Array<{ day: string, amount: Amount, jobs: number }>
   byOriginator: Array<{ originatorDid: string, amount: Amount, jobs: number }>
   byRegion: Array<{ region: string, amount: Amount, jobs: number }>
@@ -105,8 +188,13 @@ export interface EarningsView {
 export interface JobView {
   announcementId: string
   originatorDid: string
+  /** What the job does, as its originator described it (from the announcement), or null. */
+  description: string | null
   state: JobStateName
+  /** Our bid's price (what the job pays if it completes). */
   price: Amount | null
+  /** What the ledger booked for it: the price once Completed, null before (and for failed jobs). */
+  earned: Amount | null
   wasmCid: string
   inputDataCid: string | null
   maxFuel: Amount
@@ -132,13 +220,36 @@ export interface JobDetailView {
 
 export interface DecisionReasonView { rule: string, ok: boolean, text: string }
 
+/**
+ * What became of our bid: `won` (the job was assigned to us), `lost` (delivered, the bidding window
+ * closed, no assignment), `waiting` (delivered, window still open or just closed), `not_sent` (the bid
+ * could not be delivered: never assigned), `sending` (being delivered).
+ */
+export const BID_OUTCOMES = ['won', 'lost', 'waiting', 'not_sent', 'sending'] as const
+export type BidOutcome = (typeof BID_OUTCOMES)[number]
+export interface BidOutcomeView {
+  outcome: BidOutcome
+  /** Plain words, e.g. "won — Completed", "lost: another executor was chosen", "not delivered: connection refused". */
+  text: string
+  /** Why the bid could not be delivered (not_sent). */
+  error: string | null
+  /** The job's state when won. */
+  jobState: JobStateName | null
+  /** When the bidding window closed / closes (epoch ms), when known. */
+  closesAt: number | null
+}
+
 export interface AnnouncementView {
   announcementId: string
   originatorDid: string
   receivedAt: number
   summary: JsonObject
+  /** The job's description (from the summary), or null. */
+  description: string | null
   decision: 'bid' | 'no_bid'
   price: Amount | null
+  /** Our bid's fate (null when we did not bid). */
+  bid: BidOutcomeView | null
   reasons: DecisionReasonView[]
   firstFailedRule: string | null
   policyVersion: number | null
@@ -149,6 +260,8 @@ export interface MarketStatsView {
   total: number
   bid: number
   noBid: number
+  /** What became of the bids (same window). */
+  outcomes: { won: number, lost: number, waiting: number, notSent: number }
   /** "43 skipped: price below floor" — grouped by the first failing rule, most frequent first. */
   skipped: Array<{ rule: string, count: number, text: string }>
 }
@@ -180,6 +293,8 @@ export interface SimulationView {
 export interface ReceiptSummaryView {
   cid: string
   announcementId: string
+  /** The job's description (from its announcement), or null. */
+  description: string | null
   status: string
   failureReason: string | null
   fuelUsed: Amount
@@ -244,6 +359,111 @@ export interface ShutdownView {
   runningJobs: number
 }
 
+/** A settings or policy problem, named by the field's label (what the form shows), with its path. */
+export interface FieldIssue {
+  /** JSON path / form key, e.g. "caps.cpu" or "pricing.price". */
+  path: string
+  /** The label the form shows, e.g. "CPU cores offered". */
+  label: string
+  message: string
+}
+export interface SettingsValidationView { ok: boolean, errors: FieldIssue[] }
+
+/** The node's own log file (`<dataDir>/logs`), newest first. */
+export const LOG_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const
+export type LogLevelName = (typeof LOG_LEVEL_NAMES)[number]
+export const LOG_SUBSYSTEMS = ['daemon', 'jobs', 'market', 'mesh', 'nat', 'sandbox', 'ui', 'originator', 'probe'] as const
+export interface LogLineView {
+  time: number
+  level: LogLevelName
+  sub: string | null
+  job: string | null
+  msg: string
+  /** The other fields of the line (JSON), for the detail view. */
+  extra: JsonObject
+}
+export interface LogsQuery {
+  /** Lines to return (default 200, at most 1000). */
+  limit?: number
+  /** Minimum level (default info). */
+  level?: LogLevelName
+  /** Only these subsystems (default all). */
+  subs?: string[]
+  /** Only lines of this job (announcement id). */
+  job?: string
+  /** Only lines whose message contains this text (case-insensitive). */
+  text?: string
+  /** Continue from an earlier answer's `next` (older lines). */
+  before?: string
+}
+export interface LogsView {
+  lines: LogLineView[]
+  /** Cursor for older lines, or null when the oldest file was read to its start. */
+  next: string | null
+  /** Where the log is. */
+  dir: string | null
+  /** Bytes of log read for this answer (bounded per call). */
+  scannedBytes: number
+}
+
+export const EXPORT_FORMATS = ['csv', 'json'] as const
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]
+export interface ExportQuery {
+  /** Period start (epoch ms, inclusive) and end (exclusive). */
+  fromMs: number
+  toMs: number
+  format: ExportFormat
+}
+/** A file for the browser to save. */
+export interface ExportFileView {
+  filename: string
+  mime: string
+  /** The file's text (CSV or JSON). */
+  content: string
+  rows: number
+  /** More rows than one export holds (MAX_EXPORT_ROWS): shorten the period. */
+  truncated: boolean
+}
+export const MAX_EXPORT_ROWS = 50_000
+
+/** `mesh-executor receipt verify <statement file>` and `statement.verify`: a signed earnings statement checked offline. */
+export type StatementCheckView =
+  | {
+      ok: true
+      executorDid: string
+      periodStart: string
+      periodEnd: string
+      rows: number
+      total: Amount
+      /** Rows whose receipt block was in the file and verified (all of them, for ok). */
+      receiptsVerified: number
+      statementCid: string
+    }
+  | { ok: false, reason: string, detail: string }
+
+/** What buyers actually paid recently, from public signed receipts heard on the mesh. */
+export interface MarketRateView {
+  /** Receipts used (verified, completed, priced, in the window). */
+  samples: number
+  /** Distinct executors among them. */
+  executors: number
+  sinceMs: number
+  /** Tokens per million fuel used, over the samples: null without samples. */
+  ratePerMillionFuel: { p25: number, median: number, p75: number } | null
+  /** Prices of whole jobs (tokens). */
+  price: { p25: Amount, median: Amount, p75: Amount } | null
+  /** Our rate in the same unit (for fixed prices: the price over our jobs' average fuel), null when unknown. */
+  ours: number | null
+  /** A rate per million fuel (whole tokens) near the median of what buyers paid, or null. */
+  suggestedRatePerMillionFuel: Amount | null
+  /** The simulator over our recent announcements with the suggested rate: what we would have bid on and earned. */
+  wouldHaveWon: { considered: number, wouldBid: number, impliedEarnings: Amount } | null
+  /** The collector: heard, fetched, verified, rejected (and why), skipped by its bounds. */
+  collector: { heard: number, fetched: number, rejected: number, skipped: number, lastError: string | null }
+  /** The newest samples, newest first (at most 20). */
+  recent: Array<{ receiptCid: string, executorDid: string, price: Amount, fuelUsed: Amount, finishedAt: number, ratePerMillionFuel: number }>
+}
+
 /** Method name → [arguments, result]. Queries read; commands change something. */
 export interface ApiMethods {
   'node.status': [Record<string, never>, NodeStatus]
@@ -265,6 +485,13 @@ export interface ApiMethods {
   'settings.update': [{ patch: SettingsPatch }, SettingsView]
   'node.setMachineState': [MachineStateArgs, MachineStateView]
   'node.shutdown': [{ graceSeconds?: number }, ShutdownView]
+  'settings.validate': [{ patch: SettingsPatch }, SettingsValidationView]
+  'logs.tail': [LogsQuery, LogsView]
+  'export.earnings': [ExportQuery, ExportFileView]
+  'export.receipts': [ExportQuery, ExportFileView]
+  'export.statement': [{ fromMs: number, toMs: number }, ExportFileView]
+  'statement.verify': [{ text: string }, StatementCheckView]
+  'market.rate': [{ days?: number }, MarketRateView]
 }
 export type ApiMethod = keyof ApiMethods
 export type ApiArgs<M extends ApiMethod> = ApiMethods[M][0]
@@ -274,7 +501,8 @@ export const API_METHODS: ReadonlyArray<ApiMethod> = [
   'node.status', 'earnings.get', 'jobs.list', 'jobs.get', 'market.announcements', 'market.stats',
   'market.simulate', 'policy.get', 'policy.validate', 'policy.save', 'receipts.list', 'receipts.get',
   'receipts.verify', 'node.setAutoBid', 'node.pause', 'settings.get', 'settings.update',
-  'node.setMachineState', 'node.shutdown'
+  'node.setMachineState', 'node.shutdown', 'settings.validate', 'logs.tail', 'export.earnings', 'export.receipts',
+  'export.statement', 'statement.verify', 'market.rate'
 ]
 export const COMMANDS: ReadonlyArray<ApiMethod> = ['policy.save', 'node.setAutoBid', 'node.pause', 'settings.update', 'node.setMachineState', 'node.shutdown']
 

@@ -1,5 +1,5 @@
 /** Small pure formatting helpers shared by main (messages) and the renderer (display). */
-import type { Amount, ReachabilityState, ReachabilityView } from './contract.js'
+import { TOKEN_UNIT, type Amount, type ReachabilityState, type ReachabilityView } from './contract.js'
 import { isRuleId, RULE_TEXT } from '../policy/rules.js'
 
 /** Human text of a no-bid rule, for counters like "43 skipped: price below floor" (from the rule table). */
@@ -9,6 +9,44 @@ export function ruleText (rule: string): string {
 
 export function skippedText (rule: string, count: number): string {
   return `${count} skipped: ${ruleText(rule)}`
+}
+
+/** "5 tokens", "1 token", "1 234 567 tokens"; "—" for none. */
+export function formatTokens (a: Amount | null | undefined): string {
+  if (a === null || a === undefined) return '—'
+  return `${formatAmount(a)} ${a === '1' ? TOKEN_UNIT.replace(/s$/, '') : TOKEN_UNIT}`
+}
+
+const GIB = 1024 ** 3
+const MIB = 1024 ** 2
+/** "2.0 GiB", "512 MiB". */
+export function formatBytes (n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—'
+  if (n >= GIB) return `${(n / GIB).toFixed(n >= 100 * GIB ? 0 : 1)} GiB`
+  if (n >= MIB) return `${Math.round(n / MIB)} MiB`
+  return `${n} bytes`
+}
+
+/** "2 cores", "0.5 cores", "1 core". */
+export function formatCores (n: number): string {
+  const v = Math.round(n * 1000) / 1000
+  return `${v} core${v === 1 ? '' : 's'}`
+}
+
+/** "3 000 000 fuel" → "3 million", for fuel budgets in prose. */
+export function formatFuel (a: Amount | null | undefined): string {
+  if (a === null || a === undefined) return '—'
+  const n = Number(a)
+  if (n >= 1e9) return `${(n / 1e9).toFixed(n % 1e9 === 0 ? 0 : 1)} billion`
+  if (n >= 1e6) return `${(n / 1e6).toFixed(n % 1e6 === 0 ? 0 : 1)} million`
+  return formatAmount(a)
+}
+
+/** The pricing of a policy in plain words, e.g. "8 tokens + 2 tokens per million fuel". */
+export function priceText (p: { mode: string, price?: Amount | null, floor?: Amount | null, ratePerMillionFuel?: Amount | null }): string {
+  if (p.mode === 'fixed') return `${formatTokens(p.price ?? '0')} per job`
+  if (p.mode === 'per_mfuel') return `${formatTokens(p.ratePerMillionFuel ?? '0')} per million fuel`
+  return `${formatTokens(p.floor ?? '0')} + ${formatTokens(p.ratePerMillionFuel ?? '0')} per million fuel`
 }
 
 /** Groups digits of a decimal amount string: "1234567" → "1 234 567". */

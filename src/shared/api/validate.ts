@@ -5,7 +5,7 @@
  */
 import {
   ApiError, JOB_STATES, isApiMethod, type ApiArgs, type ApiMethod, type Json, type JsonObject,
-  type JobStateName, type SettingsPatch, type ResourceCaps
+  type JobStateName, type SettingsPatch, type ResourceCaps, type FieldIssue, type LogsQuery, LOG_LEVEL_NAMES, type LogLevelName
 } from './contract.js'
 
 type Obj = Record<string, unknown>
@@ -78,54 +78,145 @@ function policyArg (method: string, o: Obj): JsonObject {
 const CID_RE = /^b[a-z2-7]{20,200}$/
 const ID_RE = /^[\x21-\x7e]{1,256}$/
 
-function stringList (method: string, v: unknown, key: string, max: number): string[] {
-  if (!Array.isArray(v) || v.length > max) bad(method, `${key} must be an array of at most ${max} strings`)
-  return v.map((x, i) => {
-    if (typeof x !== 'string' || x.trim().length === 0 || x.length > 1024) bad(method, `${key}[${i}] must be a non-empty string`)
-    return x.trim()
-  })
+/** A region name as the wire, the CLI's --region and the policy's allowedRegions accept it. */
+const REGION_RE = /^[a-z0-9-]{1,63}$/
+
+/** "EU West" → "eu-west": what a region the owner typed probably meant (or undefined). */
+export function suggestRegion (s: string): string | undefined {
+  const t = s.trim().toLowerCase().replace(/[\s_.]+/g, '-').replace(/[^a-z0-9-]/g, '').replace(/-+/g, '-').replace(/^-|-$/g, '').slice(0, 63)
+  return t !== '' && t !== s && REGION_RE.test(t) ? t : undefined
 }
 
-function optNumber (method: string, v: unknown, key: string, min: number, max: number, integer: boolean): number | null | undefined {
-  if (v === undefined || v === null) return v as null | undefined
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isSafeInteger(v))) {
-    bad(method, `${key} must be ${integer ? 'an integer' : 'a number'} in ${min}..${max} or null`)
+export function regionProblem (s: string): string | undefined {
+  if (REGION_RE.test(s)) return undefined
+  const hint = suggestRegion(s)
+  return `"${s.slice(0, 80)}" is not a region name: use 1–63 characters a–z, 0–9 and "-"${hint !== undefined ? ` (did you mean "${hint}"?)` : ', e.g. "eu-west"'}`
+}
+
+/** The labels Settings shows, by key (errors are named by them). */
+export const SETTINGS_LABELS: Record<string, string> = {
+  region: 'Region',
+  listenAddrs: 'Listen addresses',
+  bootstrapPeers: 'Bootstrap peers',
+  caps: 'Resource limits',
+  'caps.cpu': 'CPU cores offered',
+  'caps.ramBytes': 'Memory (RAM) offered',
+  'caps.diskBytes': 'Disk space offered',
+  'caps.maxConcurrentJobs': 'Jobs at the same time',
+  startAtLogin: 'Start at login',
+  startMinimized: 'Start minimized to the tray'
+}
+
+/** The machine a settings patch is checked against (caps cannot exceed it). */
+export interface MachineLimits { cpuCores: number, ramBytes: number, diskFreeBytes: number | null }
+
+function addrList (v: unknown, path: string, max: number, issue: (p: string, m: string) => void): string[] | undefined {
+  if (!Array.isArray(v) || v.length > max) { issue(path, `must be a list of at most ${max} addresses`); return undefined }
+  const out: string[] = []
+  v.forEach((x, i) => {
+    if (typeof x !== 'string' || x.trim().length === 0 || x.length > 1024) { issue(path, `entry ${i + 1} is empty or too long`); return }
+    out.push(x.trim())
+  })
+  return out
+}
+
+/**
+ * Checks a settings patch completely and names every problem by its label. The same function backs
+ * `settings.validate` (while typing) and `settings.update` (which refuses a patch with any problem).
+ * With `machine`, resource caps must fit the machine (a 64-core cap on a 2-core machine is refused).
+ */
+export function checkSettingsPatch (raw: unknown, machine?: MachineLimits): { patch: SettingsPatch, errors: FieldIssue[] } {
+  const errors: FieldIssue[] = []
+  const issue = (path: string, message: string): void => { errors.push({ path, label: SETTINGS_LABELS[path] ?? path, message }) }
+  const out: SettingsPatch = {}
+  if (raw === undefined || raw === null) raw = {}
+  if (!isPlainObject(raw)) return { patch: out, errors: [{ path: '$', label: 'Settings', message: 'must be a JSON object' }] }
+  const allowed = ['region', 'listenAddrs', 'bootstrapPeers', 'caps', 'startAtLogin', 'startMinimized']
+  for (const k of Object.keys(raw)) if (!allowed.includes(k)) issue(k, `unknown setting "${k}" (allowed: ${allowed.join(', ')})`)
+  const o = raw
+  if (o.region !== undefined) {
+    if (o.region === null || o.region === '') out.region = null
+    else if (typeof o.region !== 'string') issue('region', 'must be text')
+    else {
+      const p = regionProblem(o.region.trim())
+      if (p !== undefined) issue('region', p)
+      else out.region = o.region.trim()
+    }
   }
-  return v
+  if (o.listenAddrs !== undefined) {
+    const l = addrList(o.listenAddrs, 'listenAddrs', 32, issue)
+    if (l !== undefined) {
+      const badOnes = l.filter((a) => !a.startsWith('/'))
+      if (badOnes.length > 0) issue('listenAddrs', `${badOnes.map((a) => `"${a.slice(0, 60)}"`).join(', ')} ${badOnes.length === 1 ? 'is' : 'are'} not a network address (multiaddr): write it like /ip4/0.0.0.0/tcp/4001`)
+      else out.listenAddrs = l
+    }
+  }
+  if (o.bootstrapPeers !== undefined) {
+    const l = addrList(o.bootstrapPeers, 'bootstrapPeers', 64, issue)
+    if (l !== undefined) {
+      const badOnes = l.filter((a) => !a.startsWith('/') || !a.includes('/p2p/'))
+      if (badOnes.length > 0) issue('bootstrapPeers', `${badOnes.map((a) => `"${a.slice(0, 60)}"`).join(', ')} must be a peer's address ending in /p2p/<peer id>, e.g. /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW…`)
+      else out.bootstrapPeers = l
+    }
+  }
+  if (o.caps !== undefined) {
+    if (!isPlainObject(o.caps)) issue('caps', 'must be an object')
+    else {
+      const c = o.caps
+      for (const k of Object.keys(c)) if (!['cpu', 'ramBytes', 'diskBytes', 'maxConcurrentJobs'].includes(k)) issue(`caps.${k}`, `unknown limit "${k}"`)
+      const caps: Partial<ResourceCaps> = {}
+      const GIB = 1024 ** 3
+      /** a number in min..max, or null (no limit); `over` says why above max is refused */
+      const num = (key: 'cpu' | 'ramBytes' | 'diskBytes' | 'maxConcurrentJobs', min: number, max: number, integer: boolean, what: string, over?: string): number | null | undefined => {
+        const v = c[key]
+        if (v === undefined || v === null) return v as null | undefined
+        if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isSafeInteger(v))) { issue(`caps.${key}`, `must be ${integer ? 'a whole number' : 'a number'} of ${what}`); return undefined }
+        if (v > max && over !== undefined) { issue(`caps.${key}`, over); return undefined }
+        if (v < min || v > max) { issue(`caps.${key}`, `must be between ${min} and ${max} ${what}`); return undefined }
+        return v
+      }
+      const m = machine
+      const cpu = num('cpu', 0.01, m?.cpuCores ?? 1024, false, 'cores',
+        m === undefined ? undefined : `this machine has ${m.cpuCores} core${m.cpuCores === 1 ? '' : 's'}: offer at most ${m.cpuCores}`)
+      const ram = num('ramBytes', 64 * 1024 * 1024, m?.ramBytes ?? Number.MAX_SAFE_INTEGER, true, 'bytes (at least 64 MiB)',
+        m === undefined ? undefined : `this machine has ${(m.ramBytes / GIB).toFixed(1)} GiB of memory: offer at most that`)
+      const disk = num('diskBytes', 0, m?.diskFreeBytes ?? Number.MAX_SAFE_INTEGER, true, 'bytes',
+        m?.diskFreeBytes === null || m === undefined ? undefined : `the data directory's disk has ${((m.diskFreeBytes ?? 0) / GIB).toFixed(1)} GiB free: offer at most that`)
+      const jobs = num('maxConcurrentJobs', 1, 1024, true, 'jobs')
+      if (disk !== undefined) caps.diskBytes = disk
+      if (cpu !== undefined) caps.cpu = cpu
+      if (ram !== undefined) caps.ramBytes = ram
+      if (jobs !== undefined) caps.maxConcurrentJobs = jobs
+      out.caps = caps
+    }
+  }
+  for (const k of ['startAtLogin', 'startMinimized'] as const) {
+    if (o[k] === undefined) continue
+    if (typeof o[k] !== 'boolean') issue(k, 'must be on or off (true or false)')
+    else out[k] = o[k]
+  }
+  return { patch: out, errors }
 }
 
 function settingsPatch (method: string, raw: unknown): SettingsPatch {
-  const o = objectArgs(method, raw, ['region', 'listenAddrs', 'bootstrapPeers', 'caps', 'startAtLogin', 'startMinimized'])
-  const out: SettingsPatch = {}
-  if (o.region !== undefined) {
-    if (o.region === null || o.region === '') out.region = null
-    else if (typeof o.region !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(o.region)) bad(method, 'patch.region must be 1–64 letters, digits, "-", "_" or "." (or null)')
-    else out.region = o.region
-  }
-  if (o.listenAddrs !== undefined) {
-    out.listenAddrs = stringList(method, o.listenAddrs, 'patch.listenAddrs', 32)
-    for (const a of out.listenAddrs) if (!a.startsWith('/')) bad(method, `patch.listenAddrs: "${a}" is not a multiaddr (must start with "/")`)
-  }
-  if (o.bootstrapPeers !== undefined) {
-    out.bootstrapPeers = stringList(method, o.bootstrapPeers, 'patch.bootstrapPeers', 64)
-    for (const a of out.bootstrapPeers) if (!a.startsWith('/') || !a.includes('/p2p/')) bad(method, `patch.bootstrapPeers: "${a}" must be a multiaddr ending in /p2p/<peer id>`)
-  }
-  if (o.caps !== undefined) {
-    const c = objectArgs(method + ' patch.caps', o.caps, ['cpu', 'ramBytes', 'diskBytes', 'maxConcurrentJobs'])
-    const caps: Partial<ResourceCaps> = {}
-    const cpu = optNumber(method, c.cpu, 'patch.caps.cpu', 0.01, 1024, false)
-    const ram = optNumber(method, c.ramBytes, 'patch.caps.ramBytes', 0, Number.MAX_SAFE_INTEGER, true)
-    const disk = optNumber(method, c.diskBytes, 'patch.caps.diskBytes', 0, Number.MAX_SAFE_INTEGER, true)
-    const jobs = optNumber(method, c.maxConcurrentJobs, 'patch.caps.maxConcurrentJobs', 1, 1024, true)
-    if (cpu !== undefined) caps.cpu = cpu
-    if (ram !== undefined) caps.ramBytes = ram
-    if (disk !== undefined) caps.diskBytes = disk
-    if (jobs !== undefined) caps.maxConcurrentJobs = jobs
-    out.caps = caps
-  }
-  if (o.startAtLogin !== undefined) out.startAtLogin = reqBool(method, o, 'startAtLogin')
-  if (o.startMinimized !== undefined) out.startMinimized = reqBool(method, o, 'startMinimized')
-  return out
+  const { patch, errors } = checkSettingsPatch(raw)
+  if (errors.length > 0) bad(method, errors.map((e) => `${e.label}: ${e.message}`).join('; '))
+  return patch
+}
+
+const LOG_CURSOR_RE = /^[A-Za-z0-9._-]{1,128}:\d{1,16}$/
+const EXPORT_MAX_SPAN_MS = 5 * 366 * 86_400_000
+
+function exportQuery (method: string, raw: unknown, withFormat: boolean): { fromMs: number, toMs: number, format?: 'csv' | 'json' } {
+  const o = objectArgs(method, raw, withFormat ? ['fromMs', 'toMs', 'format'] : ['fromMs', 'toMs'])
+  const from = optInt(method, o, 'fromMs', 0, 8_640_000_000_000_000)
+  const to = optInt(method, o, 'toMs', 0, 8_640_000_000_000_000)
+  if (from === undefined || to === undefined) bad(method, 'fromMs and toMs (epoch ms) are required')
+  if (to <= from) bad(method, 'the period must end after it starts (toMs > fromMs)')
+  if (to - from > EXPORT_MAX_SPAN_MS) bad(method, 'the period is longer than 5 years: export it in parts')
+  if (!withFormat) return { fromMs: from, toMs: to }
+  if (o.format !== 'csv' && o.format !== 'json') bad(method, 'format must be "csv" or "json"')
+  return { fromMs: from, toMs: to, format: o.format }
 }
 
 type Validators = { [M in ApiMethod]: (raw: unknown) => ApiArgs<M> }
@@ -249,6 +340,47 @@ const validators: Validators = {
     if (g === undefined) return {}
     if (typeof g !== 'number' || !Number.isFinite(g) || g < 0 || g > 86_400) bad(m, 'graceSeconds must be a number of seconds in 0..86400')
     return { graceSeconds: g }
+  },
+  'settings.validate': (raw) => {
+    const o = objectArgs('settings.validate', raw, ['patch'])
+    if (!isPlainObject(o.patch)) bad('settings.validate', 'patch must be a JSON object')
+    return { patch: o.patch as SettingsPatch }
+  },
+  'logs.tail': (raw) => {
+    const m = 'logs.tail'
+    const o = objectArgs(m, raw, ['limit', 'level', 'subs', 'job', 'text', 'before'])
+    const out: LogsQuery = {}
+    const limit = optInt(m, o, 'limit', 1, 1000)
+    if (limit !== undefined) out.limit = limit
+    if (o.level !== undefined) {
+      if (typeof o.level !== 'string' || !(LOG_LEVEL_NAMES as readonly string[]).includes(o.level)) bad(m, `level must be one of ${LOG_LEVEL_NAMES.join(', ')}`)
+      out.level = o.level as LogLevelName
+    }
+    if (o.subs !== undefined) {
+      if (!Array.isArray(o.subs) || o.subs.length > 20 || !o.subs.every((x) => typeof x === 'string' && /^[a-z0-9_-]{1,32}$/.test(x))) bad(m, 'subs must be a list of subsystem names (daemon, jobs, market, …)')
+      out.subs = o.subs as string[]
+    }
+    if (o.job !== undefined) out.job = reqString(m, o, 'job', ID_RE)
+    if (o.text !== undefined) {
+      if (typeof o.text !== 'string' || o.text.length > 200) bad(m, 'text must be at most 200 characters')
+      if (o.text !== '') out.text = o.text
+    }
+    if (o.before !== undefined) out.before = reqString(m, o, 'before', LOG_CURSOR_RE)
+    return out
+  },
+  'export.earnings': (raw) => exportQuery('export.earnings', raw, true) as ApiArgs<'export.earnings'>,
+  'export.receipts': (raw) => exportQuery('export.receipts', raw, true) as ApiArgs<'export.receipts'>,
+  'export.statement': (raw) => exportQuery('export.statement', raw, false),
+  'statement.verify': (raw) => {
+    const o = objectArgs('statement.verify', raw, ['text'])
+    const t = o.text
+    if (typeof t !== 'string' || t.length === 0 || t.length > 4 * 1024 * 1024) bad('statement.verify', 'text must be the statement file\'s contents (at most 4 MiB here; larger files: mesh-executor receipt verify FILE)')
+    return { text: t }
+  },
+  'market.rate': (raw) => {
+    const o = objectArgs('market.rate', raw, ['days'])
+    const days = optInt('market.rate', o, 'days', 1, 90)
+    return days === undefined ? {} : { days }
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { QOS_PROFILES, type QosProfile } from '../protocol/types.js'
 import { parseBytesQuantity } from '../protocol/resources.js'
+import { isValidRegion } from '../protocol/region.js'
 import type { IdleRule, OriginatorRecordRule, Policy, PolicyJsonValue, Pricing, ResourceCaps, Schedule, ScheduleWindow, ThermalGuardRule, Weekday } from './types.js'
 import { WEEKDAYS } from './types.js'
 
@@ -55,7 +56,6 @@ export function show (v: unknown): string {
   }
 }
 
-export const REGION_RE = /^[a-z0-9-]{1,63}$/
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$|^24:00$/
 const MAX_U64 = (1n << 64n) - 1n
 
@@ -290,7 +290,7 @@ export const FIELDS: { [K in keyof Policy]: PolicyField<K> } = {
   allowedRegions: {
     key: 'allowedRegions', label: 'Regions', group: 'originators', default: [],
     help: 'Only take jobs meant for these regions (lowercase names like "eu-west"). Empty: any region.',
-    parse: (v, err) => strList(v, err, (s) => REGION_RE.test(s) ? undefined : `region ${show(s)} must be 1–63 characters of a-z, 0-9 and "-" (e.g. "eu-west")`),
+    parse: (v, err) => strList(v, err, (s) => isValidRegion(s) ? undefined : `region ${show(s)} must be 1–63 characters of a-z, 0-9 and "-" (e.g. "eu-west")`),
     toJson: (v) => [...v]
   },
   allowedOriginators: {

@@ -10,6 +10,3 @@ export class ProtocolError extends Error {
   }
 }
 
-export function isProtocolError (err: unknown): err is ProtocolError {
-  return err instanceof ProtocolError
-}

@@ -116,13 +116,6 @@ export function peerIdFromDid (did: string): string {
   return p
 }
 
-/** The did:key of a libp2p Ed25519 PeerId string; throws ProtocolError(UnsupportedDid) for other key types. */
-export function didFromPeerId (peerId: { publicKey?: { type: string, raw: Uint8Array } }): string {
-  const pk = peerId.publicKey
-  if (pk === undefined || pk.type !== 'Ed25519') throw new ProtocolError('UnsupportedDid', 'peer is not identified by an Ed25519 key')
-  return didFromPublicKey(pk.raw)
-}
-
 const keyObjectCache = new Map<string, KeyObject>()
 function cachedPublicKeyObject (publicKey: Uint8Array): KeyObject {
   const k = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('latin1')

@@ -83,7 +83,3 @@ export function signMessage<V extends Variant> (variant: V, unsigned: Unsigned<V
   return { bytes, message }
 }
 
-/** Encodes an already signed message body back into canonical wire bytes. */
-export function encodeMessage (variant: Variant, struct: CborMap | object): Uint8Array {
-  return encodeCanonical({ [variant]: struct })
-}

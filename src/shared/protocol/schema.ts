@@ -10,6 +10,7 @@ import { isDidSyntax } from './identity.js'
 import { cidCodecOf, RAW_CODEC, DAG_CBOR_CODEC } from './cid.js'
 import { parseResources } from './resources.js'
 import { parseDuration, parseTimestamp } from './time.js'
+import { isValidRegion } from './region.js'
 import {
   FAILURE_REASONS, P2P_JOB_STATUSES, QOS_PROFILES, RECEIPT_STATUSES, RECEIPT_VARIANT,
   type CborMap, type CborValue, type Variant
@@ -28,7 +29,6 @@ const MAX_STRING = 4096
 const MAX_ID = 256
 const MAX_DESCRIPTION = 1024
 const MAX_LIST = 256
-const REGION = /^[a-z0-9-]{1,63}$/
 const PEER_ID = /^[1-9A-HJ-NP-Za-km-z]{1,128}$/
 const utf8 = new TextEncoder()
 
@@ -189,7 +189,7 @@ function checkField (v: CborValue, type: FieldType, path: string): CborValue {
       return s
     }
     case 'region': {
-      if (typeof v !== 'string' || !REGION.test(v)) bad(path, 'must be a region name: lowercase [a-z0-9-], 1–63 characters')
+      if (typeof v !== 'string' || !isValidRegion(v)) bad(path, 'must be a region name: lowercase [a-z0-9-], 1–63 characters')
       return v
     }
     case 'stringList': {

@@ -35,10 +35,6 @@ function parseTimestampUncached (s: string): number {
   return t
 }
 
-export function isTimestamp (s: string): boolean {
-  try { parseTimestamp(s); return true } catch { return false }
-}
-
 const DUR = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.(\d{1,3}))?S)?)?$/
 
 /**

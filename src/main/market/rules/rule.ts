@@ -22,7 +22,7 @@ export interface RuleDef<K extends EvaluatedRuleId = EvaluatedRuleId> {
 
 export const pass = (text: string): Verdict => ({ ok: true, text })
 export const fail = (text: string): Verdict => ({ ok: false, text })
-export const shortDid = (did: string): string => did.length > 24 ? `${did.slice(0, 14)}…${did.slice(-6)}` : did
+export { shortId as shortDid } from '../../../shared/text.js'
 export const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`
 export const list = (xs: readonly string[]): string => `[${xs.join(', ')}]`
 export const asBig = (v: number | bigint): bigint => typeof v === 'bigint' ? v : BigInt(v)
