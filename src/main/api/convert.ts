@@ -4,7 +4,7 @@ import type {
   AnnouncementRow, JobRow, ReceiptRow, PolicyVersion, JsonValue
 } from '../store/index.js'
 import type {
-  AnnouncementView, Json, JsonObject, JobView, PolicyView, ReachabilityView, ReceiptSummaryView
+  AnnouncementView, BidOutcomeView, Json, JsonObject, JobView, PolicyView, ReachabilityView, ReceiptSummaryView
 } from '../../shared/api/index.js'
 import type { ReachabilityStatus } from '../mesh/index.js'
 import { base64FromBytes } from '../../shared/api/index.js'
@@ -18,12 +18,14 @@ export function jsonObject (v: JsonValue | undefined): JsonObject {
 
 const TERMINAL = new Set(['Completed', 'Failed', 'Cancelled'])
 
-export function jobView (j: JobRow, now: number, fuelUsed: bigint | null): JobView {
+export function jobView (j: JobRow, now: number, fuelUsed: bigint | null, description: string | null = null, earned: bigint | null = null): JobView {
   return {
     announcementId: j.announcementId,
     originatorDid: j.originatorDid,
+    description,
     state: j.state,
     price: amountStr(j.price),
+    earned: earned === null ? null : earned.toString(),
     wasmCid: j.wasmCid,
     inputDataCid: j.inputDataCid ?? null,
     maxFuel: j.maxFuel.toString(),
@@ -40,14 +42,17 @@ export function jobView (j: JobRow, now: number, fuelUsed: bigint | null): JobVi
   }
 }
 
-export function announcementView (a: AnnouncementRow): AnnouncementView {
+export function announcementView (a: AnnouncementRow, bid: BidOutcomeView | null = null): AnnouncementView {
+  const d = a.summary.description
   return {
     announcementId: a.announcementId,
     originatorDid: a.originatorDid,
     receivedAt: a.receivedAt,
     summary: a.summary as JsonObject,
+    description: typeof d === 'string' && d !== '' ? d : null,
     decision: a.decision,
     price: amountStr(a.price),
+    bid,
     reasons: a.reasons.map((r) => ({ rule: r.rule, ok: r.ok, text: r.text })),
     firstFailedRule: a.firstFailedRule ?? null,
     policyVersion: a.policyVersion ?? null,
@@ -55,10 +60,11 @@ export function announcementView (a: AnnouncementRow): AnnouncementView {
   }
 }
 
-export function receiptSummary (r: ReceiptRow): ReceiptSummaryView {
+export function receiptSummary (r: ReceiptRow, description: string | null = null): ReceiptSummaryView {
   return {
     cid: r.cid,
     announcementId: r.announcementId,
+    description,
     status: r.status,
     failureReason: r.failureReason ?? null,
     fuelUsed: r.fuelUsed.toString(),

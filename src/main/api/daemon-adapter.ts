@@ -9,9 +9,11 @@
  *   const { api, dispose } = createDaemonApi(daemon, { host })
  *   const ui = await startUiServer({ api, rendererDir })   // what the browser and the desktop shell use
  */
-import { ownerWarnings, policyToJson } from '../market/index.js'
+import { describeSchedule, ownerWarnings, policyToJson, quote, RULE_TABLE, sellsForFree, type Policy, type RuleInput } from '../market/index.js'
+import { signBytes, type JobAnnouncementV1 } from '../../shared/protocol/index.js'
 import type { Daemon } from '../daemon/index.js'
-import type { JsonObject, MachineStateArgs, MachineStateView, ReachabilityView } from '../../shared/api/index.js'
+import { priceText, type JsonObject, type MachineStateArgs, type MachineStateView, type OfferView, type PriceView, type ReachabilityView } from '../../shared/api/index.js'
+import type { HealthFacts } from './health.js'
 import { reachabilityView } from './convert.js'
 import { createApiEventHub, type ApiEventHub } from './events.js'
 import { createMarketPolicyEngine } from './market-engine.js'
@@ -94,16 +96,75 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
   const host = opts.host
   const events = createApiEventHub()
   const fuel = new Map<string, { fuelUsed: bigint, startedAt: number }>()
-  let lastError: { text: string, at: number } | undefined
+  let lastError: { text: string, at: number, benign: boolean } | undefined
   let draining = false
   let reachabilityChangedAt: number | null = null
   let holePunched = 0
 
   const currentJson = (): JsonObject => policyToJson(daemon.policy().policy) as JsonObject
-  const setPolicy = (patch: (p: JsonObject) => void, note: string): void => {
-    const p = currentJson()
-    patch(p)
-    daemon.setPolicy(p, note)
+
+
+  /** One node-level rule's verdict now, from the same rule table the auto-bidder uses (the announcement is not read by these rules). */
+  const verdict = (rule: 'paused' | 'schedule' | 'idle' | 'battery' | 'thermal', policy: Policy): { ok: boolean, text: string } => {
+    const s = daemon.decisionSources
+    const machine = s.machine?.()
+    const guard = s.guard?.()
+    const ctx = { now: now(), offer: s.offer(), runtimes: s.runtimes(), activeJobs: 0, ...(machine !== undefined ? { machine } : {}), ...(guard !== undefined ? { guard } : {}) }
+    const input = { a: undefined as unknown as JobAnnouncementV1, policy, ctx, fuel: 0n, quote: quote(policy.pricing, 0n) } satisfies RuleInput
+    return RULE_TABLE[rule].evaluate(input)
+  }
+
+  /** The latest reading (what the rules see), else the guard's last one. */
+  const cpuTemperature = (): number | null => daemon.decisionSources.machine?.()?.cpuTemperatureC ?? daemon.guard().thermal.tempC
+
+  const priceView = (policy: Policy): PriceView => {
+    const p = policy.pricing
+    const str = (b: bigint): string => b.toString()
+    const view = {
+      mode: p.mode,
+      free: sellsForFree(p),
+      fixed: p.mode === 'fixed' ? str(p.price) : null,
+      floor: p.mode === 'floor_plus_rate' ? str(p.floor) : null,
+      ratePerMillionFuel: p.mode === 'fixed' ? null : str(p.ratePerMillionFuel),
+      examples: [1_000_000n, 100_000_000n, 10_000_000_000n].map((f) => ({ maxFuel: f.toString(), price: quote(p, f).price.toString() }))
+    }
+    return { ...view, text: priceText({ mode: p.mode, price: view.fixed, floor: view.floor, ratePerMillionFuel: view.ratePerMillionFuel }) }
+  }
+
+  const offerView = (policy: Policy): OfferView => {
+    const hw = daemon.hardware()
+    const offer = daemon.offer()
+    const gpusOffered = policy.offer.offerGpus !== false
+    return {
+      cpu: { offered: offer.cpu, machine: hw.cpuCores, model: hw.cpuModel },
+      ramBytes: { offered: offer.ramBytes, machine: hw.ramBytes },
+      diskBytes: { offered: offer.diskBytes ?? null, machineFree: hw.diskFreeBytes ?? null },
+      gpus: hw.gpus.map((g) => ({ name: g.resourceName, model: g.model, vendor: g.vendor, vramBytes: g.vramBytes ?? null, offered: gpusOffered })),
+      maxConcurrentJobs: policy.maxConcurrentJobs,
+      price: priceView(policy),
+      cpuTemperatureC: cpuTemperature()
+    }
+  }
+
+  const healthFacts = (policy: Policy, offer: OfferView, peers: number): Partial<HealthFacts> => {
+    const runtimes = daemon.sandbox.runtimeIds()
+    const tempC = cpuTemperature()
+    const sched = policy.schedule !== undefined && policy.schedule.windows.length > 0 ? policy.schedule : undefined
+    const idle = verdict('idle', policy)
+    const battery = verdict('battery', policy)
+    const thermal = verdict('thermal', policy)
+    const tg = policy.thermalGuard
+    return {
+      runtimeUnavailable: runtimes.length === 0 ? daemon.sandbox.unavailableReason() ?? 'the sandbox is not available' : null,
+      bootstrap: peers === 0 ? daemon.bootstrap() : { configured: daemon.bootstrap().configured, failures: [] },
+      schedule: sched === undefined ? null : { inside: verdict('schedule', policy).ok, description: describeSchedule(sched), timezone: sched.timezone },
+      onBattery: !battery.ok,
+      notIdle: idle.ok ? null : idle.text,
+      tooHot: !thermal.ok && tg !== undefined && tempC !== null ? { tempC, stopAboveC: tg.stopAboveC, resumeBelowC: tg.resumeBelowC } : null,
+      slots: { active: daemon.store.countActiveJobs(), max: policy.maxConcurrentJobs },
+      free: offer.price.free,
+      priceText: offer.price.text
+    }
   }
 
   const reachability = (): ReachabilityView => reachabilityView(daemon.reachability(), {
@@ -114,13 +175,18 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
   })
 
   const runtime = (): NodeRuntime => {
-    const { policy } = daemon.policy()
+    const { policy } = daemon.effectivePolicy()
     const running = daemon.executor.runningJobs()
     for (const id of [...fuel.keys()]) if (!running.includes(id)) fuel.delete(id)
-    const err = lastError !== undefined && now() - lastError.at < errorTtl ? lastError.text : null
+    const peers = daemon.node.connectedPeers().length
+    // an ad that cannot be published for lack of peers is the "no peers" reason, not a node error
+    const err = lastError !== undefined && now() - lastError.at < errorTtl && !(peers === 0 && lastError.benign) ? lastError.text : null
+    const offer = offerView(policy)
     return {
       online: daemon.node.isStarted,
-      peers: daemon.node.connectedPeers().length,
+      peers,
+      offer,
+      health: healthFacts(policy, offer, peers),
       autoBid: policy.autoBid,
       pausedUntil: policy.pausedUntil ?? null,
       draining,
@@ -138,7 +204,7 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
     dataDir: daemon.dataDir,
     region: daemon.region ?? null,
     listenAddrs: daemon.node.multiaddrs(),
-    bootstrapPeers: [],
+    bootstrapPeers: daemon.bootstrap().configured,
     caps: { cpu: null, ramBytes: null, diskBytes: null, maxConcurrentJobs: null },
     startAtLogin: false,
     startMinimized: false
@@ -163,15 +229,17 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
       const { caps, ...rest } = patch
       const v = base.update(rest)
       if (caps !== undefined) {
-        setPolicy((p) => {
-          const offer = (typeof p.offer === 'object' && p.offer !== null && !Array.isArray(p.offer) ? { ...p.offer } : {}) as JsonObject
-          const put = (k: string, x: number | null | undefined): void => { if (x === null) delete offer[k]; else if (x !== undefined) offer[k] = x }
-          put('cpuCores', caps.cpu)
-          put('ramBytes', caps.ramBytes)
-          put('diskBytes', caps.diskBytes)
-          p.offer = offer
-          if (caps.maxConcurrentJobs !== undefined && caps.maxConcurrentJobs !== null) p.maxConcurrentJobs = caps.maxConcurrentJobs
-        }, 'resource caps from Settings')
+        // the caps are the policy's offer: a new version only when they change
+        const p = currentJson()
+        const before = JSON.stringify([p.offer, p.maxConcurrentJobs])
+        const offer = (typeof p.offer === 'object' && p.offer !== null && !Array.isArray(p.offer) ? { ...p.offer } : {}) as JsonObject
+        const put = (k: string, x: number | null | undefined): void => { if (x === null) delete offer[k]; else if (x !== undefined) offer[k] = x }
+        put('cpuCores', caps.cpu)
+        put('ramBytes', caps.ramBytes)
+        put('diskBytes', caps.diskBytes)
+        p.offer = offer
+        if (caps.maxConcurrentJobs !== undefined && caps.maxConcurrentJobs !== null) p.maxConcurrentJobs = caps.maxConcurrentJobs
+        if (JSON.stringify([p.offer, p.maxConcurrentJobs]) !== before) daemon.setPolicy(p, 'resource limits from Settings')
       }
       return withCaps(v)
     }
@@ -187,13 +255,14 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
     identity: { did: daemon.identity.did, peerId: daemon.identity.peerId },
     node: {
       status: runtime,
-      setAutoBid: (on) => { setPolicy((p) => { p.autoBid = on }, on ? 'auto-bid on' : 'auto-bid off') },
-      pauseUntil: (until) => {
-        setPolicy((p) => {
-          if (until === null) delete p.pausedUntil
-          else p.pausedUntil = new Date(until).toISOString()
-        }, until === null ? 'resumed' : `paused until ${new Date(until).toISOString()}`)
+      // runtime state, not policy versions
+      setAutoBid: (on) => { daemon.setRuntimeState({ autoBid: on }) },
+      pauseUntil: (until) => { daemon.setRuntimeState({ pausedUntil: until }) },
+      machine: () => {
+        const hw = daemon.hardware()
+        return { cpuCores: hw.cpuCores, ramBytes: hw.ramBytes, diskFreeBytes: hw.diskFreeBytes ?? null }
       },
+      logDir: () => daemon.logDir,
       ...(host !== undefined
         ? {
             setMachineState: (st: MachineStateArgs) => host.setMachineState(st),
@@ -209,6 +278,8 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
     policy: { ...engine, save: (p, note) => daemon.setPolicy(p, note ?? 'saved in the dashboard') },
     settings,
     events,
+    sign: (bytes) => signBytes(daemon.identity, bytes),
+    marketRate: daemon.marketRate,
     now,
     ...(opts.version !== undefined ? { version: opts.version } : {})
   })
@@ -244,7 +315,7 @@ export function createDaemonApi (daemon: Daemon, opts: DaemonApiOptions = {}): D
       status()
     }),
     daemon.events.on('daemon:error', (e) => {
-      lastError = { text: `${e.where}: ${e.error}`, at: now() }
+      lastError = { text: `${e.where}: ${e.error}`, at: now(), benign: e.where.startsWith('capability ad') }
       status()
     }),
     daemon.events.on('reachability:changed', () => {

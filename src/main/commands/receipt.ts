@@ -1,6 +1,8 @@
 /**
  * `mesh-executor receipt verify <CID|FILE> [--data-dir DIR] [--json]`: verifies an execution receipt
- * offline (wire profile 6.4) and prints every field.
+ * offline (wire profile 6.4) and prints every field — or, when FILE is an earnings statement exported
+ * from the dashboard (`EarningsStatementV1`, src/main/export/statement.ts), checks the executor's
+ * signature over it and every row against its bundled receipt.
  *
  * FILE: a file holding the raw receipt block (the canonical signed envelope). CID: looked up in the
  * data dir — the executor's receipts (its SQLite store, opened read-only so a running daemon is no
@@ -17,13 +19,15 @@ import Database from 'better-sqlite3'
 import { isValidCid, verifyReceiptBlock } from '../../shared/protocol/index.js'
 import type { CborMap, CborValue } from '../../shared/protocol/index.js'
 import { decodeCbor } from '../../shared/protocol/index.js'
+import { isStatementFile, verifyStatementFile } from '../export/statement.js'
 import type { CliIo } from './io.js'
 
 export type ReceiptIo = CliIo
 
 export const RECEIPT_USAGE = `usage: mesh-executor receipt verify <CID|FILE> [--data-dir DIR] [--json]
 
-  FILE           a file holding the raw receipt block
+  FILE           a file holding the raw receipt block, or an earnings statement (.json) exported
+                 from the dashboard: its signature and every row's bundled receipt are checked
   CID            a receipt CID (bafyrei…) looked up in the data dir (executor store, saved receipts)
   --data-dir DIR where to look (default ~/.mesh-executor and ~/.mesh-executor/originator,
                  or the same under $MESH_EXECUTOR_DATA_DIR)
@@ -70,6 +74,32 @@ function toJson (v: CborValue): unknown {
   return v
 }
 
+/** Verifies an earnings statement file; exit 0 valid, 6 invalid. */
+function statement (text: string, source: string, jsonMode: boolean, io: ReceiptIo): number {
+  const { view, rows } = verifyStatementFile(text)
+  if (jsonMode) {
+    io.stdout.write(JSON.stringify({ valid: view.ok, ...view, source, rows }) + '\n')
+    return view.ok ? 0 : 6
+  }
+  if (!view.ok) {
+    io.stdout.write(`earnings statement INVALID: ${view.reason}: ${view.detail}\n  source ${source}\n`)
+    return 6
+  }
+  const lines = [
+    'earnings statement VALID (signature by executor_did verifies; every row matches its signed receipt)',
+    `  executor           ${view.executorDid}`,
+    `  period             ${view.periodStart} – ${view.periodEnd}`,
+    `  jobs               ${view.rows}`,
+    `  total              ${view.total} tokens`,
+    `  receipts verified  ${view.receiptsVerified} of ${view.rows}`,
+    `  statement cid      ${view.statementCid}`,
+    `  source             ${source}`
+  ]
+  for (const r of rows) lines.push(`  ${r.finishedAt}  ${r.price.padStart(8)} tokens  ${r.announcementId}  ${r.receiptCid}`)
+  io.stdout.write(lines.join('\n') + '\n')
+  return 0
+}
+
 export async function runReceipt (argv: string[], io: ReceiptIo): Promise<number> {
   let values: Record<string, string | boolean | undefined>
   let positionals: string[]
@@ -97,6 +127,10 @@ export async function runReceipt (argv: string[], io: ReceiptIo): Promise<number
       return 1
     }
     source = resolve(target)
+    // a receipt block is CBOR (a one-key map: 0xa1); a statement file is JSON ('{' after any whitespace)
+    const first = bytes.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09)
+    const text = first === 0x7b ? Buffer.from(bytes).toString('utf8') : ''
+    if (isStatementFile(text)) return statement(text, source, jsonMode, io)
   } else if (isValidCid(target)) {
     expectedCid = target
     const base = io.env.MESH_EXECUTOR_DATA_DIR ?? join(homedir(), '.mesh-executor')

@@ -5,12 +5,12 @@
  * live fuel) is a small in-memory NodeControl standing in for the daemon that owns it in production;
  * sent bids are collected instead of going over a mesh.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openStore, type Store } from '../../../src/main/store/index.js'
 import {
-  generateIdentity, signMessage, signReceipt, formatTimestamp, rawCid, decodeMessage, type Identity
+  generateIdentity, signBytes, signMessage, signReceipt, formatTimestamp, rawCid, decodeMessage, type Identity
 } from '../../../src/shared/protocol/index.js'
 import {
   createApiService, createApiEventHub, createStoreSettings, createMarketPolicyEngine,
@@ -42,6 +42,8 @@ export interface Fixture {
   sentBids: Array<{ peerId: string, bytes: Uint8Array }>
   /** Signs announcement `i` (originator i % 2) and feeds it to the real auto-bidder. */
   announce(i: number, o: { maxPrice: number, maxFuel: number, at?: number }): Promise<string>
+  /** The node's log directory (two files of JSON lines, as the daemon's logger writes them). */
+  logDir: string
   /** Completes the running job now with a signed receipt and a ledger row, as the executor would. */
   finishRunningJob(fuelUsed: bigint): { cid: string, price: bigint }
   close(): void
@@ -155,6 +157,16 @@ export async function createFixture (opts: { announcements?: number } = {}): Pro
     region: 'eu-west',
     running: runningId === '' ? [] : [{ announcementId: runningId, fuelUsed: 0, startedAt: now - 5000 }]
   }
+  // a log directory like the daemon's: an older rotated file and the current one, JSON lines
+  const logDir = join(dir, 'logs')
+  mkdirSync(logDir, { recursive: true })
+  const line = (at: number, level: string, sub: string, msg: string, extra: Record<string, unknown> = {}): string => JSON.stringify({ level, time: new Date(at).toISOString(), pid: 1, sub, ...extra, msg }) + '\n'
+  writeFileSync(join(logDir, 'mesh-executor.1.log'), line(now - 7200_000, 'info', 'daemon', 'ready') + line(now - 7100_000, 'warn', 'mesh', 'bootstrap peer unreachable: connection refused', { addr: '/ip4/203.0.113.7/tcp/4001' }))
+  writeFileSync(join(logDir, 'mesh-executor.2.log'), [
+    ...completedIds.map((id, i) => line(now - 3600_000 + i * 1000, 'info', 'jobs', 'job finished', { job: id, status: 'CompletedSuccessfully' })),
+    line(now - 1000, 'debug', 'market', 'not bidding', { job: 'ann-000' }),
+    line(now - 500, 'error', 'sandbox', 'host crashed', { job: runningId })
+  ].join(''))
   const events = createApiEventHub()
   const engine = createMarketPolicyEngine({ store, sources })
   const api = createApiService({
@@ -163,8 +175,11 @@ export async function createFixture (opts: { announcements?: number } = {}): Pro
     node: {
       status: () => runtime,
       setAutoBid: (on) => { runtime.autoBid = on },
-      pauseUntil: (until) => { runtime.pausedUntil = until }
+      pauseUntil: (until) => { runtime.pausedUntil = until },
+      machine: () => ({ cpuCores: 2, ramBytes: 2 * 1024 ** 3, diskFreeBytes: 10 * 1024 ** 3 }),
+      logDir: () => logDir
     },
+    sign: (bytes) => signBytes(executor, bytes),
     policy: engine,
     settings: createStoreSettings(store, {
       dataDir: dir,
@@ -204,7 +219,7 @@ export async function createFixture (opts: { announcements?: number } = {}): Pro
   }
   return {
     finishRunningJob,
-    dir, store, executor, originators, events, api, runtime, runningId, completedIds, receiptCids, engine, bidder, sentBids, announce,
+    dir, logDir, store, executor, originators, events, api, runtime, runningId, completedIds, receiptCids, engine, bidder, sentBids, announce,
     close () {
       store.close()
       rmSync(dir, { recursive: true, force: true })

@@ -116,7 +116,7 @@ test('validators reject malformed arguments with a clear message', () => {
     ['market.simulate', { policy: [], lastN: 5 }, /policy must be a JSON object/],
     ['receipts.verify', {}, /exactly one of cid or blockBase64/],
     ['receipts.get', { cid: 'not a cid' }, /cid has an invalid format/],
-    ['settings.update', { patch: { bootstrapPeers: ['/ip4/1.2.3.4/tcp/1'] } }, /must be a multiaddr ending in \/p2p\//],
+    ['settings.update', { patch: { bootstrapPeers: ['/ip4/1.2.3.4/tcp/1'] } }, /Bootstrap peers: .* must be a peer's address ending in \/p2p\//],
     ['node.pause', { untilMs: 'soon' }, /untilMs must be/],
     ['policy.save', 'x', /arguments must be a JSON object/]
   ]
