@@ -141,6 +141,9 @@ function mergeDays (rows: Array<{ day: string, amount: bigint, jobs: number }>):
   return [...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([day, v]) => ({ day, amount: v.amount.toString(), jobs: v.jobs }))
 }
 
+/** "Most work per job (maxFuel): must be …; …" — named by the field's label, with its path. */
+const issues = (errors: PolicyValidationView['errors']): string => errors.map((e) => `${e.label !== undefined && e.label !== e.path ? `${e.label} (${e.path})` : e.path}: ${e.message}`).join('; ')
+
 const ACTIVE = ['Assigned', 'Accepted', 'FetchingInputs', 'Running'] as const
 const HOUR = 3_600_000
 const DAY = 86_400_000
@@ -457,7 +460,7 @@ export function createApiService (deps: ApiDeps): ApiService {
     },
     'market.simulate': async (a) => {
       const v = deps.policy.validate(a.policy)
-      if (!v.ok) throw new ApiError('BadRequest', `market.simulate: invalid policy: ${v.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`)
+      if (!v.ok) throw new ApiError('BadRequest', `market.simulate: invalid policy: ${issues(v.errors)}`)
       return await deps.policy.simulate(a.policy, a.lastN)
     },
     'policy.get': () => {
@@ -467,7 +470,7 @@ export function createApiService (deps: ApiDeps): ApiService {
     'policy.validate': (a) => deps.policy.validate(a.policy),
     'policy.save': (a) => {
       const v = deps.policy.validate(a.policy)
-      if (!v.ok) throw new ApiError('BadRequest', `policy.save: invalid policy: ${v.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`)
+      if (!v.ok) throw new ApiError('BadRequest', `policy.save: invalid policy: ${issues(v.errors)}`)
       const version = deps.policy.save !== undefined ? deps.policy.save(a.policy, a.note) : store.savePolicy(a.policy, a.note)
       if (deps.policy.save === undefined) deps.policy.activate?.(version, a.policy)
       deps.events.emit('policy:saved', { version })

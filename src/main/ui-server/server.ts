@@ -11,7 +11,9 @@
  * - API: `POST /api/<method>` with a JSON object body → `{ ok, result | error }`; the arguments go
  *   through the same shared validators as the Electron IPC path (400 with a message).
  * - Live events: `GET /api/events` upgraded to a WebSocket; every ApiEvent is sent as JSON text.
- * - Serves the renderer bundle (dist/renderer) with a strict CSP.
+ * - Serves the renderer bundle (dist/renderer) with a strict CSP. A browser without the token gets a
+ *   page that says how to get in (`mesh-executor dashboard`); the icon and the stylesheet that page
+ *   uses are the only files served without the token. Unknown files get a not-found page.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
@@ -63,6 +65,35 @@ export class UiServerError extends Error {
 }
 
 export const TOKEN_COOKIE = 'mesh_ui_token'
+
+/** Files any local browser may load without the token: what the "how to get in" page shows (nothing secret). */
+const PUBLIC_FILES = new Set(['/favicon.ico', '/icon.png', '/app.css'])
+
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+/** A small page in the dashboard's style (its stylesheet is public), for 401 and 404 answers to browsers. */
+export function infoPage (title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Mesh Executor</title><link rel="icon" href="/icon.png"><link rel="stylesheet" href="/app.css"></head>
+<body><header class="top"><div class="brand"><span class="dot" aria-hidden="true"></span> Mesh Executor</div></header>
+<main id="main"><section class="card wide info-page" data-testid="info-page"><h1>${escapeHtml(title)}</h1>${body}</section></main></body></html>
+`
+}
+
+export const UNAUTHORIZED_PAGE = infoPage('Open the dashboard with its access address', `
+<p>This is the dashboard of a Mesh Executor node on this computer. It only opens with its access address, which carries a secret token, so other programs and web pages cannot use it.</p>
+<p>To get the address, run this in a terminal on this computer:</p>
+<pre class="command" data-testid="login-command">mesh-executor dashboard --open</pre>
+<p class="hint">It prints the address (and with <code>--open</code> opens it in your browser). If the node uses another data directory, add <code>--data-dir DIR</code>. The token stays the same across restarts, so a bookmark of that address keeps working.</p>
+<p class="hint">No node running? Start one with <code>mesh-executor start --ui-port 8787</code>; the address is printed when it is ready.</p>`)
+
+const NOT_FOUND_PAGE = infoPage('Page not found', `
+<p>There is no such page on this dashboard.</p>
+<p><a href="/">Go to the overview</a></p>`)
+
+/** Did a browser ask for a page (not a script, an API client or an asset)? */
+const wantsHtml = (req: IncomingMessage): boolean => (req.method === 'GET' || req.method === 'HEAD') && (req.headers.accept ?? '').includes('text/html')
 const HOST = '127.0.0.1'
 
 const MIME: Record<string, string> = {
@@ -115,16 +146,17 @@ export async function startUiServer (opts: UiServerOptions): Promise<UiServer> {
   const allowedOrigins = (): string[] => [`http://127.0.0.1:${port}`, `http://localhost:${port}`]
 
   /** Returns an error [status, message] or undefined when the request may proceed. */
-  function guard (req: IncomingMessage, url: URL): [number, string] | undefined {
+  function guard (req: IncomingMessage, url: URL, publicFile = false): [number, string] | undefined {
     const host = req.headers.host
     if (host === undefined || !allowedHosts().includes(host.toLowerCase())) return [403, 'forbidden: unexpected Host header']
     const origin = req.headers.origin
     if (origin !== undefined && !allowedOrigins().includes(origin.toLowerCase())) return [403, 'forbidden: cross-origin request']
     if (req.headers['sec-fetch-site'] === 'cross-site') return [403, 'forbidden: cross-site request']
+    if (publicFile) return undefined
     const auth = req.headers.authorization
     const bearer = auth !== undefined && auth.startsWith('Bearer ') ? auth.slice(7).trim() : undefined
     const candidates = [url.searchParams.get('token') ?? undefined, bearer, cookieValue(req.headers.cookie, TOKEN_COOKIE)]
-    if (!candidates.some((c) => c !== undefined && sameToken(c, token))) return [401, 'unauthorized: open the URL printed by `mesh-executor start` (it carries the access token)']
+    if (!candidates.some((c) => c !== undefined && sameToken(c, token))) return [401, 'unauthorized: run `mesh-executor dashboard` for the address with the access token (it is also printed by `mesh-executor start`)']
     return undefined
   }
 
@@ -208,21 +240,31 @@ export async function startUiServer (opts: UiServerOptions): Promise<UiServer> {
     try { rel = decodeURIComponent(url.pathname) } catch { rel = '/invalid.none' }
     if (rel.includes('..') || rel.includes('\0')) rel = '/invalid.none'
     if (rel === '/' || !extname(rel)) rel = '/index.html' // client-side routes use #hash, but be lenient
+    if (rel === '/favicon.ico') rel = '/icon.png'
     const file = normalize(join(opts.rendererDir, rel))
     const type = MIME[extname(file)]
+    const notFound = (text: string): void => {
+      if (wantsHtml(req)) {
+        res.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8' })
+        res.end(req.method === 'HEAD' ? undefined : NOT_FOUND_PAGE)
+      } else {
+        res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' })
+        res.end(text)
+      }
+    }
     if (!file.startsWith(normalize(opts.rendererDir) + sep) || type === undefined) {
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' })
-      res.end('not found')
+      notFound('not found')
       return
     }
     let body: Buffer
     try {
       body = await readFile(file)
     } catch {
-      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' })
-      res.end(rel === '/index.html' ? 'renderer bundle not built: run `node scripts/build-renderer.mjs`' : 'not found')
+      notFound(rel === '/index.html' ? 'renderer bundle not built: run `node scripts/build-renderer.mjs`' : 'not found')
       return
     }
+    // the icon and the stylesheet may be cached (they carry no state); everything else is no-store
+    if (PUBLIC_FILES.has(url.pathname)) res.setHeader('Cache-Control', 'max-age=3600')
     res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.length })
     res.end(req.method === 'HEAD' ? undefined : body)
   }
@@ -236,8 +278,14 @@ export async function startUiServer (opts: UiServerOptions): Promise<UiServer> {
       sendError(res, 'BadRequest', 'bad request URL')
       return
     }
-    const denied = guard(req, url)
+    const denied = guard(req, url, req.method === 'GET' || req.method === 'HEAD' ? PUBLIC_FILES.has(url.pathname) : false)
     if (denied !== undefined) {
+      if (denied[0] === 401 && wantsHtml(req) && !url.pathname.startsWith('/api/')) {
+        // a person in a browser: say how to get in, not a JSON error
+        res.writeHead(401, { 'Content-Type': 'text/html; charset=utf-8' })
+        res.end(req.method === 'HEAD' ? undefined : UNAUTHORIZED_PAGE)
+        return
+      }
       sendError(res, denied[0] === 401 ? 'Unauthorized' : 'Forbidden', denied[1])
       return
     }

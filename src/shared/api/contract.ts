@@ -268,7 +268,8 @@ export interface MarketStatsView {
 
 export interface PolicyView { version: number, policy: JsonObject, note: string | null, createdAt: number }
 
-export interface PolicyIssue { path: string, message: string }
+/** A policy problem: its JSON path, the field's label (what the form shows) and what is wrong. */
+export interface PolicyIssue { path: string, label?: string, message: string }
 export interface PolicyValidationView { ok: boolean, errors: PolicyIssue[] }
 
 export interface SimulationItemView {

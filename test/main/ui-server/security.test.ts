@@ -62,6 +62,35 @@ test('no token or a wrong token → 401; bearer, URL token and cookie are accept
   assert.equal(srv.url, `http://127.0.0.1:${srv.port}/?token=${srv.token}`)
 })
 
+test('a browser without the token gets a page that says how to get in; the icon is public; unknown files get a not-found page', async () => {
+  const html = { accept: 'text/html,application/xhtml+xml' }
+  const page = await http(srv, '/', { headers: html })
+  assert.equal(page.status, 401)
+  assert.match(String(page.headers['content-type']), /text\/html/)
+  assert.match(page.body, /mesh-executor dashboard --open/)
+  assert.match(page.body, /--data-dir DIR/)
+  assert.match(String(page.headers['content-security-policy']), /default-src 'none'/)
+  // scripts and API clients still get the JSON error, with the same hint
+  const api = await http(srv, '/api/node.status', { method: 'POST', body: '{}', headers: { ...html, 'content-type': 'application/json' } })
+  assert.equal(api.status, 401)
+  assert.match(JSON.parse(api.body).error.message, /mesh-executor dashboard/)
+  // the page's icon and stylesheet load without the token (nothing else does)
+  writeFileSync(join(dir, 'icon.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47]))
+  writeFileSync(join(dir, 'app.css'), 'body{}')
+  const ico = await http(srv, '/favicon.ico')
+  assert.equal(ico.status, 200)
+  assert.equal(ico.headers['content-type'], 'image/png')
+  assert.equal((await http(srv, '/app.css')).status, 200)
+  assert.equal((await http(srv, '/index.html')).status, 401)
+  assert.equal((await http(srv, '/favicon.ico', { headers: { host: `evil.example:${srv.port}` } })).status, 403, 'the Host check still applies')
+  // a file that does not exist: a page for browsers, plain text otherwise
+  const auth = { authorization: `Bearer ${srv.token}` }
+  const nf = await http(srv, '/missing.js', { headers: { ...auth, ...html } })
+  assert.equal(nf.status, 404)
+  assert.match(nf.body, /Page not found/)
+  assert.equal((await http(srv, '/missing.js', { headers: auth })).body, 'not found')
+})
+
 test('wrong Host or Origin → 403 even with the token (DNS rebinding); no CORS headers', async () => {
   const h = await http(srv, '/api/node.status', { method: 'POST', body: '{}', headers: { host: `evil.example:${srv.port}`, 'content-type': 'application/json', authorization: `Bearer ${srv.token}` } })
   assert.equal(h.status, 403)
@@ -84,7 +113,7 @@ test('malformed arguments → 400 with a message', async () => {
     ['node.frobnicate', '{}', /unknown API method/],
     ['jobs.list', '{not json', /not valid JSON/],
     ['market.simulate', '{"policy":{},"lastN":-3}', /lastN must be an integer/],
-    ['market.simulate', '{"policy":{"maxFuel":-1},"lastN":3}', /invalid policy: maxFuel: must be a non-negative integer amount/],
+    ['market.simulate', '{"policy":{"maxFuel":-1},"lastN":3}', /invalid policy: Most work per job \(maxFuel\): must be a whole number of 0 or more, got -1/],
     ['receipts.verify', '{"blockBase64":"***"}', /standard base64/]
   ]
   for (const [m, body, re] of cases) {
