@@ -1,11 +1,11 @@
 /**
  * Block exchange (a js-libp2p service, profile 4.3): serves `/icn/mesh/blocks/0.1.0` from the
- * node's `BlockStore` (which applies the access rules by requester), and fetches blocks — from the
- * peers asked first, then from DHT providers — size- and hash-checked, reporting a failure over a
- * limited relayed connection as `RelayLimited`.
+ * node's `BlockStore` (which applies the access rules by requester), and fetches blocks — from our
+ * own store when it already holds them, then from the peers asked first, then from DHT providers —
+ * size- and hash-checked, reporting a failure over a limited relayed connection as `RelayLimited`.
  */
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
-import { isValidCid } from '../../shared/protocol/index.js'
+import { cidMatchesBytes, isValidCid } from '../../shared/protocol/index.js'
 import type { Logger } from '../log/index.js'
 import { BLOCK_PROTOCOL, requestBlock, serveBlock } from './blocks.js'
 import type { BlockStore } from './blocks.js'
@@ -63,6 +63,9 @@ class BlockExchangeImpl implements BlockExchange {
     if (!isValidCid(cid)) throw new MeshError('InvalidInput', `invalid CID "${cid}"`)
     const maxBytes = opts.maxBytes ?? this.init.maxBlockBytes
     if (!(maxBytes > 0)) throw new MeshError('InvalidInput', 'maxBytes must be positive')
+    // bytes we already hold (a module of an earlier job) need no round trip; they are checked like any answer
+    const local = opts.local === false ? undefined : await this.fromLocal(cid, maxBytes)
+    if (local !== undefined) return local
     const tried = new Set<string>([this.init.selfPeerId])
     const failures: Failure[] = []
     const from = opts.from === undefined ? [] : Array.isArray(opts.from) ? opts.from : [opts.from]
@@ -87,6 +90,19 @@ class BlockExchangeImpl implements BlockExchange {
     const detail = failures.length === 0 ? 'no peer to ask' : failures.map((f) => `${f.peerId}: ${f.error}: ${f.message}`).join('; ')
     const code = failures.some((f) => f.error === 'CidMismatch') ? 'CidMismatch' : failures.some((f) => f.error === 'RelayLimited') ? 'RelayLimited' : 'NotFound'
     throw new MeshError(code, `block ${cid} could not be fetched (${detail})`)
+  }
+
+  /** The block from our own store, when it holds it for us and it hashes to the CID. */
+  private async fromLocal (cid: string, maxBytes: number): Promise<Uint8Array | undefined> {
+    let data: Uint8Array | undefined
+    try {
+      data = await this.init.store.get(cid, this.init.selfPeerId)
+    } catch (err) {
+      this.init.log.debug({ err, cid }, 'reading our own block store failed; asking peers')
+      return undefined
+    }
+    if (data === undefined || data.byteLength > maxBytes || !cidMatchesBytes(cid, data)) return undefined
+    return data
   }
 
   /** Asks one peer; the verified bytes, or undefined with the failure recorded. */

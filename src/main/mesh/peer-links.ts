@@ -4,6 +4,7 @@
  * - reports libp2p's peer and connection events as mesh events (`peer:connected`,
  *   `connection:opened` with `relayed` / `upgraded`, …);
  * - dials the bootstrap list once started and again every `bootstrapRetryMs` while disconnected;
+ * - makes libp2p's per-stream peer-store update cheap (peer-store-cache.ts);
  * - opens the streams of our own protocols: a direct connection is preferred over a relayed one; a
  *   dial that fails with the addresses we hold asks the DHT afresh before giving up; the limits of the
  *   connection used are remembered per peer, so a failure over a limited relay is reported as such.
@@ -18,6 +19,7 @@ import { MeshError } from './errors.js'
 import type { TypedEmitter } from './events.js'
 import { abortError, timeoutSignal } from './frame.js'
 import { isCircuit } from './nat.js'
+import { cachePeerStoreMerges } from './peer-store-cache.js'
 import type { ConnectionInfo, MeshEvents, RelayLimits, RelayPath } from './types.js'
 
 export function errMessage (err: unknown): string {
@@ -89,6 +91,7 @@ const DIAL_PRIORITY = 75
 class PeerLinksImpl implements PeerLinks {
   readonly [Symbol.toStringTag] = 'icn-mesh-links'
   private timer: ReturnType<typeof setInterval> | undefined
+  private undoMergeCache: (() => void) | undefined
   // The connection each protocol dial last used, per peer: a failure over a limited (relayed)
   // connection is reported as RelayLimited rather than a bare transport error.
   private readonly limitsUsed = new Map<string, ConnectionLimits | undefined>()
@@ -96,6 +99,7 @@ class PeerLinksImpl implements PeerLinks {
   constructor (private readonly c: PeerLinksComponents, private readonly init: PeerLinksInit) {}
 
   start (): void {
+    this.undoMergeCache = cachePeerStoreMerges(this.c.peerStore, this.c.events)
     this.c.events.addEventListener('peer:connect', this.onPeerConnect)
     this.c.events.addEventListener('peer:disconnect', this.onPeerDisconnect)
     this.c.events.addEventListener('connection:open', this.onConnectionOpen)
@@ -103,6 +107,8 @@ class PeerLinksImpl implements PeerLinks {
   }
 
   stop (): void {
+    this.undoMergeCache?.()
+    this.undoMergeCache = undefined
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = undefined
     this.c.events.removeEventListener('connection:open', this.onConnectionOpen)

@@ -68,6 +68,11 @@ export interface FetchBlockOptions {
   store?: boolean
   /** Maximum number of DHT providers to try (default 5). */
   maxProviders?: number
+  /**
+   * Use the bytes when our own block store already serves them to us (hash-checked), without asking
+   * anyone (default true): e.g. the module of a job we ran before.
+   */
+  local?: boolean
 }
 
 export interface AbortOpts { signal?: AbortSignal }
