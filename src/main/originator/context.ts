@@ -16,7 +16,10 @@ export interface OriginatorSettings {
   bidGraceMs: number
   resultGraceMs: number
   receiptDhtTimeoutMs: number
-  receiptDirectAfterMs: number
+  /** DHT first, the executor after this head start (the older order); undefined: the executor first */
+  receiptDirectAfterMs: number | undefined
+  /** the executor first, the DHT after this head start */
+  receiptDhtAfterMs: number
   maxOutputBytes: number
 }
 

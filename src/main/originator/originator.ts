@@ -55,7 +55,8 @@ function contextOf (options: OriginatorOptions): OriginatorContext {
       bidGraceMs: options.bidGraceMs ?? 1000,
       resultGraceMs: options.resultGraceMs ?? 30_000,
       receiptDhtTimeoutMs: options.receiptDhtTimeoutMs ?? 2000,
-      receiptDirectAfterMs: options.receiptDirectAfterMs ?? 10,
+      receiptDirectAfterMs: options.receiptDirectAfterMs,
+      receiptDhtAfterMs: options.receiptDhtAfterMs ?? 300,
       maxOutputBytes: options.maxOutputBytes ?? 16 * 1024 * 1024
     },
     reputationOf: (did) => options.reputation?.(did) ?? book.get(did),

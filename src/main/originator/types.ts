@@ -108,7 +108,12 @@ export interface OriginatorOptions {
   resultGraceMs?: number
   /** Limit of the DHT lookup of a receipt (ms). Default 2000. */
   receiptDhtTimeoutMs?: number
-  /** Head start of the DHT lookup before the executor is also asked directly (ms). Default 10. */
+  /**
+   * The receipt block is asked of the executor that announced it first; the DHT is also asked when
+   * the executor fails or has not answered within this (ms). Default 300.
+   */
+  receiptDhtAfterMs?: number
+  /** The older order: the DHT first, the executor after this head start (ms). Default: unset (executor first). */
   receiptDirectAfterMs?: number
   /** Largest output block fetched (bytes). Default 16 MiB. */
   maxOutputBytes?: number

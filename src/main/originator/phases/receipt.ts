@@ -76,42 +76,58 @@ export async function fetchAndVerify (sub: Submission, chosen: CandidateBid, rec
   return { bytes, via, receipt, fetchedAt }
 }
 
+type Via = 'dht' | 'executor'
+
 /**
- * The receipt block: a DHT lookup first; the executor is asked directly when the DHT has nothing or
- * has not answered within `receiptDirectAfterMs`. The first verified answer wins (both sides check
- * the bytes against the CID; the DHT record validator also checks the signature).
+ * The receipt block, from the executor that announced it (it holds the block; one round trip), or
+ * from the DHT: the DHT lookup starts when the executor fails or has not answered within
+ * `receiptDhtAfterMs` — so an executor that went offline after announcing does not lose the job.
+ * With `receiptDirectAfterMs` set, the older order: the DHT first, the executor after that head start.
+ * The first verified answer wins (both paths check the bytes against the CID; the DHT record
+ * validator also checks the signature); when neither has it, the executor's error is the one reported.
  */
-export async function fetchReceipt (ctx: OriginatorContext, cid: string, executorPeerId: string, signal: AbortSignal): Promise<{ bytes: Uint8Array, via: 'dht' | 'executor' }> {
+export async function fetchReceipt (ctx: OriginatorContext, cid: string, executorPeerId: string, signal: AbortSignal): Promise<{ bytes: Uint8Array, via: Via }> {
   const { node, settings } = ctx
   const ctl = new AbortController()
   const sig = AbortSignal.any([signal, ctl.signal])
+  const executor = async (): Promise<Uint8Array> => await node.fetchBlock(cid, { from: executorPeerId, store: false, maxBytes: MAX_RECEIPT_BYTES, signal: sig, maxProviders: 3 })
+  const dht = async (): Promise<Uint8Array | undefined> => await node.getReceipt(cid, { signal: AbortSignal.any([sig, AbortSignal.timeout(settings.receiptDhtTimeoutMs)]) })
+  const dhtFirst = settings.receiptDirectAfterMs !== undefined
   try {
     return await new Promise((resolve, reject) => {
       let settled = false
-      let directStarted = false
-      let dhtDone = false
-      let directError: unknown
-      const win = (bytes: Uint8Array, via: 'dht' | 'executor'): void => {
+      const done = { executor: false, dht: false }
+      let executorError: unknown
+      const win = (bytes: Uint8Array, via: Via): void => {
         if (settled) return
         settled = true
         resolve({ bytes, via })
       }
       const maybeFail = (): void => {
-        if (settled || !dhtDone || !directStarted || directError === undefined) return
+        if (settled || !done.executor || !done.dht) return
         settled = true
-        reject(directError)
+        reject(executorError ?? new Error('the receipt block was not found'))
       }
-      const startDirect = (): void => {
-        if (directStarted || settled) return
-        directStarted = true
-        clearTimeout(timer)
-        node.fetchBlock(cid, { from: executorPeerId, store: false, maxBytes: MAX_RECEIPT_BYTES, signal: sig, maxProviders: 3 })
-          .then((b) => { win(b, 'executor') }, (err: unknown) => { directError = err ?? new Error('fetch failed'); maybeFail() })
+      const started = { executor: false, dht: false }
+      const start = (via: Via): void => {
+        if (started[via] || settled) return
+        started[via] = true
+        const ended = (): void => {
+          done[via] = true
+          // the first path gave nothing: the other one now, at once
+          start(via === 'dht' ? 'executor' : 'dht')
+          maybeFail()
+        }
+        if (via === 'executor') {
+          executor().then((b) => { win(b, 'executor') }, (err: unknown) => { executorError = err ?? new Error('fetch failed'); ended() })
+        } else {
+          dht().then((b) => { if (b !== undefined) win(b, 'dht'); else ended() }, () => { ended() })
+        }
       }
-      const timer = setTimeout(startDirect, settings.receiptDirectAfterMs)
-      node.getReceipt(cid, { signal: AbortSignal.any([sig, AbortSignal.timeout(settings.receiptDhtTimeoutMs)]) })
-        .then((b) => { dhtDone = true; if (b !== undefined) win(b, 'dht'); else { startDirect(); maybeFail() } },
-          () => { dhtDone = true; startDirect(); maybeFail() })
+      const first: Via = dhtFirst ? 'dht' : 'executor'
+      const timer = setTimeout(() => { start(first === 'dht' ? 'executor' : 'dht') }, dhtFirst ? settings.receiptDirectAfterMs : settings.receiptDhtAfterMs)
+      sig.addEventListener('abort', () => { clearTimeout(timer) }, { once: true })
+      start(first)
     })
   } finally {
     ctl.abort()
