@@ -7,6 +7,8 @@
  * Usage: npm run bench -- roundtrip [--rounds N] [--warmup N] [--direct-after MS] [--no-dht-put] [--test-executor]
  *   --direct-after MS  the originator's receiptDirectAfterMs (default: its default, 10 ms)
  *   --no-dht-put       the executors do not put receipts in the DHT (the fetch falls back to them)
+ *   --trace            also print {"bench":"job-roundtrip-trace",…}: the p50 time (ms after the announcement
+ *                      was published) of every step of the assigned executor and the originator
  * Prints one JSON line: {"bench":"job-roundtrip","nodes":3,"p50_ms":…,"p99_ms":…,"breakdown":{…}}.
  */
 import { readFileSync } from 'node:fs'
@@ -16,9 +18,12 @@ import { join } from 'node:path'
 import { startDaemon } from '../src/main/daemon/index.js'
 import { createSandbox } from '../src/main/sandbox/index.js'
 import { JOBS_ANNOUNCE_TOPIC } from '../src/main/mesh/index.js'
-import type { SubmitResult } from '../src/main/originator/index.js'
+import type { OriginatorEvent, SubmitResult } from '../src/main/originator/index.js'
 import { startOriginator, until } from '../test/main/originator/harness.js'
 import { startTestExecutor } from '../test/main/originator/test-executor.js'
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 
 const args = process.argv.slice(2)
 const arg = (name: string, dflt: number): number => {
@@ -31,6 +36,9 @@ const WARMUP = arg('warmup', 5)
 const DIRECT_AFTER = arg('direct-after', -1)
 const NO_DHT_PUT = args.includes('--no-dht-put')
 const TEST_EXECUTOR = args.includes('--test-executor')
+const TRACE = args.includes('--trace')
+/** the executor daemons run in the bench's own process (one event loop for all three nodes) */
+const IN_PROCESS = args.includes('--in-process')
 
 function pct (xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b)
@@ -41,32 +49,104 @@ function pct (xs: number[], p: number): number {
 const module = new Uint8Array(readFileSync(new URL('../assets/jobs/fuel_basic.wasm', import.meta.url)))
 const sandbox = createSandbox()
 const o = await startOriginator({ receiptDhtTimeoutMs: 1000, ...(DIRECT_AFTER >= 0 ? { receiptDirectAfterMs: DIRECT_AFTER } : {}) })
-interface Exec { peerId: string, dial: (addr: string) => Promise<void>, topicPeers: (t: string) => string[], stop: () => Promise<void> }
+interface Exec {
+  peerId: string
+  did: string
+  dial: (addr: string) => Promise<void>
+  topicPeers: (t: string) => Promise<string[]>
+  stop: () => Promise<void>
+  /** reports the daemon's steps (epoch ms) */
+  trace?: (mark: (did: string, step: string, t: number) => void) => void
+}
+const POLICY = { pricing: { mode: 'fixed', price: 5 }, maxConcurrentJobs: 8, stopOnBattery: false, bidMarginMs: 0 }
+const epochNow = (): number => performance.timeOrigin + performance.now()
 const dirs: string[] = []
 async function realExecutor (): Promise<Exec> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-rt-'))
   dirs.push(dir)
-  const d = await startDaemon({ dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'], lan: true, policy: { pricing: { mode: 'fixed', price: 5 }, maxConcurrentJobs: 8, stopOnBattery: false, bidMarginMs: 0 } })
-  return { peerId: d.identity.peerId, dial: async (a) => { await d.node.dial(a) }, topicPeers: (t) => d.node.topicPeers(t), stop: async () => { await d.stop({ graceMs: 0 }) } }
+  const d = await startDaemon({ dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'], lan: true, policy: POLICY })
+  const trace = (mark: (did: string, step: string, t: number) => void): void => {
+    const me = d.identity.did
+    const m = (step: string): void => { mark(me, step, epochNow()) }
+    d.node.events.on('message:received', (e) => { if (e.message.variant === 'JobAnnouncementV1') m('exec:announcement_received') })
+    d.events.on('announcement:decided', () => { m('exec:decided') })
+    d.events.on('bid:sent', () => { m('exec:bid_answered') })
+    d.events.on('job:accepted', () => { m('exec:assignment_accepted') })
+    d.events.on('job:state', (e) => { m(`exec:state_${e.state}`) })
+    d.events.on('job:finished', () => { m('exec:finished') })
+    d.events.on('receipt:published', () => { m('exec:dht_published') })
+  }
+  return { peerId: d.identity.peerId, did: d.identity.did, dial: async (a) => { await d.node.dial(a) }, topicPeers: async (t) => d.node.topicPeers(t), stop: async () => { await d.stop({ graceMs: 0 }) }, trace }
+}
+/** A real executor daemon in its own process (bench/lib/daemon-child.ts), as on a seller's machine. */
+async function childExecutor (): Promise<Exec> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./lib/daemon-child.ts', import.meta.url)), JSON.stringify({ policy: POLICY, trace: TRACE })], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout })
+  const waiting = new Map<number, (m: Record<string, unknown>) => void>()
+  let marker: ((did: string, step: string, t: number) => void) | undefined
+  let ready: (m: Record<string, unknown>) => void = () => {}
+  const readyP = new Promise<Record<string, unknown>>((resolve) => { ready = resolve })
+  let did = ''
+  lines.on('line', (l) => {
+    const m = JSON.parse(l) as Record<string, unknown>
+    if (m.ready === true) ready(m)
+    else if (typeof m.mark === 'string') marker?.(did, m.mark, m.t as number)
+    else waiting.get(m.id as number)?.(m)
+  })
+  let next = 0
+  const ask = async (cmd: Record<string, unknown>): Promise<Record<string, unknown>> => await new Promise((resolve, reject) => {
+    const id = next++
+    waiting.set(id, (m) => { waiting.delete(id); if (typeof m.error === 'string') reject(new Error(m.error)); else resolve(m) })
+    child.stdin.write(JSON.stringify({ id, ...cmd }) + '\n')
+  })
+  const r = await readyP
+  did = r.did as string
+  return {
+    peerId: r.peerId as string,
+    did,
+    dial: async (addr) => { await ask({ cmd: 'dial', addr }) },
+    topicPeers: async (topic) => (await ask({ cmd: 'topicPeers', topic })).value as string[],
+    stop: async () => { await ask({ cmd: 'stop' }) },
+    trace: (mark) => { marker = mark }
+  }
 }
 async function testExecutor (): Promise<Exec> {
   const e = await startTestExecutor({ sandbox, price: 5, putReceipt: !NO_DHT_PUT })
-  return { peerId: e.node.peerId, dial: async (a) => { await e.node.dial(a) }, topicPeers: (t) => e.node.topicPeers(t), stop: async () => { await e.stop() } }
+  return { peerId: e.node.peerId, did: e.id.did, dial: async (a) => { await e.node.dial(a) }, topicPeers: async (t) => e.node.topicPeers(t), stop: async () => { await e.stop() } }
 }
-const execs = await Promise.all([0, 1].map(async () => TEST_EXECUTOR ? await testExecutor() : await realExecutor()))
+const execs = await Promise.all([0, 1].map(async () => TEST_EXECUTOR ? await testExecutor() : IN_PROCESS ? await realExecutor() : await childExecutor()))
 for (const e of execs) {
   const addr = o.node.multiaddrs()[0]
   if (addr === undefined) throw new Error('no address')
   await e.dial(addr)
 }
-await until(() => execs.every((e) => o.node.topicPeers(JOBS_ANNOUNCE_TOPIC).includes(e.peerId) && e.topicPeers(JOBS_ANNOUNCE_TOPIC).includes(o.node.peerId)), 'gossip subscriptions', 20_000)
+const subscribed = new Set<string>()
+await until(() => {
+  for (const e of execs) void e.topicPeers(JOBS_ANNOUNCE_TOPIC).then((ps) => { if (ps.includes(o.node.peerId)) subscribed.add(e.peerId) })
+  return execs.every((e) => o.node.topicPeers(JOBS_ANNOUNCE_TOPIC).includes(e.peerId) && subscribed.has(e.peerId))
+}, 'gossip subscriptions', 20_000)
 
+// --trace: per round, the first time each step happened (ms since the submission started)
+let roundStart = 0
+let marks = new Map<string, number>()
+const mark = (did: string, step: string, t: number): void => {
+  const k = `${did} ${step}`
+  if (!marks.has(k)) marks.set(k, t - roundStart)
+}
+if (TRACE) for (const e of execs) e.trace?.(mark)
+const steps: Record<string, number[]> = {}
 const total: number[] = []
 const parts: Record<string, number[]> = { announce_to_first_bid: [], bid_to_accepted: [], accepted_to_receipt_available: [], receipt_fetch: [], verify_and_output: [] }
 const via: Record<string, number> = { dht: 0, executor: 0 }
+let cpu0 = process.cpuUsage()
+let elu0 = performance.eventLoopUtilization()
 for (let i = 0; i < WARMUP + ROUNDS; i++) {
+  if (i === WARMUP) { cpu0 = process.cpuUsage(); elu0 = performance.eventLoopUtilization() }
   const t0 = performance.now()
-  const r: SubmitResult = await o.originator.submit({ module, maxFuel: 1_000_000, timeoutSeconds: 10, biddingWindowMs: 10_000, selection: 'first-valid-bid' })
+  roundStart = epochNow()
+  marks = new Map()
+  const onEvent = TRACE ? (e: OriginatorEvent): void => { mark(o.id.did, `orig:${e.type}${e.type === 'status:received' ? `_${e.status}` : ''}`, epochNow()) } : undefined
+  const r: SubmitResult = await o.originator.submit({ module, maxFuel: 1_000_000, timeoutSeconds: 10, biddingWindowMs: 10_000, selection: 'first-valid-bid' }, { onEvent })
   const ms = performance.now() - t0
   if (new TextDecoder().decode(r.output) !== 'hello\n') throw new Error('wrong output')
   if (i < WARMUP) continue
@@ -79,6 +159,12 @@ for (let i = 0; i < WARMUP + ROUNDS; i++) {
   parts.receipt_fetch?.push(d(t.receiptAvailableAt, t.receiptFetchedAt))
   parts.verify_and_output?.push(d(t.receiptFetchedAt, t.verifiedAt))
   via[r.receiptVia] = (via[r.receiptVia] ?? 0) + 1
+  for (const [k, v] of marks) {
+    const [did, step] = k.split(' ') as [string, string]
+    // the originator's steps, and the assigned executor's
+    if (did !== o.id.did && did !== r.executorDid) continue
+    ;(steps[step] ??= []).push(v)
+  }
 }
 
 const breakdown: Record<string, number | Record<string, number>> = {}
@@ -93,11 +179,23 @@ console.log(JSON.stringify({
   receipt_direct_after_ms: DIRECT_AFTER >= 0 ? DIRECT_AFTER : 'default',
   executors_put_dht: TEST_EXECUTOR ? !NO_DHT_PUT : true,
   executor: TEST_EXECUTOR ? 'in-test executor (test/main/originator/test-executor.ts) + real sandbox' : 'real executor daemons (startDaemon)',
+  topology: TEST_EXECUTOR || IN_PROCESS ? 'one process' : 'one process per executor daemon',
   p50_ms: pct(total, 50),
   p99_ms: pct(total, 99),
   mean_ms: Math.round((total.reduce((a, b) => a + b, 0) / total.length) * 10) / 10,
   breakdown
 }))
+
+const cpu = process.cpuUsage(cpu0)
+const elu = performance.eventLoopUtilization(elu0)
+if (TRACE) {
+  const timeline = Object.entries(steps).map(([k, xs]) => [k, pct(xs, 50)] as const).sort((a, b) => a[1] - b[1])
+  console.log(JSON.stringify({
+    bench: 'job-roundtrip-trace', rounds: ROUNDS, p50_ms_since_submit: Object.fromEntries(timeline),
+    // this process (originator + executors): CPU per round, and how busy its event loop was
+    cpu_ms_per_round: Math.round((cpu.user + cpu.system) / 1000 / ROUNDS * 10) / 10, event_loop_utilization: Math.round(elu.utilization * 100) / 100
+  }))
+}
 
 o.originator.close()
 await Promise.all([o.node.stop(), ...execs.map(async (e) => { await e.stop() })])
