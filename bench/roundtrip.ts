@@ -4,8 +4,10 @@
  * sandbox, "first valid bid" selection (no bidding window to wait for). The executors are real
  * executor daemons (`startDaemon`: auto-bidder, executor lifecycle, store, sandbox host), or with
  * --test-executor the minimal in-test executor of test/main/originator/test-executor.ts.
- * Usage: npm run bench -- roundtrip [--rounds N] [--warmup N] [--direct-after MS] [--no-dht-put] [--test-executor]
- *   --direct-after MS  the originator's receiptDirectAfterMs (default: its default, 10 ms)
+ * By default each executor daemon runs in its own process (bench/lib/daemon-child.ts), as on a
+ * seller's machine; --in-process runs them in the bench's process (one event loop for all three nodes).
+ * Usage: npm run bench -- roundtrip [--rounds N] [--warmup N] [--direct-after MS] [--no-dht-put] [--test-executor] [--in-process] [--trace]
+ *   --direct-after MS  the originator's receiptDirectAfterMs: the DHT first, the executor after MS (default: the executor first)
  *   --no-dht-put       the executors do not put receipts in the DHT (the fetch falls back to them)
  *   --trace            also print {"bench":"job-roundtrip-trace",…}: the p50 time (ms after the announcement
  *                      was published) of every step of the assigned executor and the originator
@@ -21,9 +23,7 @@ import { JOBS_ANNOUNCE_TOPIC } from '../src/main/mesh/index.js'
 import type { OriginatorEvent, SubmitResult } from '../src/main/originator/index.js'
 import { startOriginator, until } from '../test/main/originator/harness.js'
 import { startTestExecutor } from '../test/main/originator/test-executor.js'
-import { spawn } from 'node:child_process'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
+import { spawnDaemonChild } from './lib/daemons.js'
 
 const args = process.argv.slice(2)
 const arg = (name: string, dflt: number): number => {
@@ -80,34 +80,14 @@ async function realExecutor (): Promise<Exec> {
 }
 /** A real executor daemon in its own process (bench/lib/daemon-child.ts), as on a seller's machine. */
 async function childExecutor (): Promise<Exec> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./lib/daemon-child.ts', import.meta.url)), JSON.stringify({ policy: POLICY, trace: TRACE })], { stdio: ['pipe', 'pipe', 'inherit'] })
-  const lines = createInterface({ input: child.stdout })
-  const waiting = new Map<number, (m: Record<string, unknown>) => void>()
-  let marker: ((did: string, step: string, t: number) => void) | undefined
-  let ready: (m: Record<string, unknown>) => void = () => {}
-  const readyP = new Promise<Record<string, unknown>>((resolve) => { ready = resolve })
-  let did = ''
-  lines.on('line', (l) => {
-    const m = JSON.parse(l) as Record<string, unknown>
-    if (m.ready === true) ready(m)
-    else if (typeof m.mark === 'string') marker?.(did, m.mark, m.t as number)
-    else waiting.get(m.id as number)?.(m)
-  })
-  let next = 0
-  const ask = async (cmd: Record<string, unknown>): Promise<Record<string, unknown>> => await new Promise((resolve, reject) => {
-    const id = next++
-    waiting.set(id, (m) => { waiting.delete(id); if (typeof m.error === 'string') reject(new Error(m.error)); else resolve(m) })
-    child.stdin.write(JSON.stringify({ id, ...cmd }) + '\n')
-  })
-  const r = await readyP
-  did = r.did as string
+  const c = await spawnDaemonChild({ policy: POLICY, trace: TRACE })
   return {
-    peerId: r.peerId as string,
-    did,
-    dial: async (addr) => { await ask({ cmd: 'dial', addr }) },
-    topicPeers: async (topic) => (await ask({ cmd: 'topicPeers', topic })).value as string[],
-    stop: async () => { await ask({ cmd: 'stop' }) },
-    trace: (mark) => { marker = mark }
+    peerId: c.peerId,
+    did: c.did,
+    dial: c.dial,
+    topicPeers: c.topicPeers,
+    stop: c.stop,
+    trace: (mark) => { c.onMark((step, t) => { mark(c.did, step, t) }) }
   }
 }
 async function testExecutor (): Promise<Exec> {

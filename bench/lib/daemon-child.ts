@@ -2,8 +2,8 @@
  * A real executor daemon (`startDaemon`) in its own process, as on a seller's machine, driven by its
  * parent over stdio (JSON lines). Used by bench/roundtrip.ts.
  *
- *   argv[2]  JSON: { policy, trace?: boolean }
- *   stdout   {"ready":true,"peerId","did","multiaddrs"}, then answers {"id","ok"|"error"|"value"} and,
+ *   argv[2]  JSON: { policy, trace?: boolean, bootstrap?: string[], dataDir?: string }
+ *   stdout   {"ready":true,"peerId","did","multiaddrs","t"} (t: epoch ms when startDaemon resolved), then answers {"id","ok"|"error"|"value"} and,
  *            with trace, {"mark":step,"t":epochMs} for each daemon event
  *   stdin    {"id","cmd":"dial","addr"} | {"id","cmd":"topicPeers","topic"} | {"id","cmd":"stop"}
  */
@@ -14,12 +14,13 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { startDaemon } from '../../src/main/daemon/index.js'
 
-const cfg = JSON.parse(process.argv[2] ?? '{}') as { policy?: unknown, trace?: boolean }
+const cfg = JSON.parse(process.argv[2] ?? '{}') as { policy?: unknown, trace?: boolean, bootstrap?: string[], dataDir?: string }
 const send = (o: object): void => { process.stdout.write(JSON.stringify(o) + '\n') }
 const now = (): number => performance.timeOrigin + performance.now()
 
-const dir = await mkdtemp(join(tmpdir(), 'bench-daemon-'))
-const d = await startDaemon({ dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'], lan: true, policy: cfg.policy })
+const dir = cfg.dataDir ?? await mkdtemp(join(tmpdir(), 'bench-daemon-'))
+const d = await startDaemon({ dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'], lan: true, policy: cfg.policy, ...(cfg.bootstrap !== undefined ? { bootstrap: cfg.bootstrap } : {}) })
+const readyAt = now()
 if (cfg.trace === true) {
   const mark = (step: string): void => { send({ mark: step, t: now() }) }
   d.node.events.on('message:received', (e) => { if (e.message.variant === 'JobAnnouncementV1') mark('exec:announcement_received') })
@@ -29,8 +30,9 @@ if (cfg.trace === true) {
   d.events.on('job:state', (e) => { mark(`exec:state_${e.state}`) })
   d.events.on('job:finished', () => { mark('exec:finished') })
   d.events.on('receipt:published', () => { mark('exec:dht_published') })
+  d.events.on('capability:published', (e) => { mark(`exec:capability_published_to_${e.recipients}`) })
 }
-send({ ready: true, peerId: d.identity.peerId, did: d.identity.did, multiaddrs: d.node.multiaddrs() })
+send({ ready: true, peerId: d.identity.peerId, did: d.identity.did, multiaddrs: d.node.multiaddrs(), t: readyAt })
 
 const lines = createInterface({ input: process.stdin })
 lines.on('line', (line) => {
@@ -41,7 +43,7 @@ lines.on('line', (line) => {
       else if (m.cmd === 'topicPeers') send({ id: m.id, value: d.node.topicPeers(m.topic as string) })
       else if (m.cmd === 'stop') {
         await d.stop({ graceMs: 0 })
-        await rm(dir, { recursive: true, force: true })
+        if (cfg.dataDir === undefined) await rm(dir, { recursive: true, force: true })
         send({ id: m.id, ok: true })
         process.exit(0)
       }

@@ -66,6 +66,11 @@ export interface GossipGate {
   publishCapability(bytes: Uint8Array, region?: string): Promise<PublishResult>
   publishAnnouncement(bytes: Uint8Array, region?: string): Promise<PublishResult>
   publishReceiptAvailable(bytes: Uint8Array): Promise<PublishResult>
+  /**
+   * Resolves once each of `peerIds` has told us its subscriptions and our gossip stream to it is
+   * open (so what we publish next reaches it), or after `timeoutMs`.
+   */
+  gossipReady(peerIds: string[], timeoutMs: number): Promise<void>
   topics(): string[]
   topicPeers(topic: string): string[]
   meshPeers(topic: string): string[]
@@ -87,6 +92,8 @@ class GossipGateImpl implements GossipGate {
   private republishTimer: ReturnType<typeof setTimeout> | undefined
   private lastRepublish = -Infinity
   private pendingSubscribers: string[] = []
+  /** peers that sent us their subscriptions since start */
+  private readonly heardFrom = new Set<string>()
 
   constructor (private readonly c: GossipGateComponents, private readonly init: GossipGateInit) {
     const v = init.validator
@@ -113,6 +120,7 @@ class GossipGateImpl implements GossipGate {
 
   stop (): void {
     this.started = false
+    this.heardFrom.clear()
     if (this.republishTimer !== undefined) clearTimeout(this.republishTimer)
     this.republishTimer = undefined
     const pubsub = this.c.pubsub
@@ -199,6 +207,7 @@ class GossipGateImpl implements GossipGate {
   // ---- capability re-publish hook -------------------------------------------------------------
   private readonly onSubscriptionChange = (evt: CustomEvent<SubscriptionChangeData>): void => {
     const peerId = evt.detail.peerId.toString()
+    this.heardFrom.add(peerId)
     for (const s of evt.detail.subscriptions) {
       if (!s.subscribe || parseTopic(s.topic)?.kind !== 'capabilities') continue
       this.init.events.emit('capability:subscribed', { peerId, topic: s.topic })
@@ -272,6 +281,16 @@ class GossipGateImpl implements GossipGate {
       recipients += r.recipients.length
     }
     return { topics, recipients }
+  }
+
+  async gossipReady (peerIds: string[], timeoutMs: number): Promise<void> {
+    // gossipsub drops an RPC for a peer whose outbound stream is not open yet (gossipsub 17 keeps them in streamsOutbound)
+    const outbound = (this.c.pubsub as unknown as { streamsOutbound?: Map<string, unknown> }).streamsOutbound
+    const ready = (id: string): boolean => this.heardFrom.has(id) && (outbound === undefined || outbound.has(id))
+    const deadline = Date.now() + timeoutMs
+    while (this.started && !peerIds.every(ready) && Date.now() < deadline) {
+      await new Promise((resolve) => { setTimeout(resolve, 5).unref?.() })
+    }
   }
 
   topics (): string[] { return this.c.pubsub.getTopics() }

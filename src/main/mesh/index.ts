@@ -123,6 +123,9 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
       await libp2p.start()
       started = true
       await links.startBootstrap()
+      // the peers we just connected to know our subscriptions and we know theirs before we say we
+      // are started: what the caller publishes first (a capability ad) reaches them
+      await gossip.gossipReady(links.connectedPeers(), o.gossipReadyMs)
       events.emit('node:started', { peerId: identity.peerId, multiaddrs: node.multiaddrs() })
     },
 

@@ -139,6 +139,11 @@ export interface MeshNodeOptions {
   bootstrapRetryMs?: number
   /** Minimum time between two `capability:republish` events (ms). Default 5000 (profile 4.1). */
   capabilityRepublishMinMs?: number
+  /**
+   * `start()` waits up to this long (ms) for the bootstrap peers it connected to and our node to
+   * exchange gossip subscriptions, so the first publication reaches them. Default 1000.
+   */
+  gossipReadyMs?: number
   /** NAT traversal: AutoNAT, relay client/server, DCUtR, UPnP. `false` turns all of it off. Default: on (see NatOptions). */
   nat?: NatOptions | false
 }
@@ -159,6 +164,7 @@ export interface ResolvedOptions {
   heartbeatMs: number
   bootstrapRetryMs: number
   capabilityRepublishMinMs: number
+  gossipReadyMs: number
   nat: ResolvedNatOptions | undefined
 }
 
@@ -218,6 +224,8 @@ export function resolveOptions (o: MeshNodeOptions): ResolvedOptions {
   const heartbeatMs = o.heartbeatMs ?? 1000
   const bootstrapRetryMs = o.bootstrapRetryMs ?? 30_000
   const capabilityRepublishMinMs = o.capabilityRepublishMinMs ?? 5000
+  const gossipReadyMs = o.gossipReadyMs ?? 1000
+  if (!(gossipReadyMs >= 0)) throw new MeshError('InvalidOptions', `gossipReadyMs must be ≥ 0, got ${gossipReadyMs}`)
   positive('heartbeatMs', heartbeatMs)
   positive('bootstrapRetryMs', bootstrapRetryMs)
   positive('capabilityRepublishMinMs', capabilityRepublishMinMs)
@@ -237,7 +245,8 @@ export function resolveOptions (o: MeshNodeOptions): ResolvedOptions {
     validator: o.validator ?? {},
     heartbeatMs,
     bootstrapRetryMs,
-    capabilityRepublishMinMs
+    capabilityRepublishMinMs,
+    gossipReadyMs
   }
 }
 
