@@ -19,6 +19,7 @@ const COMMANDS: Record<string, Command> = {
   submit: { summary: 'submit a job to the mesh as an originator', run: async (a, io) => await (await import('./commands/submit.js')).runSubmit(a, io) },
   receipt: { summary: 'verify <CID|FILE>: verify an execution receipt offline', run: async (a, io) => await (await import('./commands/receipt.js')).runReceipt(a, io) },
   relay: { summary: 'run a bootstrap + relay node for others (operators)', run: async (a, io) => await (await import('./commands/relay.js')).runRelay(a, io) },
+  demo: { summary: 'a whole local market on 127.0.0.1: three executors, an originator, sample jobs', run: async (a, io) => await (await import('./commands/demo.js')).runDemoCommand(a, io) },
   service: { summary: 'install|uninstall: run the daemon as a systemd user service (Linux)', run: async (a, io) => await (await import('./commands/service.js')).runService(a, io) }
 }
 

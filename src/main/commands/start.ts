@@ -14,10 +14,11 @@ import { PolicyInvalidError, startDaemon, type Daemon, type DaemonEvents } from 
 import { TypedEmitter } from '../mesh/index.js'
 import { StoreError } from '../store/index.js'
 import { MAX_POLICY_BYTES, ownerWarnings } from '../market/index.js'
-import { isLogLevel, LOG_LEVELS } from '../log/index.js'
+import { isLogLevel, LOG_LEVELS, type LogLevel } from '../log/index.js'
 import { dataDirFrom, parseFlags, stopRequested, UsageError, type CliIo } from './io.js'
 import { shortId } from '../../shared/text.js'
-import { createDaemonHost } from '../api/daemon-adapter.js'
+import { createDaemonHost, type DaemonHost } from '../api/daemon-adapter.js'
+import { parentPidFrom, watchParent } from './parent.js'
 
 export const START_USAGE = `usage: mesh-executor start [options]
 
@@ -116,14 +117,30 @@ function eventOutput (stdout: NodeJS.WritableStream, json: boolean): (line: stri
   }
 }
 
-export async function runStart (argv: string[], io: CliIo): Promise<number> {
+interface StartOptions {
+  dataDir: string | undefined
+  listen: string[] | undefined
+  bootstrap: string[] | undefined
+  region: string | undefined
+  grace: number
+  uiPort: number | undefined
+  logLevel: LogLevel | undefined
+  policyFile: string | undefined
+  json: boolean
+  lan: boolean
+  alias: string | undefined
+  nat: false | { upnp: boolean, relayServer: boolean, declaredPublic: boolean }
+}
+
+/** The flags, checked: a bad one is a UsageError; undefined for --help. */
+function startOptions (argv: string[]): StartOptions | undefined {
   const { values, positionals } = parseFlags(argv, {
     'data-dir': { type: 'string' }, listen: { type: 'string', multiple: true }, bootstrap: { type: 'string', multiple: true },
     region: { type: 'string' }, policy: { type: 'string' }, lan: { type: 'boolean' }, json: { type: 'boolean' },
     'ui-port': { type: 'string' }, grace: { type: 'string' }, alias: { type: 'string' }, help: { type: 'boolean' },
     upnp: { type: 'boolean' }, 'relay-server': { type: 'boolean' }, public: { type: 'boolean' }, 'no-nat': { type: 'boolean' }, 'log-level': { type: 'string' }
   })
-  if (values.help === true) { io.stdout.write(START_USAGE); return 0 }
+  if (values.help === true) return undefined
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
   // without the flags, the daemon uses what the owner saved in Settings (or its defaults)
   const listen = values.listen as string[] | undefined
@@ -139,80 +156,103 @@ export async function runStart (argv: string[], io: CliIo): Promise<number> {
     uiPort = Number(values['ui-port'])
     if (!Number.isInteger(uiPort) || uiPort < 0 || uiPort > 65535) throw new UsageError(`--ui-port ${String(values['ui-port'])}: want a port number 0–65535`)
   }
-  const logLevelArg = values['log-level'] as string | undefined
-  if (logLevelArg !== undefined && !isLogLevel(logLevelArg)) throw new UsageError(`--log-level ${JSON.stringify(logLevelArg)}: want one of ${LOG_LEVELS.join(', ')}`)
-  const logLevel = logLevelArg
-  const policyFile = values.policy === undefined ? undefined : resolve(values.policy as string)
-  const policy = policyFile === undefined ? undefined : await readPolicyFile(policyFile)
-  const json = values.json === true
-  const emit = eventOutput(io.stdout, json)
-  const out = (o: Record<string, unknown>): void => { emit(JSON.stringify(o) + '\n') }
-  // listen for SIGINT/SIGTERM before anything starts: a signal during start-up still stops cleanly
-  const stop = stopRequested(io)
-  // node.setMachineState (the desktop shell's powerMonitor) and node.shutdown (its quit) through the API
-  const host = createDaemonHost({ graceSeconds: grace })
+  const level = values['log-level'] as string | undefined
+  if (level !== undefined && !isLogLevel(level)) throw new UsageError(`--log-level ${JSON.stringify(level)}: want one of ${LOG_LEVELS.join(', ')}`)
+  const logLevel = level
+  return {
+    dataDir: values['data-dir'] as string | undefined, listen, bootstrap, region, grace, uiPort, logLevel,
+    policyFile: values.policy === undefined ? undefined : resolve(values.policy as string),
+    json: values.json === true, lan: values.lan === true, alias: values.alias as string | undefined,
+    nat: values['no-nat'] === true ? false : { upnp: values.upnp === true, relayServer: values['relay-server'] === true, declaredPublic: values.public === true }
+  }
+}
 
+/** Every forwarded daemon event as a JSON line (--json) or a time-stamped text line. */
+function forwardEvents (emit: (line: string) => void, json: boolean): TypedEmitter<DaemonEvents> {
   const events = new TypedEmitter<DaemonEvents>()
   for (const name of FORWARDED) {
     events.on(name, (e) => {
-      if (json) out({ event: name, ...(e as Record<string, unknown>) })
+      if (json) emit(JSON.stringify({ event: name, ...(e as Record<string, unknown>) }) + '\n')
       else {
         const line = describe(name, e)
         if (line !== undefined) emit(`${new Date().toISOString()} ${line}\n`)
       }
     })
   }
-  let daemon: Daemon
+  return events
+}
+
+/** A start-up failure the owner can fix (data dir in use, port taken, bad policy) as a UsageError. */
+function startupError (err: unknown): unknown {
+  if (err instanceof PolicyInvalidError) return new UsageError(err.message)
+  if (err instanceof StoreError && (err.code === 'DataDirLocked' || err.code === 'DataDirUnusable')) return new UsageError(err.message)
+  if (err instanceof IdentityFileError) return new UsageError(err.message)
+  const code = (err as NodeJS.ErrnoException).code
+  const msg = err instanceof Error ? err.message : String(err)
+  if (code === 'EADDRINUSE' || /EADDRINUSE/.test(msg)) {
+    const addrs = [...msg.matchAll(/^\s*(\/\S+): Error: listen EADDRINUSE/gm)].map((m) => m[1])
+    return new UsageError(`cannot listen on ${addrs.length > 0 ? addrs.join(', ') : 'a --listen address'}: address already in use (is another mesh-executor running? choose another port)`)
+  }
+  if ((err as Error).name === 'UnsupportedListenAddressesError') return new UsageError(`cannot listen on the --listen addresses: ${msg}`)
+  return err
+}
+
+async function launch (o: StartOptions, io: CliIo, host: DaemonHost, events: TypedEmitter<DaemonEvents>): Promise<Daemon> {
+  const policy = o.policyFile === undefined ? undefined : await readPolicyFile(o.policyFile)
   try {
-    daemon = await startDaemon({
-      dataDir: dataDirFrom(values['data-dir'] as string | undefined, io.env, homedir()), listen, bootstrap, region, policy, policySource: policyFile,
-      lan: values.lan === true, alias: values.alias as string | undefined, events, logLevel, userIdleSeconds: host.userIdleSeconds, onBattery: host.onBattery,
-      nat: values['no-nat'] === true
-        ? false
-        : { upnp: values.upnp === true, relayServer: values['relay-server'] === true, declaredPublic: values.public === true }
+    return await startDaemon({
+      dataDir: dataDirFrom(o.dataDir, io.env, homedir()), listen: o.listen, bootstrap: o.bootstrap, region: o.region, policy, policySource: o.policyFile,
+      lan: o.lan, alias: o.alias, events, logLevel: o.logLevel, userIdleSeconds: host.userIdleSeconds, onBattery: host.onBattery, nat: o.nat
     })
   } catch (err) {
-    if (err instanceof PolicyInvalidError) throw new UsageError(err.message)
-    if (err instanceof StoreError && (err.code === 'DataDirLocked' || err.code === 'DataDirUnusable')) throw new UsageError(err.message)
-    if (err instanceof IdentityFileError) throw new UsageError(err.message)
-    const code = (err as NodeJS.ErrnoException).code
-    const msg = err instanceof Error ? err.message : String(err)
-    if (code === 'EADDRINUSE' || /EADDRINUSE/.test(msg)) {
-      const addrs = [...msg.matchAll(/^\s*(\/\S+): Error: listen EADDRINUSE/gm)].map((m) => m[1])
-      throw new UsageError(`cannot listen on ${addrs.length > 0 ? addrs.join(', ') : 'a --listen address'}: address already in use (is another mesh-executor running? choose another port)`)
-    }
-    if ((err as Error).name === 'UnsupportedListenAddressesError') throw new UsageError(`cannot listen on the --listen addresses: ${msg}`)
+    throw startupError(err)
+  }
+}
+
+async function dashboardOf (daemon: Daemon, port: number | undefined, host: DaemonHost): Promise<{ url: string, close: () => Promise<void> } | undefined> {
+  if (port === undefined) return undefined
+  const { startDashboard } = await import('../dashboard.js')
+  try {
+    return await startDashboard(daemon, port, { host })
+  } catch (err) {
+    await daemon.stop({ graceMs: 0 })
+    if ((err as { code?: string }).code === 'PortInUse') throw new UsageError(`--ui-port ${port}: ${(err as Error).message}`)
     throw err
   }
-  let ui: { url: string, close: () => Promise<void> } | undefined
-  if (uiPort !== undefined) {
-    const { startDashboard } = await import('../dashboard.js')
-    try {
-      ui = await startDashboard(daemon, uiPort, { host })
-    } catch (err) {
-      await daemon.stop({ graceMs: 0 })
-      if ((err as { code?: string }).code === 'PortInUse') throw new UsageError(`--ui-port ${uiPort}: ${(err as Error).message}`)
-      throw err
-    }
-  }
-  const uiUrl = ui?.url
-  const { policy: activePolicy } = daemon.policy()
+}
+
+/** The ready event (--json) or the ready block of text. */
+function readyOutput (daemon: Daemon, uiUrl: string | undefined, json: boolean): string {
   const ready = {
     did: daemon.identity.did, peerId: daemon.identity.peerId, multiaddrs: daemon.node.multiaddrs(), dataDir: daemon.dataDir, region: daemon.region ?? null, ui: uiUrl ?? null,
-    reachability: daemon.reachability(), policy: daemon.policyInfo(), warnings: ownerWarnings(activePolicy),
+    reachability: daemon.reachability(), policy: daemon.policyInfo(), warnings: ownerWarnings(daemon.policy().policy),
     log: daemon.logDir !== undefined ? join(daemon.logDir, 'current.log') : null
   }
-  if (json) out({ event: 'ready', ...ready })
-  else {
-    const lines = [`mesh-executor ready`, `  DID     ${ready.did}`, `  PeerId  ${ready.peerId}`, `  data    ${ready.dataDir}`,
-      ...ready.multiaddrs.map((a) => `  listen  ${a}`), `  policy  ${describePolicy(ready.policy)}`,
-      ...(ready.log !== null ? [`  log     ${ready.log}`] : []),
-      ...(uiUrl !== undefined ? [`  dashboard ${uiUrl}`] : []), ...ready.warnings.map((w) => `  warning ${w}`)]
-    emit(lines.join('\n') + '\n')
-  }
+  if (json) return JSON.stringify({ event: 'ready', ...ready }) + '\n'
+  const lines = ['mesh-executor ready', `  DID     ${ready.did}`, `  PeerId  ${ready.peerId}`, `  data    ${ready.dataDir}`,
+    ...ready.multiaddrs.map((a) => `  listen  ${a}`), `  policy  ${describePolicy(ready.policy)}`,
+    ...(ready.log !== null ? [`  log     ${ready.log}`] : []),
+    ...(uiUrl !== undefined ? [`  dashboard ${uiUrl}`] : []), ...ready.warnings.map((w) => `  warning ${w}`)]
+  return lines.join('\n') + '\n'
+}
+
+export async function runStart (argv: string[], io: CliIo): Promise<number> {
+  const o = startOptions(argv)
+  if (o === undefined) { io.stdout.write(START_USAGE); return 0 }
+  const emit = eventOutput(io.stdout, o.json)
+  // listen for SIGINT/SIGTERM before anything starts: a signal during start-up still stops cleanly
+  const stop = stopRequested(io)
+  // node.setMachineState (the desktop shell's powerMonitor) and node.shutdown (its quit) through the API
+  const host = createDaemonHost({ graceSeconds: o.grace })
+  const daemon = await launch(o, io, host, forwardEvents(emit, o.json))
+  const ui = await dashboardOf(daemon, o.uiPort, host)
+  const parent = parentPidFrom(io.env)
+  const stopWatching = parent === undefined ? () => {} : watchParent(parent, () => { host.requestShutdown() })
+  emit(readyOutput(daemon, ui?.url, o.json))
   const asked = await Promise.race([stop.then(() => undefined), host.shutdownRequested])
+  stopWatching()
   await ui?.close()
-  await daemon.stop({ graceMs: (asked?.graceSeconds ?? grace) * 1000 })
+  await daemon.stop({ graceMs: (asked?.graceSeconds ?? o.grace) * 1000 })
   return 0
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run demo -- --once` as a child process: three executor processes and an originator on 127.0.0.1.
+ * `mesh-executor demo --once` (what `npm run demo -- --once` runs) as a child process: three executor processes and an originator on 127.0.0.1.
  * The run must exit 0 by itself, its log must show every step of the market, the dashboard must
  * answer while it runs, and the temp dir must be gone afterwards.
  */
@@ -9,10 +9,10 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
-test('npm run demo -- --once: the whole market, then exit 0 and no temp dir left', { timeout: 120_000 }, async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--once'], {
+test('mesh-executor demo --once: the whole market, then exit 0 and no temp dir left', { timeout: 120_000 }, async (t) => {
+  const child = spawn(process.execPath, ['bin/mesh-executor.js', 'demo', '--once'], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }
   })
   let exited = false
@@ -32,7 +32,7 @@ test('npm run demo -- --once: the whole market, then exit 0 and no temp dir left
   let dashboardChecked: Promise<{ status: number, body: string }> | undefined
   child.stdout.setEncoding('utf8').on('data', (c: string) => {
     out += c
-    const m = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\/\?token=([\w-]+)\n/.exec(out)
+    const m = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\/\?token=([\w-]+)\s/.exec(out)
     if (m?.[1] !== undefined && m[2] !== undefined && dashboardChecked === undefined) {
       // scripts send the printed token as a bearer token (a browser gets a cookie instead)
       dashboardChecked = fetch(`${m[1]}/`, { headers: { authorization: `Bearer ${m[2]}` } })
@@ -53,7 +53,8 @@ test('npm run demo -- --once: the whole market, then exit 0 and no temp dir left
   assert.match(log, /\[beta\]\s+ready in eu-west/)
   assert.match(log, /\[gamma\]\s+ready in us-east/)
   assert.match(log, /dashboard: http:\/\/127\.0\.0\.1:\d+\/\?token=/)
-  assert.match(log, /dashboard of alpha: http:\/\/127\.0\.0\.1:\d+\//)
+  // the executors stop right after a --once run: the summary does not send anyone to a dead dashboard
+  assert.doesNotMatch(log, /dashboard of alpha/)
   assert.ok(dashboardChecked !== undefined, 'dashboard URL seen while running')
   const dash = await dashboardChecked
   assert.equal(dash.status, 200)
@@ -98,4 +99,59 @@ test('npm run demo -- --once: the whole market, then exit 0 and no temp dir left
   assert.match(log, /7 job\(s\) submitted, 7 went as expected/)
   assert.match(log, /every step went as expected/)
   assert.match(log, /stopped 3 executor\(s\), removed /)
+})
+
+test('mesh-executor demo: bad flags are one line, exit 2; --help', async () => {
+  const run = async (args: string[]): Promise<{ code: number | null, out: string, err: string }> => await new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/mesh-executor.js', 'demo', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.setEncoding('utf8').on('data', (c: string) => { out += c })
+    child.stderr.setEncoding('utf8').on('data', (c: string) => { err += c })
+    child.on('exit', (code) => { resolve({ code, out, err }) })
+  })
+  for (const args of [['--interval', 'soon'], ['--bidding-window', '10'], ['--nope'], ['extra']]) {
+    const r = await run(args)
+    assert.equal(r.code, 2, args.join(' '))
+    assert.equal(r.err.trim().split('\n').length, 1, r.err)
+    assert.match(r.err, /^mesh-executor: /)
+  }
+  const help = await run(['--help'])
+  assert.equal(help.code, 0)
+  assert.match(help.out, /usage: mesh-executor demo/)
+})
+
+test('mesh-executor demo killed with -9: its executor processes notice and stop by themselves', { timeout: 120_000 }, async () => {
+  const { execFileSync } = await import('node:child_process')
+  const { rm } = await import('node:fs/promises')
+  const child = spawn(process.execPath, ['bin/mesh-executor.js', 'demo'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
+  const pidsOf = (dir: string): number[] => {
+    try { return execFileSync('pgrep', ['-f', '--', `--data-dir ${dir}/`], { encoding: 'utf8' }).split('\n').filter((l) => l !== '').map(Number) } catch { return [] }
+  }
+  let dir: string | undefined
+  try {
+    let out = ''
+    await new Promise<void>((resolve, reject) => {
+      child.on('exit', (code) => { reject(new Error(`demo exited early (${String(code)}):\n${out}`)) })
+      child.stdout.setEncoding('utf8').on('data', (c: string) => {
+        out += c
+        dir ??= /temp dir (\S+?);/.exec(out)?.[1]
+        // the first job is under way: all three executors are up
+        if (/── job 1:/.test(out)) resolve()
+      })
+    })
+    assert.ok(dir !== undefined, out)
+    assert.equal(pidsOf(dir).length, 3, 'three executor processes')
+    child.kill('SIGKILL')
+    const deadline = Date.now() + 20_000
+    while (pidsOf(dir).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250))
+    assert.deepEqual(pidsOf(dir), [], 'no executor outlives the demo')
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    if (dir !== undefined) {
+      for (const pid of pidsOf(dir)) { try { process.kill(pid, 'SIGKILL') } catch { /* gone */ } }
+      // a process killed with -9 cannot clean up after itself: its temp dir is removed here
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
 })
