@@ -20,7 +20,6 @@ import '../polyfills.js'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { multiaddr } from '@multiformats/multiaddr'
 import { isValidRegion, loadOrCreateIdentityFile, parseDuration, peerIdFromDid, QOS_PROFILES } from '../../shared/protocol/index.js'
 import type { Identity, QosProfile } from '../../shared/protocol/index.js'
@@ -29,10 +28,10 @@ import type { ConnectionInfo, MeshNode, ReachabilityStatus } from '../mesh/index
 import { openStore } from '../store/index.js'
 import type { Store } from '../store/index.js'
 import { AccessBlockStore, createOriginator, OriginatorError } from '../originator/index.js'
-import type { OriginatorEvent, SubmitJob } from '../originator/index.js'
-import { UsageError, type CliIo } from './io.js'
+import type { OriginatorEvent, SubmitJob, SubmitResult } from '../originator/index.js'
+import { dataDirFrom, parseFlags, UsageError, type CliIo } from './io.js'
 import { shortId } from '../../shared/text.js'
-import { openLogFile, type LogFile } from '../log/index.js'
+import { openLogFile, type LogFile, type Logger } from '../log/index.js'
 
 export type SubmitIo = CliIo
 
@@ -168,215 +167,255 @@ function exitCodeOf (err: unknown): number {
   }
 }
 
-export async function runSubmit (argv: string[], io: SubmitIo): Promise<number> {
-  let values: Record<string, string | boolean | string[] | undefined>
-  try {
-    values = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        module: { type: 'string' }, input: { type: 'string' }, 'max-price': { type: 'string' }, region: { type: 'string' },
-        'max-fuel': { type: 'string' }, timeout: { type: 'string' }, 'bidding-window': { type: 'string' }, selection: { type: 'string' },
-        'min-reputation': { type: 'string' }, 'rep-weight': { type: 'string' }, 'price-weight': { type: 'string' }, qos: { type: 'string' },
-        description: { type: 'string' }, interactive: { type: 'boolean' }, bootstrap: { type: 'string', multiple: true },
-        listen: { type: 'string', multiple: true }, 'data-dir': { type: 'string' }, 'peer-wait': { type: 'string' },
-        json: { type: 'boolean' }, help: { type: 'boolean' }
-      }
-    }).values
-  } catch (err) {
-    io.stderr.write(`mesh-executor submit: ${(err as Error).message}\n${SUBMIT_USAGE}`)
-    return EXIT.usage
-  }
-  if (values.help === true) { io.stdout.write(SUBMIT_USAGE); return EXIT.ok }
-  const jsonMode = values.json === true
-  const emitJson = (o: Record<string, unknown>): void => { io.stdout.write(json(o) + '\n') }
-  const log = (line: string): void => { if (!jsonMode) io.stderr.write(`[submit] ${line}\n`) }
+interface SubmitPlan {
+  job: SubmitJob
+  bootstrap: string[]
+  listen: string[]
+  dataDir: string
+  peerWaitMs: number
+  /** --input -: the job's input is our stdin, read once the flags are known to be fine */
+  inputFromStdin: boolean
+  json: boolean
+}
 
-  let job: SubmitJob
-  let bootstrap: string[]
-  let listen: string[]
-  let dataDir: string
-  let peerWaitMs: number
-  let readStdinInput = false
-  try {
-    if (typeof values.module !== 'string') throw new UsageError('--module FILE.wasm is required')
-    let module: Uint8Array
-    try { module = new Uint8Array(await readFile(resolve(values.module))) } catch (err) { throw new UsageError(`cannot read --module ${values.module}: ${(err as Error).message}`) }
-    const interactive = values.interactive === true
-    let input: Uint8Array | undefined
-    if (typeof values.input === 'string') {
-      if (interactive) throw new UsageError('--input and --interactive exclude each other (interactive jobs read our stdin)')
-      if (values.input === '-') readStdinInput = true
-      else {
-        try { input = new Uint8Array(await readFile(resolve(values.input))) } catch (err) { throw new UsageError(`cannot read --input ${values.input}: ${(err as Error).message}`) }
-      }
-    }
-    bootstrap = (values.bootstrap as string[] | undefined) ?? []
-    if (bootstrap.length === 0) throw new UsageError('at least one --bootstrap MULTIADDR (with /p2p/<PeerId>) is required to reach the mesh')
-    for (const b of bootstrap) {
-      try {
-        if (multiaddr(b).getComponents().every((c) => c.name !== 'p2p')) throw new Error('missing /p2p/<PeerId>')
-      } catch (err) { throw new UsageError(`--bootstrap ${JSON.stringify(b)}: ${(err as Error).message}`) }
-    }
-    listen = (values.listen as string[] | undefined) ?? ['/ip4/127.0.0.1/tcp/0']
-    for (const l of listen) {
-      try { multiaddr(l) } catch (err) { throw new UsageError(`--listen ${JSON.stringify(l)}: ${(err as Error).message}`) }
-    }
-    const region = values.region as string | undefined
-    if (region !== undefined && !isValidRegion(region)) throw new UsageError(`--region ${JSON.stringify(region)}: use 1–63 characters of a-z, 0-9 and -`)
-    const selection = (values.selection as string | undefined) ?? 'window'
-    if (selection !== 'window' && selection !== 'first-valid-bid') throw new UsageError(`--selection ${JSON.stringify(selection)}: want window or first-valid-bid`)
-    const qos = (values.qos as string | undefined) ?? 'BestEffort'
-    if (!(QOS_PROFILES as readonly string[]).includes(qos)) throw new UsageError(`--qos ${JSON.stringify(qos)}: want one of ${QOS_PROFILES.join(', ')}`)
-    job = {
-      module,
-      maxFuel: bigArg('max-fuel', values['max-fuel'] as string | undefined) ?? 1_000_000_000n,
-      timeoutSeconds: intArg('timeout', values.timeout as string | undefined, 1, 86_400) ?? 60,
-      biddingWindowMs: values['bidding-window'] === undefined ? 5000 : parseWindow(values['bidding-window'] as string),
-      interactive,
-      qos: qos as QosProfile,
-      selection
-    }
-    if (input !== undefined) job.input = input
-    const maxPrice = bigArg('max-price', values['max-price'] as string | undefined)
-    if (maxPrice !== undefined) job.maxPrice = maxPrice
-    if (region !== undefined) job.region = region
-    const minRep = intArg('min-reputation', values['min-reputation'] as string | undefined, 0, 100)
-    if (minRep !== undefined) job.minReputation = minRep
-    const rw = intArg('rep-weight', values['rep-weight'] as string | undefined, 0, 1000)
-    if (rw !== undefined) job.repWeight = rw
-    const pw = intArg('price-weight', values['price-weight'] as string | undefined, 0, 1000)
-    if (pw !== undefined) job.priceWeight = pw
-    if (typeof values.description === 'string') {
-      if (Buffer.byteLength(values.description) > 1024) throw new UsageError('--description must be at most 1 KiB')
-      job.description = values.description
-    }
-    peerWaitMs = (intArg('peer-wait', values['peer-wait'] as string | undefined, 1, 3600) ?? 15) * 1000
-    const base = io.env.MESH_EXECUTOR_DATA_DIR ?? join(homedir(), '.mesh-executor')
-    dataDir = resolve((values['data-dir'] as string | undefined) ?? join(base, 'originator'))
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr.write(`mesh-executor submit: ${err.message}\n`)
-      return EXIT.usage
-    }
-    throw err
-  }
-  if (readStdinInput) job.input = await readAll(io.stdin)
+async function readArg (flag: string, file: string): Promise<Uint8Array> {
+  try { return new Uint8Array(await readFile(resolve(file))) } catch (err) { throw new UsageError(`cannot read --${flag} ${file}: ${(err as Error).message}`) }
+}
 
-  let store: Store | undefined
-  let node: MeshNode | undefined
-  let identity: Identity
-  let logFile: LogFile | undefined
-  try {
+function checkAddrs (bootstrap: string[], listen: string[]): void {
+  if (bootstrap.length === 0) throw new UsageError('at least one --bootstrap MULTIADDR (with /p2p/<PeerId>) is required to reach the mesh')
+  for (const b of bootstrap) {
     try {
-      store = openStore(dataDir)
-      identity = await loadOrCreateIdentityFile(join(dataDir, 'identity.json'))
-      logFile = await openLogFile(dataDir)
-    } catch (err) {
-      store?.close()
-      io.stderr.write(`mesh-executor submit: data dir ${dataDir}: ${(err as Error).message}\n`)
-      return EXIT.usage
-    }
-    const fileLog = logFile.log
-    fileLog.info({ sub: 'submit', did: identity.did, bootstrap }, 'submitting')
-    const blocks = new AccessBlockStore()
-    node = await createMeshNode({ identity, listen, bootstrap, lan: true, blockStore: blocks, heartbeatMs: 200, log: fileLog })
-    node.events.on('reachability:changed', (s) => {
-      if (jsonMode) emitJson({ event: 'reachability:changed', ...s })
-      else log(describeReachability(s))
+      if (multiaddr(b).getComponents().every((c) => c.name !== 'p2p')) throw new Error('missing /p2p/<PeerId>')
+    } catch (err) { throw new UsageError(`--bootstrap ${JSON.stringify(b)}: ${(err as Error).message}`) }
+  }
+  for (const l of listen) {
+    try { multiaddr(l) } catch (err) { throw new UsageError(`--listen ${JSON.stringify(l)}: ${(err as Error).message}`) }
+  }
+}
+
+type Flags = ReturnType<typeof parseFlags>['values']
+const str = (v: Flags, k: string): string | undefined => typeof v[k] === 'string' ? v[k] : undefined
+
+/** The job's market terms from the flags (selection, QoS, price, region, reputation, weights, description). */
+function jobTerms (v: Flags): Omit<SubmitJob, 'module' | 'interactive'> {
+  const region = str(v, 'region')
+  if (region !== undefined && !isValidRegion(region)) throw new UsageError(`--region ${JSON.stringify(region)}: use 1–63 characters of a-z, 0-9 and -`)
+  const selection = str(v, 'selection') ?? 'window'
+  if (selection !== 'window' && selection !== 'first-valid-bid') throw new UsageError(`--selection ${JSON.stringify(selection)}: want window or first-valid-bid`)
+  const qos = str(v, 'qos') ?? 'BestEffort'
+  if (!(QOS_PROFILES as readonly string[]).includes(qos)) throw new UsageError(`--qos ${JSON.stringify(qos)}: want one of ${QOS_PROFILES.join(', ')}`)
+  const description = str(v, 'description')
+  if (description !== undefined && Buffer.byteLength(description) > 1024) throw new UsageError('--description must be at most 1 KiB')
+  const window = str(v, 'bidding-window')
+  const optional = {
+    maxPrice: bigArg('max-price', str(v, 'max-price')),
+    region,
+    minReputation: intArg('min-reputation', str(v, 'min-reputation'), 0, 100),
+    repWeight: intArg('rep-weight', str(v, 'rep-weight'), 0, 1000),
+    priceWeight: intArg('price-weight', str(v, 'price-weight'), 0, 1000),
+    description
+  }
+  return {
+    maxFuel: bigArg('max-fuel', str(v, 'max-fuel')) ?? 1_000_000_000n,
+    timeoutSeconds: intArg('timeout', str(v, 'timeout'), 1, 86_400) ?? 60,
+    biddingWindowMs: window === undefined ? 5000 : parseWindow(window),
+    qos: qos as QosProfile,
+    selection,
+    ...Object.fromEntries(Object.entries(optional).filter(([, x]) => x !== undefined))
+  }
+}
+
+/** The flags, checked (UsageError otherwise); undefined for --help. */
+async function submitPlan (argv: string[], env: NodeJS.ProcessEnv): Promise<SubmitPlan | undefined> {
+  const { values: v, positionals } = parseFlags(argv, {
+    module: { type: 'string' }, input: { type: 'string' }, 'max-price': { type: 'string' }, region: { type: 'string' },
+    'max-fuel': { type: 'string' }, timeout: { type: 'string' }, 'bidding-window': { type: 'string' }, selection: { type: 'string' },
+    'min-reputation': { type: 'string' }, 'rep-weight': { type: 'string' }, 'price-weight': { type: 'string' }, qos: { type: 'string' },
+    description: { type: 'string' }, interactive: { type: 'boolean' }, bootstrap: { type: 'string', multiple: true },
+    listen: { type: 'string', multiple: true }, 'data-dir': { type: 'string' }, 'peer-wait': { type: 'string' },
+    json: { type: 'boolean' }, help: { type: 'boolean' }
+  })
+  if (v.help === true) return undefined
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`)
+  const modulePath = str(v, 'module')
+  if (modulePath === undefined) throw new UsageError('--module FILE.wasm is required')
+  const interactive = v.interactive === true
+  const inputPath = str(v, 'input')
+  if (inputPath !== undefined && interactive) throw new UsageError('--input and --interactive exclude each other (interactive jobs read our stdin)')
+  const bootstrap = (v.bootstrap as string[] | undefined) ?? []
+  const listen = (v.listen as string[] | undefined) ?? ['/ip4/127.0.0.1/tcp/0']
+  checkAddrs(bootstrap, listen)
+  const job: SubmitJob = { module: await readArg('module', modulePath), interactive, ...jobTerms(v) }
+  if (inputPath !== undefined && inputPath !== '-') job.input = await readArg('input', inputPath)
+  return {
+    job, bootstrap, listen,
+    dataDir: resolve(dataDirFrom(str(v, 'data-dir'), env, homedir(), 'originator')),
+    peerWaitMs: (intArg('peer-wait', str(v, 'peer-wait'), 1, 3600) ?? 15) * 1000,
+    inputFromStdin: inputPath === '-',
+    json: v.json === true
+  }
+}
+
+/** How the command speaks: JSON lines on stdout (--json) or a readable log on stderr. */
+interface Voice {
+  json: boolean
+  emit: (o: Record<string, unknown>) => void
+  log: (line: string) => void
+}
+
+function voiceOf (io: SubmitIo, jsonMode: boolean): Voice {
+  return {
+    json: jsonMode,
+    emit: (o) => { io.stdout.write(json(o) + '\n') },
+    log: (line) => { if (!jsonMode) io.stderr.write(`[submit] ${line}\n`) }
+  }
+}
+
+/** Waits until the bootstrap peers we reached are subscribed to the announce topic; false after `ms`. */
+async function awaitPeers (node: MeshNode, bootstrap: string[], ms: number): Promise<boolean> {
+  const bootPeers = bootstrap.map((b) => multiaddr(b).getComponents().find((c) => c.name === 'p2p')?.value).filter((x): x is string => x !== undefined)
+  const deadline = Date.now() + ms
+  const ready = (): boolean => {
+    const subs = node.topicPeers(JOBS_ANNOUNCE_TOPIC)
+    const connected = node.connectedPeers()
+    return subs.length > 0 && bootPeers.every((p) => !connected.includes(p) || subs.includes(p))
+  }
+  while (!ready()) {
+    if (Date.now() > deadline) return false
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return true
+}
+
+function reportResult (io: SubmitIo, voice: Voice, node: MeshNode, plan: SubmitPlan, result: SubmitResult, ms: number, dir: string): void {
+  if (!voice.json) {
+    if (plan.job.interactive !== true) io.stdout.write(result.output)
+    voice.log(`done in ${ms} ms: executor ${short(result.executorDid)}, price ${result.price ?? 'free'}, fuel ${result.receipt.fuel_used}, receipt ${result.receiptCid} (saved in ${dir})`)
+    return
+  }
+  voice.emit({
+    event: 'result',
+    announcementId: result.announcementId,
+    executorDid: result.executorDid,
+    price: result.price ?? null,
+    bids: result.bidCount,
+    attempts: result.attempts,
+    receiptCid: result.receiptCid,
+    receiptVia: result.receiptVia,
+    status: result.receipt.status,
+    fuelUsed: result.receipt.fuel_used,
+    outputCid: result.receipt.output_cid ?? null,
+    output: result.output,
+    outputText: Buffer.from(result.output).toString('utf8'),
+    ms,
+    ...networkOf(node, executorPeerId(result.executorDid))
+  })
+}
+
+function reportFailure (io: SubmitIo, voice: Voice, node: MeshNode, err: unknown): number {
+  const code = exitCodeOf(err)
+  const e = err as Error & { code?: string, reason?: string, why?: unknown, check?: string, receiptCid?: string }
+  if (voice.json) {
+    voice.emit({ event: 'failed', code: e.code ?? e.name, message: e.message, reason: e.reason, check: e.check, why: e.why, receiptCid: e.receiptCid, exitCode: code, ...networkOf(node) })
+    return code
+  }
+  io.stderr.write(`mesh-executor submit: ${e.message}\n`)
+  if (Array.isArray(e.why)) {
+    for (const w of e.why as Array<{ executorDid: string, reasons: string[] }>) io.stderr.write(`  ${short(w.executorDid)}: ${w.reasons.join('; ')}\n`)
+  }
+  return code
+}
+
+interface Session { io: SubmitIo, voice: Voice, plan: SubmitPlan, node: MeshNode, identity: Identity, store: Store, blocks: AccessBlockStore, log: Logger }
+
+/** Submits the job on a started node, saves the receipt, reports the outcome; returns the exit code. */
+async function submitOn (s: Session): Promise<number> {
+  const { io, voice, plan, node } = s
+  const originator = createOriginator({ node, identity: s.identity, store: s.store, blocks: s.blocks, log: s.log })
+  const ctl = new AbortController()
+  const onSig = (): void => { ctl.abort() }
+  process.once('SIGINT', onSig)
+  const started = Date.now()
+  try {
+    const result = await originator.submit(plan.job, {
+      signal: ctl.signal,
+      onEvent: (e) => {
+        if (voice.json) voice.emit({ event: e.type, ...e, type: undefined })
+        else {
+          const line = describeEvent(e)
+          if (line !== undefined) voice.log(line)
+        }
+      },
+      ...(plan.job.interactive === true
+        ? { stdin: chunksOf(io.stdin), onOutput: (chunk: Uint8Array) => { if (voice.json) voice.emit({ event: 'output', data: chunk }); else io.stdout.write(chunk) } }
+        : {})
+    })
+    const dir = join(plan.dataDir, 'receipts')
+    await mkdir(dir, { recursive: true })
+    await writeFile(join(dir, result.receiptCid), result.receiptBytes)
+    reportResult(io, voice, node, plan, result, Date.now() - started, dir)
+    return EXIT.ok
+  } catch (err) {
+    return reportFailure(io, voice, node, err)
+  } finally {
+    process.removeListener('SIGINT', onSig)
+    originator.close()
+  }
+}
+
+/** Starts our node, joins the mesh and submits; `store`, `identity` and `log` come from the data dir. */
+async function joinAndSubmit (io: SubmitIo, voice: Voice, plan: SubmitPlan, identity: Identity, store: Store, log: Logger): Promise<number> {
+  log.info({ sub: 'submit', did: identity.did, bootstrap: plan.bootstrap }, 'submitting')
+  const blocks = new AccessBlockStore()
+  const node = await createMeshNode({ identity, listen: plan.listen, bootstrap: plan.bootstrap, lan: true, blockStore: blocks, heartbeatMs: 200, log })
+  try {
+    node.events.on('reachability:changed', (st) => {
+      if (voice.json) voice.emit({ event: 'reachability:changed', ...st })
+      else voice.log(describeReachability(st))
     })
     await node.start()
-    log(`originator ${identity.did} (peer ${identity.peerId}) joining through ${bootstrap.length} bootstrap peer(s)`)
-    // wait until the bootstrap peers we reached are subscribed to the announce topic
-    const bootPeers = bootstrap.map((b) => multiaddr(b).getComponents().find((c) => c.name === 'p2p')?.value).filter((x): x is string => x !== undefined)
-    const deadline = Date.now() + peerWaitMs
-    const ready = (): boolean => {
-      const subs = node?.topicPeers(JOBS_ANNOUNCE_TOPIC) ?? []
-      const connected = node?.connectedPeers() ?? []
-      return subs.length > 0 && bootPeers.every((p) => !connected.includes(p) || subs.includes(p))
+    voice.log(`originator ${identity.did} (peer ${identity.peerId}) joining through ${plan.bootstrap.length} bootstrap peer(s)`)
+    if (!await awaitPeers(node, plan.bootstrap, plan.peerWaitMs)) {
+      const msg = `no mesh peer subscribed to ${JOBS_ANNOUNCE_TOPIC} within ${plan.peerWaitMs / 1000} s (connected: ${node.connectedPeers().length})`
+      if (voice.json) voice.emit({ event: 'failed', code: 'NoPeers', message: msg, exitCode: EXIT.other, ...networkOf(node) })
+      else io.stderr.write(`mesh-executor submit: ${msg}\n`)
+      return EXIT.other
     }
-    while (!ready()) {
-      if (Date.now() > deadline) {
-        const msg = `no mesh peer subscribed to ${JOBS_ANNOUNCE_TOPIC} within ${peerWaitMs / 1000} s (connected: ${node.connectedPeers().length})`
-        if (jsonMode) emitJson({ event: 'failed', code: 'NoPeers', message: msg, exitCode: EXIT.other, ...networkOf(node) })
-        else io.stderr.write(`mesh-executor submit: ${msg}\n`)
-        return EXIT.other
-      }
-      await new Promise((r) => setTimeout(r, 50))
-    }
-    log(`connected to ${node.connectedPeers().length} peer(s), ${node.topicPeers(JOBS_ANNOUNCE_TOPIC).length} subscribed to job announcements`)
-
-    const originator = createOriginator({ node, identity, store, blocks, log: fileLog })
-    const ctl = new AbortController()
-    const onSig = (): void => { ctl.abort() }
-    process.once('SIGINT', onSig)
-    const started = Date.now()
-    try {
-      const result = await originator.submit(job, {
-        signal: ctl.signal,
-        onEvent: (e) => {
-          if (jsonMode) emitJson({ event: e.type, ...e, type: undefined })
-          else {
-            const line = describeEvent(e)
-            if (line !== undefined) log(line)
-          }
-        },
-        ...(job.interactive === true
-          ? {
-              stdin: chunksOf(io.stdin),
-              onOutput: (chunk: Uint8Array) => {
-                if (jsonMode) emitJson({ event: 'output', data: chunk })
-                else io.stdout.write(chunk)
-              }
-            }
-          : {})
-      })
-      const dir = join(dataDir, 'receipts')
-      await mkdir(dir, { recursive: true })
-      await writeFile(join(dir, result.receiptCid), result.receiptBytes)
-      if (jsonMode) {
-        emitJson({
-          event: 'result',
-          announcementId: result.announcementId,
-          executorDid: result.executorDid,
-          price: result.price ?? null,
-          bids: result.bidCount,
-          attempts: result.attempts,
-          receiptCid: result.receiptCid,
-          receiptVia: result.receiptVia,
-          status: result.receipt.status,
-          fuelUsed: result.receipt.fuel_used,
-          outputCid: result.receipt.output_cid ?? null,
-          output: result.output,
-          outputText: Buffer.from(result.output).toString('utf8'),
-          ms: Date.now() - started,
-          ...networkOf(node, executorPeerId(result.executorDid))
-        })
-      } else {
-        if (job.interactive !== true) io.stdout.write(result.output)
-        log(`done in ${Date.now() - started} ms: executor ${short(result.executorDid)}, price ${result.price ?? 'free'}, fuel ${result.receipt.fuel_used}, receipt ${result.receiptCid} (saved in ${dir})`)
-      }
-      return EXIT.ok
-    } catch (err) {
-      const code = exitCodeOf(err)
-      const e = err as Error & { code?: string, reason?: string, why?: unknown, check?: string, receiptCid?: string }
-      if (jsonMode) {
-        emitJson({ event: 'failed', code: e.code ?? e.name, message: e.message, reason: e.reason, check: e.check, why: e.why, receiptCid: e.receiptCid, exitCode: code, ...networkOf(node) })
-      } else {
-        io.stderr.write(`mesh-executor submit: ${e.message}\n`)
-        if (Array.isArray(e.why)) {
-          for (const w of e.why as Array<{ executorDid: string, reasons: string[] }>) io.stderr.write(`  ${short(w.executorDid)}: ${w.reasons.join('; ')}\n`)
-        }
-      }
-      return code
-    } finally {
-      process.removeListener('SIGINT', onSig)
-      originator.close()
-    }
+    voice.log(`connected to ${node.connectedPeers().length} peer(s), ${node.topicPeers(JOBS_ANNOUNCE_TOPIC).length} subscribed to job announcements`)
+    return await submitOn({ io, voice, plan, node, identity, store, blocks, log })
   } finally {
-    await node?.stop().catch((err: unknown) => { logFile?.log.warn({ sub: 'submit', err }, 'stopping the mesh node failed') })
+    await node.stop().catch((err: unknown) => { log.warn({ sub: 'submit', err }, 'stopping the mesh node failed') })
+  }
+}
+
+export async function runSubmit (argv: string[], io: SubmitIo): Promise<number> {
+  let plan: SubmitPlan | undefined
+  try {
+    plan = await submitPlan(argv, io.env)
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    io.stderr.write(`mesh-executor submit: ${err.message}\n`)
+    return EXIT.usage
+  }
+  if (plan === undefined) { io.stdout.write(SUBMIT_USAGE); return EXIT.ok }
+  if (plan.inputFromStdin) plan.job.input = await readAll(io.stdin)
+  let store: Store | undefined
+  let logFile: LogFile | undefined
+  let identity: Identity
+  try {
+    store = openStore(plan.dataDir)
+    identity = await loadOrCreateIdentityFile(join(plan.dataDir, 'identity.json'))
+    logFile = await openLogFile(plan.dataDir)
+  } catch (err) {
     store?.close()
-    await logFile?.close()
+    io.stderr.write(`mesh-executor submit: data dir ${plan.dataDir}: ${(err as Error).message}\n`)
+    return EXIT.usage
+  }
+  try {
+    return await joinAndSubmit(io, voiceOf(io, plan.json), plan, identity, store, logFile.log)
+  } finally {
+    store.close()
+    await logFile.close()
   }
 }
