@@ -10,10 +10,10 @@ import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { IdentityFileError, isValidRegion } from '../../shared/protocol/index.js'
-import { PolicyInvalidError, startDaemon, type Daemon, type DaemonEvents } from '../daemon/index.js'
+import { startDaemon, type Daemon, type DaemonEvents } from '../daemon/index.js'
 import { TypedEmitter } from '../mesh/index.js'
 import { StoreError } from '../store/index.js'
-import { MAX_POLICY_BYTES, ownerWarnings } from '../market/index.js'
+import { MAX_POLICY_BYTES, ownerWarnings, PolicyValidationError } from '../market/index.js'
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../log/index.js'
 import { dataDirFrom, parseFlags, stopRequested, UsageError, type CliIo } from './io.js'
 import { shortId } from '../../shared/text.js'
@@ -74,6 +74,10 @@ function describe<K extends keyof DaemonEvents> (name: K, e: DaemonEvents[K]): s
     case 'job:finished': return `job ${short(d.announcementId)} ${String(d.status)}${d.failureReason !== undefined ? ` ${String(d.failureReason)}` : ''}, fuel ${String(d.fuelUsed)}, receipt ${String(d.receiptCid)}`
     case 'receipt:published': return `receipt ${String(d.receiptCid)} published (DHT peers ${String(d.dhtPeers)})`
     case 'policy:changed': return `policy version ${String(d.version)} in force`
+    case 'runtime:changed': {
+      const until = typeof d.pausedUntil === 'number' ? `paused until ${new Date(d.pausedUntil).toISOString()}` : d.pausedUntil === null ? 'resumed' : undefined
+      return [until, d.autoBid === true ? 'auto-bid on' : d.autoBid === false ? 'auto-bid off' : undefined].filter((x) => x !== undefined).join(', ') || undefined
+    }
     case 'daemon:error': return `error in ${String(d.where)}: ${String(d.error)}`
     case 'job:notify-pending': return `could not tell the originator of interrupted job ${short(d.announcementId)} yet (${String(d.error)}); retrying`
     case 'daemon:stopping': return `stopping: ${String(d.runningJobs)} job(s) running, draining…`
@@ -88,7 +92,7 @@ function describe<K extends keyof DaemonEvents> (name: K, e: DaemonEvents[K]): s
 
 const FORWARDED: Array<keyof DaemonEvents> = [
   'announcement:decided', 'bid:sent', 'bid:failed', 'job:accepted', 'job:refused', 'job:state', 'job:finished',
-  'receipt:published', 'capability:published', 'policy:changed', 'daemon:error', 'job:notify-pending', 'daemon:stopping', 'daemon:stopped',
+  'receipt:published', 'capability:published', 'policy:changed', 'runtime:changed', 'daemon:error', 'job:notify-pending', 'daemon:stopping', 'daemon:stopped',
   'reachability:changed', 'connection:opened'
 ]
 
@@ -184,7 +188,7 @@ function forwardEvents (emit: (line: string) => void, json: boolean): TypedEmitt
 
 /** A start-up failure the owner can fix (data dir in use, port taken, bad policy) as a UsageError. */
 function startupError (err: unknown): unknown {
-  if (err instanceof PolicyInvalidError) return new UsageError(err.message)
+  if (err instanceof PolicyValidationError) return new UsageError(err.message)
   if (err instanceof StoreError && (err.code === 'DataDirLocked' || err.code === 'DataDirUnusable')) return new UsageError(err.message)
   if (err instanceof IdentityFileError) return new UsageError(err.message)
   const code = (err as NodeJS.ErrnoException).code

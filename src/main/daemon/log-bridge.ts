@@ -31,6 +31,7 @@ export function logDaemonEvents (events: TypedEmitter<DaemonEvents>, log: Logger
     events.on('daemon:stopping', (e) => { daemon.info({ runningJobs: e.runningJobs }, 'stopping') }),
     events.on('daemon:error', (e) => { daemon.error({ where: e.where }, e.error) }),
     events.on('policy:changed', (e) => { daemon.info({ version: e.version }, 'policy version in force') }),
+    events.on('runtime:changed', (e) => { daemon.info({ autoBid: e.autoBid, pausedUntil: e.pausedUntil }, 'owner changed pause/auto-bid') }),
     events.on('announcement:decided', (e) => {
       const failed = e.reasons.filter((r) => !r.ok).map((r) => r.text)
       if (e.bid) market.info({ job: e.announcementId, originator: short(e.originatorDid), price: e.price }, 'bidding')
@@ -58,7 +59,9 @@ export function logDaemonEvents (events: TypedEmitter<DaemonEvents>, log: Logger
 }
 
 /** Logs and counts what the mesh node reports: bans, rejected and refused messages, failures. */
-export function logMeshEvents (events: TypedEmitter<MeshEvents>, log: Logger): { stats: () => MeshStats, stop: () => void } {
+export interface MeshLog { stats: () => MeshStats, stop: () => void }
+
+export function logMeshEvents (events: TypedEmitter<MeshEvents>, log: Logger): MeshLog {
   const net = log.child({ sub: 'mesh' })
   const limited = throttled(net)
   const rejected = new Map<string, number>()

@@ -53,7 +53,8 @@ export class PolicyValidationError extends Error {
   readonly code = 'InvalidPolicy'
   readonly errors: PolicyError[]
   constructor (errors: PolicyError[]) {
-    super(`invalid policy: ${errors.map((e) => `${e.label} (${e.path}): ${e.message}`).join('; ')}`)
+    // one line (a CLI error is one line): the whole policy's problems bare, a field's named by its label
+    super(`invalid policy: ${errors.map((e) => e.path === '$' ? e.message : `${e.label} (${e.path}): ${e.message}`).join('; ')}`)
     this.errors = errors
   }
 }
