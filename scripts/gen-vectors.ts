@@ -38,6 +38,9 @@ export function buildVectors (): unknown {
     return bytes
   }
 
+  // 'wasi-preview1-v8-fuel-v1' (here and in the two receipts) is the example runtime id these vectors
+  // were published with, before the node's id became `wasi-p1-fuel-v1` (profile section 7). Any string
+  // is a valid runtime on the wire; changing it would change these signatures and the receipt CIDs.
   msg('capability_advertisement', 'CapabilityAdvertisementV1', {
     node_did: alice.did, peer_id: alice.peerId, alias: 'alice-desktop', region: 'eu-west',
     supported_runtimes: ['wasi-preview1-v8-fuel-v1'],

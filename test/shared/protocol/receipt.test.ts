@@ -12,7 +12,7 @@ const orig = generateIdentity()
 const base = {
   announcement_id: 'a1', originator_did: orig.did, executor_did: exec.did, wasm_cid: rawCid(new Uint8Array([1])),
   output_cid: rawCid(new Uint8Array()), status: 'CompletedSuccessfully' as const, fuel_used: 2n ** 40n,
-  resource_usage: { wall_ms: 5, peak_memory_bytes: 65536, output_bytes: 0 }, runtime: 'wasi-preview1-v8-fuel-v1',
+  resource_usage: { wall_ms: 5, peak_memory_bytes: 65536, output_bytes: 0 }, runtime: 'wasi-p1-fuel-v1',
   started_at: formatTimestamp(1000), finished_at: formatTimestamp(2000)
 }
 
