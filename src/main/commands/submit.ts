@@ -31,6 +31,7 @@ import { AccessBlockStore, createOriginator, OriginatorError } from '../originat
 import type { OriginatorEvent, SubmitJob, SubmitResult } from '../originator/index.js'
 import { dataDirFrom, parseFlags, UsageError, type CliIo } from './io.js'
 import { shortId } from '../../shared/text.js'
+import { unreachable } from '../../shared/exhaustive.js'
 import { openLogFile, type LogFile, type Logger } from '../log/index.js'
 
 export type SubmitIo = CliIo
@@ -127,7 +128,9 @@ export function describeEvent (e: OriginatorEvent): string | undefined {
     case 'receipt:fetched': return `receipt fetched from ${e.via === 'dht' ? 'the DHT' : 'the executor'} in ${e.ms} ms`
     case 'receipt:verified': return `receipt verified: ${e.status}${e.failureReason !== undefined ? ` ${e.failureReason}` : ''}`
     case 'receipt:invalid': return `receipt INVALID (${e.check}): ${e.detail}`
-    default: return undefined
+    // progress of the streams: the interactive output itself is what the user sees
+    case 'stdin:sent': case 'output:received': return undefined
+    default: return unreachable(e, 'originator event')
   }
 }
 

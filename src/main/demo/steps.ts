@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import type { QosProfile } from '../../shared/protocol/index.js'
+import { unreachable } from '../../shared/exhaustive.js'
 import { ExecutorFailedError, NoBidsError, NoValidBidsError, OriginatorError } from '../originator/index.js'
 import type { Originator, OriginatorEvent, SubmitJob, SubmitResult } from '../originator/index.js'
 import { asset, jobTag, waitFor, who, type DemoState } from './state.js'
@@ -100,7 +101,7 @@ export function describe (st: DemoState, e: OriginatorEvent): string | undefined
       return `receipt verified ✓ (CID, signature, DIDs, announcement, module/input CIDs, price${ok ? ', output' : ''}): ${ok ? out.green(e.status) : out.red(`${e.status} ${e.failureReason ?? ''}`)}`
     }
     case 'receipt:invalid': return out.red(`receipt INVALID (${e.check}): ${e.detail}`)
-    default: { const never: never = e; return never }
+    default: return unreachable(e, 'originator event')
   }
 }
 

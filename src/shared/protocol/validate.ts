@@ -4,6 +4,7 @@
  *   (UnsupportedDid, PeerMismatch) → signature (BadSignature) → freshness (Stale, FromFuture) → replay (Replay).
  * The clock, the freshness window and the replay memory are injectable.
  */
+import { unreachable } from '../exhaustive.js'
 import { decodeMessage, signedBytesOf } from './messages.js'
 import { ProtocolError } from './errors.js'
 import { peerIdFromDid, publicKeyFromDid, verifyForDid } from './identity.js'
@@ -63,6 +64,8 @@ export function replayKey (m: MeshMessage): string | undefined {
     case 'JobInteractiveInputV1': return `in\0${m.body.announcement_id}\0${m.body.sequence_number}`
     case 'JobInteractiveOutputV1': return `out\0${m.body.announcement_id}\0${m.body.sequence_number}`
     case 'JobStatusUpdateV1': return `st\0${Buffer.from(m.body.signature).toString('base64')}`
+    // a variant added without a replay decision fails to compile (it would silently go unprotected)
+    default: return unreachable(m, 'message variant')
   }
 }
 
