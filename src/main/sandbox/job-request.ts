@@ -42,7 +42,9 @@ export function checkJob (job: SandboxJob): JobLimits {
   if (!Number.isFinite(job.timeoutMs) || job.timeoutMs <= 0) throw new SandboxError('BadJob', `timeoutMs must be positive, got ${job.timeoutMs}`)
   const memoryLimitBytes = job.memoryLimitBytes ?? DEFAULT_MEMORY
   const outputLimitBytes = job.outputLimitBytes ?? DEFAULT_OUTPUT
-  if (!(memoryLimitBytes > 0) || !(outputLimitBytes >= 0)) throw new SandboxError('BadJob', 'memory/output limits must be positive')
+  // whole bytes: a fraction would only fail later, while encoding the RUN frame, with a process already taken
+  if (!Number.isSafeInteger(memoryLimitBytes) || memoryLimitBytes <= 0) throw new SandboxError('BadJob', `memoryLimitBytes must be a positive whole number, got ${memoryLimitBytes}`)
+  if (!Number.isSafeInteger(outputLimitBytes) || outputLimitBytes < 0) throw new SandboxError('BadJob', `outputLimitBytes must be a whole number ≥ 0, got ${outputLimitBytes}`)
   return { maxFuel, memoryLimitBytes, outputLimitBytes }
 }
 

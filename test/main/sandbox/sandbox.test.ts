@@ -386,6 +386,8 @@ test('bad job parameters are a clear SandboxError', async () => {
   await assert.rejects(sandbox.run({ module: load('sha256'), maxFuel: -1, timeoutMs: 1000 }), { name: 'SandboxError', code: 'BadJob' })
   await assert.rejects(sandbox.run({ module: load('sha256'), maxFuel: 1.5, timeoutMs: 1000 }), { name: 'SandboxError', code: 'BadJob' })
   await assert.rejects(sandbox.run({ module: load('sha256'), maxFuel: 10, timeoutMs: 0 }), { name: 'SandboxError', code: 'BadJob' })
+  await assert.rejects(sandbox.run({ module: load('sha256'), maxFuel: 10, timeoutMs: 1000, memoryLimitBytes: 1.5 }), { name: 'SandboxError', code: 'BadJob' })
+  await assert.rejects(sandbox.run({ module: load('sha256'), maxFuel: 10, timeoutMs: 1000, outputLimitBytes: 0.5 }), { name: 'SandboxError', code: 'BadJob' })
 })
 
 test('close() cancels running jobs, kills their host processes and refuses new jobs', async () => {
