@@ -59,10 +59,11 @@ export function toast (msg: string, kind: 'ok' | 'error' = 'ok'): void {
   el.className = `toast show toast-${kind}`
 }
 
-export function field (label: string, control: HTMLElement, hint?: string): HTMLElement {
+/** A labelled control, with an optional hint under it and a slot for its error (shown while typing). */
+export function field (label: string | Child, control: HTMLElement, hint?: string | Child, error?: HTMLElement): HTMLElement {
   const id = control.id !== '' ? control.id : `f-${Math.random().toString(36).slice(2, 9)}`
   control.id = id
-  return h('div', { class: 'field' }, h('label', { for: id }, label), control, hint !== undefined ? h('small', { class: 'hint' }, hint) : null)
+  return h('div', { class: 'field' }, h('label', { for: id }, label), control, hint !== undefined && hint !== null && hint !== '' ? h('small', { class: 'hint' }, hint) : null, error ?? null)
 }
 
 export function copyButton (text: string, label: string): HTMLButtonElement {

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { startUiServer, type UiServer } from '../../src/main/ui-server/index.js'
-import { formatAmount, reachabilityText, type ReachabilityView } from '../../src/shared/api/index.js'
+import { formatAmount, formatTokens, reachabilityText, type ReachabilityView } from '../../src/shared/api/index.js'
+import { EVALUATED_RULES } from '../../src/shared/policy/index.js'
 import { createFixture, INITIAL_POLICY, type Fixture } from '../main/api/fixture.js'
 import { ARTIFACTS, RENDERER_DIR, buildRenderer, launch } from './helpers.js'
 
@@ -80,12 +81,13 @@ test('overview: status, earnings from the store, live fuel progress without relo
   await ready('overview')
   await page.waitForSelector('html[data-conn="live"]')
   const e = await f.api.invoke('earnings.get', {})
-  assert.equal(await text('[data-testid="earn-all"]'), formatAmount(e.allTime))
-  assert.equal(await text('[data-testid="earn-7d"]'), formatAmount(e.last7d))
+  assert.equal(await text('[data-testid="earn-all"]'), formatTokens(e.allTime))
+  assert.equal(await text('[data-testid="earn-7d"]'), formatTokens(e.last7d))
+  assert.equal(await text('[data-testid="paid-jobs"]'), String(e.paidJobs))
   assert.ok(BigInt(e.allTime) > 0n)
   assert.equal(await page.locator('[data-testid="by-originator"] tbody tr').count(), e.byOriginator.length)
   assert.ok(await page.locator('[data-testid="earnings-chart"] rect.bar:not(.zero)').count() > 0)
-  assert.match(await text('[data-testid="status"]'), /running/)
+  assert.equal(await page.locator('[data-testid="node-state"]').getAttribute('data-state'), 'running')
 
   // Reachability and the addresses in use: behind NAT, reachable via the relay.
   assert.equal(await page.locator('[data-testid="network"] [data-testid="reachability"]').getAttribute('data-state'), 'relayed')
@@ -116,7 +118,7 @@ test('overview: status, earnings from the store, live fuel progress without relo
   const done = f.finishRunningJob(used + 1234n)
   f.events.emit('job:updated', { announcementId: f.runningId, state: 'Completed', failureReason: null, at: Date.now() })
   f.events.emit('earnings:changed', { announcementId: f.runningId, amount: done.price.toString() })
-  const wantToday = formatAmount((todayBefore + done.price).toString())
+  const wantToday = formatTokens((todayBefore + done.price).toString())
   await waitText('[data-testid="earn-today"]', wantToday)
   await page.waitForSelector('[data-testid="running-jobs"]', { state: 'detached' })
   assert.ok(done.price > 0n)
@@ -171,7 +173,7 @@ test('market: decisions with every reason, counters, and a simulator that matche
   assert.equal(await text('[data-testid="seen"]'), String(stats.total))
   const firstReasons = page.locator('[data-testid="announcements"] details').first()
   await firstReasons.locator('summary').click()
-  assert.equal(await firstReasons.locator('li').count(), 18, 'every rule of the engine is shown')
+  assert.equal(await firstReasons.locator('li').count(), EVALUATED_RULES.length, 'every rule of the engine is shown')
 
   const draft = { ...INITIAL_POLICY, pricing: { mode: 'per_mfuel', ratePerMillionFuel: 20 } }
   await page.fill('[data-testid="sim-policy"]', JSON.stringify(draft))
@@ -188,9 +190,11 @@ test('market: decisions with every reason, counters, and a simulator that matche
 test('policies: validation messages, save as new version, and the node bids by it next', async () => {
   await go('policies')
   await page.waitForSelector('[data-testid="policy-errors"] .ok')
+  await page.click('[data-testid="policy-json-box"] summary')
   await page.fill('[data-testid="policy-json"]', JSON.stringify({ ...INITIAL_POLICY, maxFuel: -5, pricing: { mode: 'auction' } }, null, 2))
   await page.waitForSelector('[data-testid="policy-errors"] li[data-path="maxFuel"]')
-  assert.match(await text('[data-testid="policy-errors"]'), /pricing\.mode: must be "fixed", "per_mfuel" or "floor_plus_rate"/)
+  assert.match(await text('[data-testid="policy-errors"]'), /Price — how you charge: must be "fixed" \(one price per job\)/)
+  assert.match(await text('[data-testid="errors-maxFuel"]'), /^Most work per job: must be a whole number of 0 or more, got -5$/)
   assert.equal(await page.locator('[data-testid="policy-save"]').isDisabled(), true)
   await shot('policies-invalid')
 
@@ -289,7 +293,7 @@ test('keyboard navigation and small windows', async () => {
   await ready('jobs')
 
   await page.setViewportSize({ width: 360, height: 740 })
-  for (const name of ['overview', 'market', 'policies', 'receipts', 'settings']) {
+  for (const name of ['overview', 'jobs', 'market', 'policies', 'receipts', 'logs', 'settings']) {
     await page.goto(`${srv.origin}/#/${name}`)
     await ready(name)
     const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as number

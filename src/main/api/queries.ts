@@ -43,8 +43,9 @@ export interface ReceiptExportRow {
 export interface ReadQueries {
   description(announcementId: string): string | null
   earned(announcementId: string): bigint | null
-  bidOutcome(announcementId: string, now: number): BidOutcomeView | null
-  bidOutcomeCounts(sinceMs: number, now: number): { won: number, lost: number, waiting: number, notSent: number }
+  /** `ranBy`: who else announced a receipt for a job (a bid we did not win is lost as soon as that is known). */
+  bidOutcome(announcementId: string, now: number, ranBy?: (id: string) => string | undefined): BidOutcomeView | null
+  bidOutcomeCounts(sinceMs: number, now: number, ranBy?: (id: string) => string | undefined): { won: number, lost: number, waiting: number, notSent: number }
   /** Recent bids that could not be delivered, newest first (error text). */
   undeliveredBids(sinceMs: number, limit: number): Array<{ announcementId: string, error: string, at: number }>
   paidJobs(): { paid: number, free: number }
@@ -85,10 +86,12 @@ export function createReadQueries (db: Database): ReadQueries {
     try { return biddingCloses(d.message.body).closesAt } catch { return null }
   }
 
-  const outcomeOf = (r: Row, now: number): BidOutcomeView => {
+  const outcomeOf = (r: Row, now: number, ranBy?: (id: string) => string | undefined): BidOutcomeView => {
     const jobState = str(r.job_state) as JobStateName | null
     const closesAt = closesAtOf(r.raw)
-    if (jobState !== null) return { outcome: 'won', text: `won — ${jobState}`, error: null, jobState, closesAt }
+    if (jobState !== null) return { outcome: 'won', text: `won: the job is ${jobState === 'Completed' ? 'completed' : jobState === 'Failed' ? 'done (it failed)' : jobState === 'Cancelled' ? 'cancelled' : 'in progress'}`, error: null, jobState, closesAt }
+    const other = ranBy?.(String(r.announcement_id))
+    if (other !== undefined) return { outcome: 'lost', text: `lost: another executor ran it (${other.length > 24 ? `${other.slice(0, 14)}…${other.slice(-6)}` : other})`, error: null, jobState: null, closesAt }
     const sentOk = r.sent_ok === null || r.sent_ok === undefined ? null : Number(r.sent_ok) !== 0
     if (sentOk === false) {
       const error = str(r.error) ?? 'not delivered'
@@ -108,13 +111,13 @@ export function createReadQueries (db: Database): ReadQueries {
       const r = one('SELECT amount FROM earnings WHERE announcement_id = ?', id)
       return r === undefined ? null : big(r.amount)
     },
-    bidOutcome (id, now) {
-      const r = one(`SELECT b.sent_ok, b.error, b.created_at, j.state AS job_state, a.raw
+    bidOutcome (id, now, ranBy) {
+      const r = one(`SELECT b.announcement_id, b.sent_ok, b.error, b.created_at, j.state AS job_state, a.raw
         FROM bids b LEFT JOIN jobs j ON j.announcement_id = b.announcement_id LEFT JOIN announcements a ON a.announcement_id = b.announcement_id
         WHERE b.announcement_id = ?`, id)
-      return r === undefined ? null : outcomeOf(r, now)
+      return r === undefined ? null : outcomeOf(r, now, ranBy)
     },
-    bidOutcomeCounts (since, now) {
+    bidOutcomeCounts (since, now, ranBy) {
       const won = Number(one(`SELECT count(*) AS n FROM bids b JOIN jobs j ON j.announcement_id = b.announcement_id WHERE b.created_at >= ?`, since)?.n ?? 0)
       const notSent = Number(one(`SELECT count(*) AS n FROM bids b WHERE b.created_at >= ? AND b.sent_ok = 0
         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.announcement_id = b.announcement_id)`, since)?.n ?? 0)
@@ -125,11 +128,11 @@ export function createReadQueries (db: Database): ReadQueries {
       let lost = oldLost
       let waiting = 0
       let recentNotSent = 0
-      const recent = all(`SELECT b.sent_ok, b.error, b.created_at, NULL AS job_state, a.raw FROM bids b LEFT JOIN announcements a ON a.announcement_id = b.announcement_id
+      const recent = all(`SELECT b.announcement_id, b.sent_ok, b.error, b.created_at, NULL AS job_state, a.raw FROM bids b LEFT JOIN announcements a ON a.announcement_id = b.announcement_id
         WHERE b.created_at >= ? AND (b.sent_ok = 1 OR b.sent_ok IS NULL)
         AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.announcement_id = b.announcement_id) ORDER BY b.created_at DESC LIMIT 2000`, Math.max(since, day))
       for (const r of recent) {
-        const o = outcomeOf(r, now).outcome
+        const o = outcomeOf(r, now, ranBy).outcome
         if (o === 'lost') lost++
         else if (o === 'not_sent') recentNotSent++
         else waiting++

@@ -88,6 +88,8 @@ export interface SettingsBackend {
 export interface MarketRateSource {
   samples(sinceMs?: number): MarketSample[]
   stats(): MarketRateStats
+  /** Another executor announced a receipt for this job (so our bid on it lost). */
+  ranBy?(announcementId: string): string | undefined
 }
 
 export interface ApiDeps {
@@ -163,6 +165,7 @@ export function createApiService (deps: ApiDeps): ApiService {
   const tz = deps.tzOffsetMinutes ?? (() => -new Date().getTimezoneOffset())
   const { store } = deps
   const q: ReadQueries = createReadQueries(store.db)
+  const ranBy = (id: string): string | undefined => deps.marketRate?.ranBy?.(id)
 
   const liveFuel = (): Map<string, { fuel: bigint, startedAt: number | undefined }> => {
     const m = new Map<string, { fuel: bigint, startedAt: number | undefined }>()
@@ -183,7 +186,7 @@ export function createApiService (deps: ApiDeps): ApiService {
       if (typeof mp === 'string' && /^\d+$/.test(mp)) { const v = BigInt(mp); if (best === null || v > best) best = v }
     }
     const ours = skipped[0]?.price
-    const outcomes = q.bidOutcomeCounts(t - DAY, t)
+    const outcomes = q.bidOutcomeCounts(t - DAY, t, ranBy)
     const value: RecentActivity = {
       announcementsLastHour: lastHour,
       priceSkips: { count: skipped.length, of: last.length, bestMaxPrice: best === null ? null : best.toString(), ourPrice: ours === undefined ? null : ours.toString() },
@@ -446,7 +449,7 @@ export function createApiService (deps: ApiDeps): ApiService {
     },
     'market.announcements': (a) => {
       const t = now()
-      return store.listAnnouncements(a).map((row) => announcementView(row, row.decision === 'bid' ? q.bidOutcome(row.announcementId, t) : null))
+      return store.listAnnouncements(a).map((row) => announcementView(row, row.decision === 'bid' ? q.bidOutcome(row.announcementId, t, ranBy) : null))
     },
     'market.stats': (a) => {
       const s = store.announcementStats(a)
@@ -454,7 +457,7 @@ export function createApiService (deps: ApiDeps): ApiService {
         total: s.total,
         bid: s.bid,
         noBid: s.noBid,
-        outcomes: q.bidOutcomeCounts(a.sinceMs ?? 0, now()),
+        outcomes: q.bidOutcomeCounts(a.sinceMs ?? 0, now(), ranBy),
         skipped: s.byFirstFailedRule.map((g) => ({ ...g, text: skippedText(g.rule, g.count) }))
       }
     },

@@ -61,6 +61,12 @@ export interface MarketRateCollector {
   /** Samples finished at or after `sinceMs`, newest first. */
   samples(sinceMs?: number): MarketSample[]
   stats(): MarketRateStats
+  /**
+   * Which executor announced a receipt for this job (heard on the receipts topic, any executor but us):
+   * for a job we bid on and did not get, it says who did — the bid was lost. Unverified (it is the
+   * announcement's word); the last 10 000 jobs are remembered.
+   */
+  ranBy(announcementId: string): string | undefined
   /** Adds a verified receipt block directly (tests, or receipts learnt another way); returns whether it counted. */
   addReceipt(bytes: Uint8Array, expected?: { cid?: string, executorDid?: string, announcementId?: string }): boolean
   /** Resolves when the fetch queue is empty (tests). */
@@ -81,6 +87,7 @@ export function createMarketRateCollector (o: MarketRateCollectorOptions): Marke
   const maxAge = o.maxAgeMs ?? 30 * 86_400_000
   const samples = new Map<string, MarketSample>()
   const seen = new Set<string>()
+  const ran = new Map<string, string>()
   const queue: Array<{ cid: string, executorDid: string, announcementId: string }> = []
   const stats: MarketRateStats = { heard: 0, fetched: 0, rejected: 0, skipped: 0, lastError: null }
   const starts: number[] = []
@@ -210,6 +217,10 @@ export function createMarketRateCollector (o: MarketRateCollectorOptions): Marke
     if (closed || e.message.variant !== 'ExecutionReceiptAvailableV1') return
     const b = e.message.body
     stats.heard++
+    if (b.executor_did !== o.ownDid && e.message.signer === b.executor_did) {
+      ran.set(b.announcement_id, b.executor_did)
+      if (ran.size > 10_000) ran.delete(ran.keys().next().value as string)
+    }
     if (b.executor_did === o.ownDid || seen.has(b.receipt_cid) || queue.some((q) => q.cid === b.receipt_cid)) { stats.skipped++; return }
     if (queue.length >= maxQueue) { stats.skipped++; return }
     queue.push({ cid: b.receipt_cid, executorDid: b.executor_did, announcementId: b.announcement_id })
@@ -221,6 +232,7 @@ export function createMarketRateCollector (o: MarketRateCollectorOptions): Marke
       return [...samples.values()].filter((s) => s.finishedAt >= sinceMs).sort((a, b) => b.finishedAt - a.finishedAt)
     },
     stats: () => ({ ...stats }),
+    ranBy: (id) => ran.get(id),
     addReceipt,
     async idle () {
       await loaded

@@ -28,6 +28,8 @@ export type NodeState = (typeof NODE_STATES)[number]
 export interface RunningJobView {
   announcementId: string
   originatorDid: string
+  /** What the job does (from its announcement), or null. */
+  description: string | null
   state: JobStateName
   price: Amount | null
   fuelUsed: Amount
@@ -229,7 +231,7 @@ export const BID_OUTCOMES = ['won', 'lost', 'waiting', 'not_sent', 'sending'] as
 export type BidOutcome = (typeof BID_OUTCOMES)[number]
 export interface BidOutcomeView {
   outcome: BidOutcome
-  /** Plain words, e.g. "won — Completed", "lost: another executor was chosen", "not delivered: connection refused". */
+  /** Plain words, e.g. "won: the job is completed", "lost: the buyer chose another executor", "never assigned: the bid was not delivered (…)". */
   text: string
   /** Why the bid could not be delivered (not_sent). */
   error: string | null

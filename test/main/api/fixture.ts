@@ -14,7 +14,7 @@ import {
 } from '../../../src/shared/protocol/index.js'
 import {
   createApiService, createApiEventHub, createStoreSettings, createMarketPolicyEngine,
-  type ApiEventHub, type ApiService, type NodeRuntime, type PolicyEngine
+  type ApiEventHub, type ApiService, type MarketRateSource, type NodeRuntime, type PolicyEngine
 } from '../../../src/main/api/index.js'
 import { createAutoBidder, parsePolicy, storeDecisionSources, type AutoBidder } from '../../../src/main/market/index.js'
 import type { Offer } from '../../../src/main/probe/offer.js'
@@ -49,7 +49,7 @@ export interface Fixture {
   close(): void
 }
 
-export async function createFixture (opts: { announcements?: number } = {}): Promise<Fixture> {
+export async function createFixture (opts: { announcements?: number, marketRate?: MarketRateSource } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'mesh-ui-'))
   const store = openStore(dir)
   const executor = generateIdentity()
@@ -155,7 +155,17 @@ export async function createFixture (opts: { announcements?: number } = {}): Pro
     error: null,
     listenAddrs: ['/ip4/127.0.0.1/tcp/4101'],
     region: 'eu-west',
-    running: runningId === '' ? [] : [{ announcementId: runningId, fuelUsed: 0, startedAt: now - 5000 }]
+    running: runningId === '' ? [] : [{ announcementId: runningId, fuelUsed: 0, startedAt: now - 5000 }],
+    // what the daemon adapter reports for a 2-core, 2 GiB machine with one GPU, at the policy's rate
+    offer: {
+      cpu: { offered: 2, machine: 2, model: 'AMD EPYC 7B13' },
+      ramBytes: { offered: 2 * 1024 ** 3, machine: 2 * 1024 ** 3 },
+      diskBytes: { offered: 10 * 1024 ** 3, machineFree: 40 * 1024 ** 3 },
+      gpus: [{ name: 'GPU_NVIDIA_RTX_4090', model: 'RTX 4090', vendor: 'NVIDIA', vramBytes: 24 * 1024 ** 3, offered: true }],
+      maxConcurrentJobs: 4,
+      price: { mode: 'per_mfuel', text: '10 tokens per million fuel', free: false, fixed: null, floor: null, ratePerMillionFuel: '10', examples: [{ maxFuel: '1000000', price: '10' }, { maxFuel: '100000000', price: '1000' }, { maxFuel: '10000000000', price: '100000' }] },
+      cpuTemperatureC: 52
+    }
   }
   // a log directory like the daemon's: an older rotated file and the current one, JSON lines
   const logDir = join(dir, 'logs')
@@ -180,6 +190,7 @@ export async function createFixture (opts: { announcements?: number } = {}): Pro
       logDir: () => logDir
     },
     sign: (bytes) => signBytes(executor, bytes),
+    ...(opts.marketRate !== undefined ? { marketRate: opts.marketRate } : {}),
     policy: engine,
     settings: createStoreSettings(store, {
       dataDir: dir,
