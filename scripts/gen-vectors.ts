@@ -38,12 +38,12 @@ export function buildVectors (): unknown {
     return bytes
   }
 
-  // 'wasi-preview1-v8-fuel-v1' (here and in the two receipts) is the example runtime id these vectors
-  // were published with, before the node's id became `wasi-p1-fuel-v1` (profile section 7). Any string
-  // is a valid runtime on the wire; changing it would change these signatures and the receipt CIDs.
+  // runtime ids as profile section 7 has them: every V1 executor lists `wasi-p1-fuel-v1`, its engine
+  // beside it, and a receipt names one it advertised (the vectors were first published with an older
+  // example id, 'wasi-preview1-v8-fuel-v1'; regenerated, which changed two receipt CIDs)
   msg('capability_advertisement', 'CapabilityAdvertisementV1', {
     node_did: alice.did, peer_id: alice.peerId, alias: 'alice-desktop', region: 'eu-west',
-    supported_runtimes: ['wasi-preview1-v8-fuel-v1'],
+    supported_runtimes: ['wasi-p1-fuel-v1', 'wasmtime-48.0.8'],
     available_resources: { CPU: '3.5c', RAM: '8GiB', DISK: '50GiB', GPU_NVIDIA_GEFORCE_RTX_4070: '1' },
     specialized_features: [], timestamp: at(-2_000)
   }, alice)
@@ -86,13 +86,13 @@ export function buildVectors (): unknown {
     announcement_id: annId, originator_did: bob.did, executor_did: alice.did, wasm_cid: wasmCid, input_data_cid: inputCid,
     output_cid: rawCid(outputBytes), status: 'CompletedSuccessfully', fuel_used: 1_234_567,
     resource_usage: { wall_ms: 12, peak_memory_bytes: 131072, output_bytes: outputBytes.length }, price: 42,
-    runtime: 'wasi-preview1-v8-fuel-v1', started_at: at(-13_000), finished_at: at(-12_988)
+    runtime: 'wasi-p1-fuel-v1', started_at: at(-13_000), finished_at: at(-12_988)
   })
   receipt('receipt_fuel_exhausted', {
     announcement_id: 'ann-0002', originator_did: bob.did, executor_did: alice.did, wasm_cid: wasmCid,
     output_cid: rawCid(new Uint8Array()), status: 'Failed', failure_reason: 'FuelExhausted', fuel_used: 1000,
     resource_usage: { wall_ms: 1, peak_memory_bytes: 65536, output_bytes: 0 },
-    runtime: 'wasi-preview1-v8-fuel-v1', started_at: at(-10_000), finished_at: at(-9_999)
+    runtime: 'wasi-p1-fuel-v1', started_at: at(-10_000), finished_at: at(-9_999)
   })
 
   msg('execution_receipt_available', 'ExecutionReceiptAvailableV1', { announcement_id: annId, originator_did: bob.did, executor_did: alice.did, receipt_cid: okCid, timestamp: at(-12_000) }, alice)
