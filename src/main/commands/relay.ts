@@ -18,7 +18,7 @@ import { createMeshNode, DEFAULT_RELAY_SERVER } from '../mesh/index.js'
 import type { MeshEvents } from '../mesh/index.js'
 import { UsageError, type CliIo } from './io.js'
 
-export type RelayIo = Pick<CliIo, 'stdout' | 'stderr' | 'env' | 'stopSignal'>
+
 
 export const RELAY_USAGE = `usage: mesh-executor relay [options]
 
@@ -54,7 +54,7 @@ function checkAddrs (flag: string, values: string[], needPeer: boolean): void {
   }
 }
 
-export async function runRelay (argv: string[], io: RelayIo): Promise<number> {
+export async function runRelay (argv: string[], io: Pick<CliIo, 'stdout' | 'stderr' | 'env' | 'stopSignal'>): Promise<number> {
   let values: Record<string, string | boolean | string[] | undefined>
   try {
     const parsed = parseArgs({

@@ -34,7 +34,6 @@ import { shortId } from '../../shared/text.js'
 import { unreachable } from '../../shared/exhaustive.js'
 import { openLogFile, type LogFile, type Logger } from '../log/index.js'
 
-export type SubmitIo = CliIo
 
 export const EXIT = { ok: 0, other: 1, usage: 2, noBids: 3, noValidBids: 4, executorFailed: 5, receiptInvalid: 6, timeout: 7 } as const
 
@@ -267,7 +266,7 @@ interface Voice {
   log: (line: string) => void
 }
 
-function voiceOf (io: SubmitIo, jsonMode: boolean): Voice {
+function voiceOf (io: CliIo, jsonMode: boolean): Voice {
   return {
     json: jsonMode,
     emit: (o) => { io.stdout.write(json(o) + '\n') },
@@ -291,7 +290,7 @@ async function awaitPeers (node: MeshNode, bootstrap: string[], ms: number): Pro
   return true
 }
 
-function reportResult (io: SubmitIo, voice: Voice, node: MeshNode, plan: SubmitPlan, result: SubmitResult, ms: number, dir: string): void {
+function reportResult (io: CliIo, voice: Voice, node: MeshNode, plan: SubmitPlan, result: SubmitResult, ms: number, dir: string): void {
   if (!voice.json) {
     if (plan.job.interactive !== true) io.stdout.write(result.output)
     voice.log(`done in ${ms} ms: executor ${short(result.executorDid)}, price ${result.price ?? 'free'}, fuel ${result.receipt.fuel_used}, receipt ${result.receiptCid} (saved in ${dir})`)
@@ -316,7 +315,7 @@ function reportResult (io: SubmitIo, voice: Voice, node: MeshNode, plan: SubmitP
   })
 }
 
-function reportFailure (io: SubmitIo, voice: Voice, node: MeshNode, err: unknown): number {
+function reportFailure (io: CliIo, voice: Voice, node: MeshNode, err: unknown): number {
   const code = exitCodeOf(err)
   const e = err as Error & { code?: string, reason?: string, why?: unknown, check?: string, receiptCid?: string }
   if (voice.json) {
@@ -330,7 +329,7 @@ function reportFailure (io: SubmitIo, voice: Voice, node: MeshNode, err: unknown
   return code
 }
 
-interface Session { io: SubmitIo, voice: Voice, plan: SubmitPlan, node: MeshNode, identity: Identity, store: Store, blocks: AccessBlockStore, log: Logger }
+interface Session { io: CliIo, voice: Voice, plan: SubmitPlan, node: MeshNode, identity: Identity, store: Store, blocks: AccessBlockStore, log: Logger }
 
 /** Submits the job on a started node, saves the receipt, reports the outcome; returns the exit code. */
 async function submitOn (s: Session): Promise<number> {
@@ -368,7 +367,7 @@ async function submitOn (s: Session): Promise<number> {
 }
 
 /** Starts our node, joins the mesh and submits; `store`, `identity` and `log` come from the data dir. */
-async function joinAndSubmit (io: SubmitIo, voice: Voice, plan: SubmitPlan, identity: Identity, store: Store, log: Logger): Promise<number> {
+async function joinAndSubmit (io: CliIo, voice: Voice, plan: SubmitPlan, identity: Identity, store: Store, log: Logger): Promise<number> {
   log.info({ sub: 'submit', did: identity.did, bootstrap: plan.bootstrap }, 'submitting')
   const blocks = new AccessBlockStore()
   const node = await createMeshNode({ identity, listen: plan.listen, bootstrap: plan.bootstrap, lan: true, blockStore: blocks, heartbeatMs: 200, log })
@@ -392,7 +391,7 @@ async function joinAndSubmit (io: SubmitIo, voice: Voice, plan: SubmitPlan, iden
   }
 }
 
-export async function runSubmit (argv: string[], io: SubmitIo): Promise<number> {
+export async function runSubmit (argv: string[], io: CliIo): Promise<number> {
   let plan: SubmitPlan | undefined
   try {
     plan = await submitPlan(argv, io.env)
