@@ -1,5 +1,6 @@
 /** What every `mesh-executor` command gets, and the one error that means "the user asked for something wrong". */
 import { parseArgs } from 'node:util'
+import { multiaddr } from '@multiformats/multiaddr'
 
 export interface CliIo {
   stdout: NodeJS.WritableStream
@@ -38,5 +39,17 @@ export function parseFlags (argv: string[], options: FlagOptions): ReturnType<ty
     return parseArgs({ args: argv, options, strict: true, allowPositionals: true })
   } catch (err) {
     throw new UsageError((err as Error).message)
+  }
+}
+
+/** Every value must be a multiaddr (with /p2p/<PeerId> when `needPeer`); a UsageError names the flag otherwise. */
+export function checkMultiaddrs (flag: string, values: readonly string[], needPeer: boolean): void {
+  for (const v of values) {
+    try {
+      const ma = multiaddr(v)
+      if (needPeer && ma.getComponents().every((c) => c.name !== 'p2p')) throw new Error('missing /p2p/<PeerId>')
+    } catch (err) {
+      throw new UsageError(`${flag} ${JSON.stringify(v)} is not a valid multiaddr: ${(err as Error).message}`)
+    }
   }
 }

@@ -12,11 +12,10 @@ import '../polyfills.js'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { multiaddr } from '@multiformats/multiaddr'
 import { loadOrCreateIdentityFile } from '../../shared/protocol/index.js'
 import { createMeshNode, DEFAULT_RELAY_SERVER } from '../mesh/index.js'
 import type { MeshEvents } from '../mesh/index.js'
-import { UsageError, type CliIo } from './io.js'
+import { checkMultiaddrs, UsageError, type CliIo } from './io.js'
 
 
 
@@ -43,16 +42,6 @@ function positiveInt (flag: string, v: string | undefined, dflt: number): number
   return n
 }
 
-function checkAddrs (flag: string, values: string[], needPeer: boolean): void {
-  for (const v of values) {
-    try {
-      const ma = multiaddr(v)
-      if (needPeer && ma.getComponents().every((c) => c.name !== 'p2p')) throw new Error('missing /p2p/<PeerId>')
-    } catch (err) {
-      throw new UsageError(`${flag} ${JSON.stringify(v)} is not a valid multiaddr: ${(err as Error).message}`)
-    }
-  }
-}
 
 export async function runRelay (argv: string[], io: Pick<CliIo, 'stdout' | 'stderr' | 'env' | 'stopSignal'>): Promise<number> {
   let values: Record<string, string | boolean | string[] | undefined>
@@ -79,9 +68,9 @@ export async function runRelay (argv: string[], io: Pick<CliIo, 'stdout' | 'stde
     const listen = (values.listen as string[] | undefined) ?? ['/ip4/0.0.0.0/tcp/4001']
     const announce = (values.announce as string[] | undefined) ?? []
     const bootstrap = (values.bootstrap as string[] | undefined) ?? []
-    checkAddrs('--listen', listen, false)
-    checkAddrs('--announce', announce, false)
-    checkAddrs('--bootstrap', bootstrap, true)
+    checkMultiaddrs('--listen', listen, false)
+    checkMultiaddrs('--announce', announce, false)
+    checkMultiaddrs('--bootstrap', bootstrap, true)
     const relayServer = {
       maxReservations: positiveInt('--max-reservations', values['max-reservations'] as string | undefined, DEFAULT_RELAY_SERVER.maxReservations),
       dataLimitBytes: positiveInt('--relay-data-limit', values['relay-data-limit'] as string | undefined, DEFAULT_RELAY_SERVER.dataLimitBytes),

@@ -8,14 +8,13 @@ import '../polyfills.js'
 import { open } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { multiaddr } from '@multiformats/multiaddr'
 import { IdentityFileError, isValidRegion } from '../../shared/protocol/index.js'
 import { startDaemon, type Daemon, type DaemonEvents } from '../daemon/index.js'
 import { TypedEmitter } from '../mesh/index.js'
 import { StoreError } from '../store/index.js'
 import { MAX_POLICY_BYTES, ownerWarnings, PolicyValidationError } from '../market/index.js'
 import { isLogLevel, LOG_LEVELS, type LogLevel } from '../log/index.js'
-import { dataDirFrom, parseFlags, stopRequested, UsageError, type CliIo } from './io.js'
+import { checkMultiaddrs, dataDirFrom, parseFlags, stopRequested, UsageError, type CliIo } from './io.js'
 import { shortId } from '../../shared/text.js'
 import { createDaemonHost, type DaemonHost } from '../api/daemon-adapter.js'
 import { parentPidFrom, watchParent } from './parent.js'
@@ -46,16 +45,6 @@ options:
                        trace or silent ($MESH_LOG_LEVEL)
 `
 
-function checkMultiaddrs (flag: string, values: string[], needPeer: boolean): void {
-  for (const v of values) {
-    try {
-      const ma = multiaddr(v)
-      if (needPeer && ma.getComponents().every((c) => c.name !== 'p2p')) throw new Error('missing /p2p/<PeerId>')
-    } catch (err) {
-      throw new UsageError(`${flag} ${JSON.stringify(v)} is not a valid multiaddr: ${(err as Error).message}`)
-    }
-  }
-}
 
 /** Human-readable one-liners for the non-JSON log. */
 function describe<K extends keyof DaemonEvents> (name: K, e: DaemonEvents[K]): string | undefined {

@@ -29,7 +29,7 @@ import { openStore } from '../store/index.js'
 import type { Store } from '../store/index.js'
 import { AccessBlockStore, createOriginator, OriginatorError } from '../originator/index.js'
 import type { OriginatorEvent, SubmitJob, SubmitResult } from '../originator/index.js'
-import { dataDirFrom, parseFlags, UsageError, type CliIo } from './io.js'
+import { checkMultiaddrs, dataDirFrom, parseFlags, UsageError, type CliIo } from './io.js'
 import { shortId } from '../../shared/text.js'
 import { unreachable } from '../../shared/exhaustive.js'
 import { openLogFile, type LogFile, type Logger } from '../log/index.js'
@@ -186,14 +186,8 @@ async function readArg (flag: string, file: string): Promise<Uint8Array> {
 
 function checkAddrs (bootstrap: string[], listen: string[]): void {
   if (bootstrap.length === 0) throw new UsageError('at least one --bootstrap MULTIADDR (with /p2p/<PeerId>) is required to reach the mesh')
-  for (const b of bootstrap) {
-    try {
-      if (multiaddr(b).getComponents().every((c) => c.name !== 'p2p')) throw new Error('missing /p2p/<PeerId>')
-    } catch (err) { throw new UsageError(`--bootstrap ${JSON.stringify(b)}: ${(err as Error).message}`) }
-  }
-  for (const l of listen) {
-    try { multiaddr(l) } catch (err) { throw new UsageError(`--listen ${JSON.stringify(l)}: ${(err as Error).message}`) }
-  }
+  checkMultiaddrs('--bootstrap', bootstrap, true)
+  checkMultiaddrs('--listen', listen, false)
 }
 
 type Flags = ReturnType<typeof parseFlags>['values']
