@@ -3,7 +3,7 @@
  * verified before they are put and every time one is read, and provider records of public blocks.
  */
 import type { ContentRouting } from '@libp2p/interface'
-import type { KadDHT } from '@libp2p/kad-dht'
+import type { KadDHT, QueryEvent } from '@libp2p/kad-dht'
 import { verifyReceiptBlock } from '../../shared/protocol/index.js'
 import { receiptKey, toCid } from './dht.js'
 import { MeshError } from './errors.js'
@@ -58,8 +58,14 @@ class ReceiptRecordsImpl implements ReceiptRecords {
   async get (cid: string, opts: AbortOpts = {}): Promise<Uint8Array | undefined> {
     const key = receiptKey(cid)
     const signal = timeoutSignal(this.init.dhtMs, opts.signal)
+    // kad-dht's get() runs the whole query, picks the best record and sends correction records
+    // before it yields anything. A receipt record is immutable — exactly one value verifies for its
+    // CID — so the first value that verifies is the answer: getMany yields values as peers answer
+    // (our own store first), and leaving the loop ends the query.
+    const fetching = (this.c.dht as unknown as { contentFetching?: { getMany?: (k: Uint8Array, o: { signal: AbortSignal }) => AsyncIterable<QueryEvent> } }).contentFetching
+    const source = fetching?.getMany !== undefined ? fetching.getMany(key, { signal }) : this.c.dht.get(key, { signal })
     try {
-      for await (const ev of this.c.dht.get(key, { signal })) {
+      for await (const ev of source) {
         if (ev.name === 'VALUE' && verifyReceiptBlock(ev.value, cid).ok) return ev.value
       }
     } catch (err) {
