@@ -4,7 +4,7 @@
  * Plain Node (fetch + ws); no Electron, no daemon code.
  */
 import WebSocket from 'ws'
-import { API_EVENT_NAMES, type ApiArgs, type ApiEvent, type ApiMethod, type ApiResponse, type ApiResult } from '../../shared/api/index.js'
+import { API_EVENT_NAMES, type ApiArgs, type ApiEvent, type ApiMethod, type ApiResponse, type ApiResult } from '../../shared/api/contract.js'
 
 /** The daemon's dashboard address, from the ready line's `ui` (`http://127.0.0.1:PORT/?token=…`). */
 export interface DaemonEndpoint {

@@ -10,14 +10,17 @@
  *   a static status page while the daemon serves none; it reloads the new URL after a restart;
  * - powerMonitor idle time and battery state → node.setMachineState;
  * - quit drains: node.shutdown, then wait for the daemon's exit (SIGTERM / SIGKILL fallbacks).
+ *
+ * This module composes the parts and follows the supervisor; the window is app-window.ts, the tray
+ * app-tray.ts, notifications app-notify.ts, power state and login item app-system.ts.
  */
-import { join } from 'node:path'
 import type * as Electron from 'electron'
-import type { ApiEvent, NodeStatus } from '../../shared/api/index.js'
 import type { DaemonSupervisor } from './daemon-process.js'
-import { watchPower, type PowerState } from './power.js'
-import { DASHBOARD_PARTITION, hardenSession, hardenWebContents, makeOriginChecks, secureWebPreferences } from './security.js'
-import { daemonProblem, daemonStatusPage, trayView } from './shell-view.js'
+import { createNotifier, type ShellNotifier } from './app-notify.js'
+import { createSystemSync, type SystemSync } from './app-system.js'
+import { createShellTray, type ShellTray } from './app-tray.js'
+import { createDashboardWindow, type DashboardWindow } from './app-window.js'
+import { DASHBOARD_PARTITION, hardenSession, hardenWebContents, makeOriginChecks } from './security.js'
 
 export interface ElectronModules {
   app: Electron.App
@@ -41,8 +44,6 @@ export interface DesktopOptions {
   log?: (msg: string) => void
 }
 
-const LOGIN_ITEM_SYNC_MS = 30_000
-
 export async function runDesktop (e: ElectronModules, opts: DesktopOptions): Promise<void> {
   const { app } = e
   const sup = opts.supervisor
@@ -52,154 +53,22 @@ export async function runDesktop (e: ElectronModules, opts: DesktopOptions): Pro
     return
   }
   await app.whenReady()
+  hardenShell(e, sup, log)
 
-  const origin = (): string | undefined => { const s = sup.state(); return s.phase === 'running' ? s.endpoint.origin : undefined }
-  const checks = makeOriginChecks(origin)
-  hardenSession(e.session.fromPartition(DASHBOARD_PARTITION), checks.request)
-  hardenSession(e.session.defaultSession, checks.request)
-  app.on('web-contents-created', (_ev, contents) => { hardenWebContents(contents, checks.page, (what) => { log(`blocked ${what}`) }) })
-
-  const icon = (name: string): Electron.NativeImage => e.nativeImage.createFromPath(join(opts.iconsDir, name))
-  const notify = (title: string, body: string): void => {
-    if (e.Notification.isSupported()) new e.Notification({ title, body, silent: true }).show()
-  }
-
-  let win: Electron.BrowserWindow | undefined
-  let shownPage: string | undefined
-  let status: NodeStatus | undefined
-  let lastError: string | null = null
   let quitting = false
   let drained = false
-  let power: PowerState | undefined
-  let loginItem: string | undefined
-  let firstStart = true
+  const isQuitting = (): boolean => quitting
+  const system = createSystemSync(e, sup, log)
+  const dashboard = createDashboardWindow(e, { iconsDir: opts.iconsDir, sup, log, quitting: isQuitting, onHide: () => { void system.syncLoginItem() } })
+  const tray = createShellTray(e, { iconsDir: opts.iconsDir, sup, log, quitting: isQuitting, openDashboard: dashboard.open, quitDraining: () => { quitDraining() } })
+  const offs = followDaemon(sup, { dashboard, tray, system, notifier: createNotifier(e, isQuitting), log, forceMinimized: opts.forceMinimized })
+  system.start()
 
-  /** Shows the daemon's dashboard when it runs, else the status page (only when it changed). */
-  const showPage = (): void => {
-    if (win === undefined || win.isDestroyed()) return
-    const s = sup.state()
-    const url = s.phase === 'running' ? s.endpoint.url : daemonStatusPage(s, Date.now())
-    const key = s.phase === 'running' ? url : `${s.phase}:${daemonProblem(s, 0) ?? ''}`
-    if (key === shownPage) return
-    shownPage = key
-    win.loadURL(url).catch((err: unknown) => { log(`cannot load the dashboard: ${String(err)}`) })
-  }
-
-  const openDashboard = (): void => {
-    if (win !== undefined && !win.isDestroyed()) {
-      if (win.isMinimized()) win.restore()
-      win.show()
-      win.focus()
-      return
-    }
-    shownPage = undefined
-    win = new e.BrowserWindow({
-      width: 1180,
-      height: 820,
-      minWidth: 360,
-      minHeight: 420,
-      show: false,
-      title: 'Mesh Executor',
-      icon: join(opts.iconsDir, 'app-256.png'),
-      autoHideMenuBar: true,
-      webPreferences: secureWebPreferences()
-    })
-    const w = win
-    w.once('ready-to-show', () => { w.show() })
-    w.on('close', (ev) => { if (!quitting) { ev.preventDefault(); w.hide(); void syncLoginItem() } })
-    showPage()
-  }
-
-  const tray = new e.Tray(icon('tray-idle.png'))
-  const actions = {
-    setAutoBid: (on: boolean) => { sup.call('node.setAutoBid', { enabled: on }).then((s) => { status = s; refreshTray() }, (err: unknown) => { log(`auto-bid: ${String(err)}`) }) },
-    pauseUntil: (until: number) => { sup.call('node.pause', { untilMs: until }).then((s) => { status = s; refreshTray() }, (err: unknown) => { log(`pause: ${String(err)}`) }) },
-    resume: () => { sup.call('node.pause', { untilMs: null }).then((s) => { status = s; refreshTray() }, (err: unknown) => { log(`resume: ${String(err)}`) }) },
-    restartNode: () => { sup.restartNow() },
-    openDashboard,
-    quitDraining: () => { quitDraining() }
-  }
-  const refreshTray = (): void => {
-    if (tray.isDestroyed()) return
-    const v = trayView({ daemon: sup.state(), status, quitting }, actions, Date.now())
-    tray.setImage(icon(v.icon))
-    tray.setToolTip(v.tooltip)
-    tray.setContextMenu(e.Menu.buildFromTemplate(v.menu))
-  }
-  tray.on('click', openDashboard)
-
-  const pushPower = async (): Promise<void> => {
-    if (power === undefined || sup.state().phase !== 'running') return
-    await sup.call('node.setMachineState', { userIdleSeconds: power.userIdleSeconds, onBattery: power.onBattery })
-      .catch((err: unknown) => { log(`machine state: ${String(err)}`) })
-  }
-  const syncLoginItem = async (): Promise<void> => {
-    if (sup.state().phase !== 'running') return
-    try {
-      const s = await sup.call('settings.get', {})
-      const key = `${String(s.startAtLogin)}:${String(s.startMinimized)}`
-      if (key === loginItem) return
-      loginItem = key
-      app.setLoginItemSettings({ openAtLogin: s.startAtLogin, args: s.startMinimized ? ['--minimized'] : [] })
-    } catch (err) {
-      log(`login item: ${String(err)}`)
-    }
-  }
-  const loginTimer = setInterval(() => { void syncLoginItem() }, LOGIN_ITEM_SYNC_MS)
-  // while the daemon is down and waiting to restart, the tray counts down
-  let countdown: NodeJS.Timeout | undefined
-
-  const offs = [
-    sup.on('state', (s) => {
-      if (s.phase !== 'running') status = undefined
-      if (s.phase === 'crashed' && countdown === undefined) countdown = setInterval(refreshTray, 1000)
-      if (s.phase !== 'crashed' && countdown !== undefined) { clearInterval(countdown); countdown = undefined }
-      refreshTray()
-      showPage()
-    }),
-    sup.on('ready', () => {
-      void (async () => {
-        try {
-          status = await sup.call('node.status', {})
-        } catch (err) { log(`status: ${String(err)}`) }
-        refreshTray()
-        await pushPower()
-        await syncLoginItem()
-        if (firstStart) {
-          firstStart = false
-          let minimized = opts.forceMinimized === true || process.argv.includes('--minimized')
-          if (!minimized) {
-            try { minimized = (await sup.call('settings.get', {})).startMinimized } catch { /* open it */ }
-          }
-          if (!minimized) openDashboard()
-        }
-      })()
-    }),
-    sup.on('api-event', (ev: ApiEvent) => {
-      if (ev.type === 'status:changed') {
-        status = ev.payload
-        refreshTray()
-        if (ev.payload.error !== null && ev.payload.error !== lastError) notify('Mesh Executor error', ev.payload.error)
-        lastError = ev.payload.error
-      } else if (ev.type === 'job:updated') {
-        if (ev.payload.state === 'Completed') notify('Job completed', `${ev.payload.announcementId} finished; its receipt is signed and stored.`)
-        else if (ev.payload.state === 'Failed') notify('Job failed', `${ev.payload.announcementId}: ${ev.payload.failureReason ?? 'failed'}`)
-      }
-    }),
-    sup.on('crash', (c) => {
-      if (!quitting) notify('Mesh Executor: the node stopped', `${c.reason}. Restarting in ${Math.ceil(c.restartInMs / 1000)} s.`)
-    }),
-    sup.on('failed', (f) => {
-      notify('Mesh Executor cannot start', f.reason)
-      if (firstStart) { firstStart = false; openDashboard() }
-    })
-  ]
-  const stopPower = watchPower(e.powerMonitor, (s) => { power = s; void pushPower() })
-
+  /** Quit: drain the daemon first (tray "Quit", or any app quit), then quit for real. */
   const quitDraining = (): void => {
     if (quitting) return
     quitting = true
-    refreshTray()
+    tray.refresh()
     sup.stop({ graceSeconds: opts.graceSeconds })
       .then((r) => { log(`daemon stopped (${r.how}, exit ${String(r.code ?? r.signal)})`) }, (err: unknown) => { log(`stopping the daemon failed: ${String(err)}`) })
       .finally(() => {
@@ -208,8 +77,8 @@ export async function runDesktop (e: ElectronModules, opts: DesktopOptions): Pro
       })
   }
 
-  app.on('second-instance', openDashboard)
-  app.on('activate', openDashboard)
+  app.on('second-instance', dashboard.open)
+  app.on('activate', dashboard.open)
   app.on('window-all-closed', () => { /* keep running in the tray */ })
   app.on('before-quit', (ev) => {
     if (!drained) {
@@ -218,12 +87,75 @@ export async function runDesktop (e: ElectronModules, opts: DesktopOptions): Pro
       return
     }
     for (const off of offs) off()
-    stopPower()
-    clearInterval(loginTimer)
-    if (countdown !== undefined) clearInterval(countdown)
+    system.stop()
     tray.destroy()
   })
 
-  refreshTray()
+  tray.refresh()
   sup.start()
+}
+
+/** Every session and web contents only reach the daemon's current origin (security.ts). */
+function hardenShell (e: ElectronModules, sup: DaemonSupervisor, log: (msg: string) => void): void {
+  const origin = (): string | undefined => { const s = sup.state(); return s.phase === 'running' ? s.endpoint.origin : undefined }
+  const checks = makeOriginChecks(origin)
+  hardenSession(e.session.fromPartition(DASHBOARD_PARTITION), checks.request)
+  hardenSession(e.session.defaultSession, checks.request)
+  e.app.on('web-contents-created', (_ev, contents) => { hardenWebContents(contents, checks.page, (what) => { log(`blocked ${what}`) }) })
+}
+
+interface ShellParts {
+  dashboard: DashboardWindow
+  tray: ShellTray
+  system: SystemSync
+  notifier: ShellNotifier
+  log: (msg: string) => void
+  forceMinimized: boolean | undefined
+}
+
+/**
+ * The shell follows the supervisor: tray and window on every state; on every (re)start the status,
+ * power state and login item, and the window on the first start (unless started minimized);
+ * live status and notifications. Returns the unsubscribers.
+ */
+function followDaemon (sup: DaemonSupervisor, p: ShellParts): Array<() => void> {
+  const { dashboard, tray, system, notifier, log } = p
+  let firstStart = true
+  const onReady = async (): Promise<void> => {
+    try {
+      tray.setStatus(await sup.call('node.status', {}))
+    } catch (err) { log(`status: ${String(err)}`) }
+    tray.refresh()
+    await system.pushPower()
+    await system.syncLoginItem()
+    if (firstStart) {
+      firstStart = false
+      if (!(await startMinimized(sup, p.forceMinimized))) dashboard.open()
+    }
+  }
+  return [
+    sup.on('state', (s) => {
+      tray.follow(s)
+      dashboard.showPage()
+    }),
+    sup.on('ready', () => { void onReady() }),
+    sup.on('api-event', (ev) => {
+      if (ev.type === 'status:changed') {
+        tray.setStatus(ev.payload)
+        tray.refresh()
+      }
+      notifier.apiEvent(ev)
+    }),
+    sup.on('crash', (c) => { notifier.crash(c) }),
+    sup.on('failed', (f) => {
+      notifier.failed(f)
+      if (firstStart) { firstStart = false; dashboard.open() }
+    })
+  ]
+}
+
+/** --minimized (or forced by the caller), else the daemon's start-minimized setting. */
+async function startMinimized (sup: DaemonSupervisor, forceMinimized: boolean | undefined): Promise<boolean> {
+  if (forceMinimized === true || process.argv.includes('--minimized')) return true
+  try { return (await sup.call('settings.get', {})).startMinimized } catch { return false /* open it */ }
 }

@@ -15,11 +15,19 @@
  *
  * The command is injected: Electron passes its own binary with ELECTRON_RUN_AS_NODE=1
  * (daemon-command.ts), tests pass `node bin/mesh-executor.js`.
+ *
+ * This module holds the supervisor's state and its transitions; one child process and its output
+ * is daemon-child.ts, what an exit means and the backoff daemon-restart.ts, the stop sequence
+ * daemon-stop.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
+import type { ChildProcess } from 'node:child_process'
 import type { ApiArgs, ApiEvent, ApiMethod, ApiResult } from '../../shared/api/index.js'
 import { ApiCallError, ApiUnreachableError, createApiClient, openEventStream, parseUiUrl, type DaemonApiClient, type DaemonEndpoint, type EventStream } from './api-client.js'
+import { spawnDaemonChild, type ChildExit, type ChildHooks } from './daemon-child.js'
+import { createCrashCounter, judgeExit, type CrashCounter } from './daemon-restart.js'
+import { stopDaemonChild } from './daemon-stop.js'
+
+export { backoffDelay, exitReason, isAbiMismatch } from './daemon-restart.js'
 
 export interface DaemonCommand {
   file: string
@@ -121,262 +129,252 @@ export interface DaemonSupervisor {
   stderrTail(): string[]
 }
 
-/** Restart delay for the n-th consecutive crash (n ≥ 1). */
-export function backoffDelay (n: number, o: BackoffOptions = {}): number {
-  const initial = o.initialMs ?? 1000
-  const max = o.maxMs ?? 60_000
-  return Math.min(max, initial * 2 ** Math.max(0, Math.min(n - 1, 30)))
+/** The supervisor's listeners; a throwing listener is logged and never breaks the supervisor. */
+interface Emitter<E> {
+  emit<K extends keyof E>(event: K, payload: E[K]): void
+  on<K extends keyof E>(event: K, listener: Listener<E[K]>): () => void
 }
 
-/**
- * Why the daemon exited, in one line: the CLI's own `mesh-executor: …` line when it printed one,
- * else the last stderr line that is not a stack frame, else the exit code or signal.
- */
-export function exitReason (stderr: readonly string[], code: number | null, signal: string | null): string {
-  const lines = stderr.map((l) => l.trim()).filter((l) => l.length > 0)
-  const own = [...lines].reverse().find((l) => l.startsWith('mesh-executor: '))
-  const text = own !== undefined ? own.slice('mesh-executor: '.length) : [...lines].reverse().find((l) => !/^at\s/.test(l) && !/^\^+$/.test(l))
-  const how = signal !== null ? `killed by ${signal}` : `exit code ${String(code)}`
-  if (text === undefined) return `the node stopped (${how})`
-  const short = text.length > 300 ? `${text.slice(0, 297)}…` : text
-  return `${short} (${how})`
-}
-
-/** A native module built for another Node ABI (e.g. better-sqlite3 not rebuilt for Electron): restarting will not help. */
-export function isAbiMismatch (stderr: readonly string[]): boolean {
-  return stderr.some((l) => /NODE_MODULE_VERSION|was compiled against a different Node\.js version/.test(l))
-}
-
-export function createDaemonSupervisor (opts: SupervisorOptions): DaemonSupervisor {
-  const now = opts.now ?? Date.now
-  const log = opts.log ?? (() => {})
-  const graceDefault = opts.graceSeconds ?? 60
-  const margin = opts.exitMarginMs ?? 15_000
-  const readyTimeout = opts.readyTimeoutMs ?? 120_000
-  const listeners = new Map<keyof SupervisorEvents, Set<Listener<never>>>()
-  const emit = <K extends keyof SupervisorEvents>(event: K, payload: SupervisorEvents[K]): void => {
-    for (const l of [...(listeners.get(event) ?? [])]) {
-      try { (l as Listener<SupervisorEvents[K]>)(payload) } catch (err) { log(`listener for ${event} failed: ${String(err)}`) }
-    }
-  }
-
-  let st: SupervisorState = { phase: 'idle' }
-  const setState = (s: SupervisorState): void => { st = s; emit('state', s) }
-
-  let child: ChildProcess | undefined
-  let api: DaemonApiClient | undefined
-  let stream: EventStream | undefined
-  let stderr: string[] = []
-  let consecutiveCrashes = 0
-  let readyAt: number | undefined
-  let restartTimer: NodeJS.Timeout | undefined
-  let readyTimer: NodeJS.Timeout | undefined
-  let stopping: Promise<StopResult> | undefined
-  /** Resolves when the current child has exited (and its exit was handled). */
-  let childExited: Promise<{ code: number | null, signal: string | null }> = Promise.resolve({ code: null, signal: null })
-  /** A problem found in what the daemon said (not in how it exited): it is failed, not crashed. */
-  let fatal: string | undefined
-
-  const clearTimers = (): void => {
-    if (restartTimer !== undefined) { clearTimeout(restartTimer); restartTimer = undefined }
-    if (readyTimer !== undefined) { clearTimeout(readyTimer); readyTimer = undefined }
-  }
-
-  const spawnDaemon = (): void => {
-    clearTimers()
-    const cmd = typeof opts.command === 'function' ? opts.command() : opts.command
-    stderr = []
-    readyAt = undefined
-    fatal = undefined
-    let proc: ChildProcess
-    try {
-      proc = spawn(cmd.file, cmd.args, { env: cmd.env ?? process.env, cwd: cmd.cwd, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true })
-    } catch (err) {
-      setState({ phase: 'failed', reason: `cannot run ${cmd.file}: ${String(err)}`, code: null })
-      emit('failed', { reason: `cannot run ${cmd.file}: ${String(err)}`, code: null })
-      return
-    }
-    child = proc
-    let markExited: (e: { code: number | null, signal: string | null }) => void = () => {}
-    childExited = new Promise((resolve) => { markExited = resolve })
-    setState({ phase: 'starting', pid: proc.pid, attempt: consecutiveCrashes + 1 })
-    log(`daemon starting (pid ${String(proc.pid)}): ${cmd.file} ${cmd.args.join(' ')}`)
-    let spawnError: Error | undefined
-    proc.on('error', (err) => { spawnError = err; log(`daemon process error: ${err.message}`) })
-
-    createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      let e: Record<string, unknown>
-      try { e = JSON.parse(line) as Record<string, unknown> } catch { log(`daemon: ${line}`); return }
-      if (typeof e !== 'object' || e === null) return
-      if (e.event === 'ready' && child === proc) onReady(proc, e as ReadyLine)
-      else emit('daemon-event', e)
-    })
-    const stderrDone = new Promise<void>((resolve) => {
-      const rl = createInterface({ input: proc.stderr as NodeJS.ReadableStream })
-      rl.on('line', (line) => {
-        stderr.push(line)
-        if (stderr.length > 50) stderr.shift()
-        log(`daemon stderr: ${line}`)
-        emit('stderr', line)
-      })
-      rl.on('close', () => { resolve() })
-    })
-
-    readyTimer = setTimeout(() => {
-      if (child === proc && st.phase === 'starting') {
-        stderr.push(`mesh-executor: no ready line within ${Math.round(readyTimeout / 1000)} s`)
-        proc.kill('SIGKILL')
-      }
-    }, readyTimeout)
-    readyTimer.unref?.()
-
-    proc.on('exit', (code, signal) => {
-      // give stderr a moment to deliver its last lines (the reason)
-      const settle = new Promise<void>((resolve) => { const t = setTimeout(resolve, 300); t.unref?.() })
-      void Promise.race([stderrDone, settle]).then(() => {
-        onExit(proc, code, signal, spawnError)
-        markExited({ code, signal })
-      })
-    })
-  }
-
-  const onReady = (proc: ChildProcess, ready: ReadyLine): void => {
-    if (readyTimer !== undefined) { clearTimeout(readyTimer); readyTimer = undefined }
-    if (st.phase !== 'starting') return // asked to stop meanwhile
-    let endpoint: DaemonEndpoint
-    try {
-      if (typeof ready.ui !== 'string') throw new Error('the daemon was started without a dashboard (--ui-port)')
-      endpoint = parseUiUrl(ready.ui)
-    } catch (err) {
-      fatal = (err as Error).message
-      proc.kill('SIGTERM')
-      return
-    }
-    readyAt = now()
-    api = createApiClient(endpoint)
-    if (opts.eventStream !== false) {
-      stream = openEventStream(endpoint, {
-        onEvent: (e) => { emit('api-event', e) },
-        onOpen: () => { emit('event-stream', true) },
-        onClose: () => { emit('event-stream', false) }
-      })
-    }
-    const pid = proc.pid ?? -1
-    setState({ phase: 'running', pid, endpoint, ready, since: readyAt })
-    log(`daemon ready (pid ${pid}) at ${endpoint.origin}`)
-    emit('ready', { endpoint, ready, pid })
-  }
-
-  const onExit = (proc: ChildProcess, code: number | null, signal: string | null, spawnError: Error | undefined): void => {
-    if (child !== proc) return
-    child = undefined
-    api = undefined
-    stream?.close()
-    stream = undefined
-    if (readyTimer !== undefined) { clearTimeout(readyTimer); readyTimer = undefined }
-    const expected = st.phase === 'stopping' || stopping !== undefined
-    const wasReady = readyAt !== undefined
-    const uptime = readyAt !== undefined ? now() - readyAt : null
-    emit('exit', { code, signal, expected })
-    if (expected) {
-      setState({ phase: 'stopped', code, signal })
-      return
-    }
-    if (spawnError !== undefined || fatal !== undefined) {
-      const reason = spawnError !== undefined ? `cannot run the daemon: ${spawnError.message}` : String(fatal)
-      setState({ phase: 'failed', reason, code })
-      emit('failed', { reason, code })
-      return
-    }
-    const reason = exitReason(stderr, code, signal)
-    // exit 2 before ready: a user error (bad data dir, data dir in use, bad flag); a native module
-    // built for another ABI: a broken installation. Restarting would only loop.
-    if ((!wasReady && code === 2) || isAbiMismatch(stderr)) {
-      const why = isAbiMismatch(stderr)
-        ? `${reason} — a native module (better-sqlite3) is built for another Node.js ABI; rebuild it for this runtime`
-        : reason
-      log(`daemon cannot start: ${why}`)
-      setState({ phase: 'failed', reason: why, code })
-      emit('failed', { reason: why, code })
-      return
-    }
-    if (uptime !== null && uptime >= (opts.backoff?.resetAfterMs ?? 60_000)) consecutiveCrashes = 0
-    consecutiveCrashes++
-    const delay = backoffDelay(consecutiveCrashes, opts.backoff)
-    log(`daemon crashed: ${reason}; restarting in ${delay} ms (crash ${consecutiveCrashes} in a row)`)
-    setState({ phase: 'crashed', reason, code, signal, restartAt: now() + delay, restartInMs: delay, attempt: consecutiveCrashes })
-    emit('crash', { reason, code, signal, restartInMs: delay, attempt: consecutiveCrashes, uptimeMs: uptime })
-    restartTimer = setTimeout(() => { restartTimer = undefined; if (st.phase === 'crashed') spawnDaemon() }, delay)
-  }
-
-  const within = async <T>(p: Promise<T>, ms: number): Promise<T | undefined> => {
-    let t: NodeJS.Timeout | undefined
-    const timeout = new Promise<undefined>((resolve) => { t = setTimeout(() => { resolve(undefined) }, ms) })
-    try { return await Promise.race([p, timeout]) } finally { clearTimeout(t) }
-  }
-
-  const doStop = async (graceSeconds: number): Promise<StopResult> => {
-    clearTimers()
-    const proc = child
-    if (proc === undefined) {
-      const code = st.phase === 'stopped' ? st.code : null
-      setState({ phase: 'stopped', code, signal: null })
-      return { how: 'not-running', code, signal: null }
-    }
-    const client = api
-    const exited = childExited
-    setState({ phase: 'stopping', pid: proc.pid })
-    let how: StopResult['how'] = 'sigterm'
-    if (client !== undefined) {
-      try {
-        await client.call('node.shutdown', { graceSeconds }, { timeoutMs: 5000 })
-        how = 'api'
-      } catch (err) {
-        log(`node.shutdown failed (${(err as Error).message}); sending SIGTERM`)
-      }
-    }
-    if (how === 'sigterm' && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM')
-    let exit = await within(exited, graceSeconds * 1000 + margin)
-    if (exit === undefined) {
-      log(`daemon did not exit within ${graceSeconds} s + ${margin} ms; killing it`)
-      how = 'sigkill'
-      proc.kill('SIGKILL')
-      exit = (await within(exited, 10_000)) ?? { code: null, signal: 'SIGKILL' }
-    }
-    return { how, code: exit.code, signal: exit.signal }
-  }
-
+function createEmitter<E> (log: (line: string) => void): Emitter<E> {
+  const listeners = new Map<keyof E, Set<Listener<never>>>()
   return {
-    start () {
-      if (st.phase !== 'idle' && st.phase !== 'stopped') return
-      stopping = undefined
-      consecutiveCrashes = 0
-      spawnDaemon()
-    },
-    state: () => st,
-    client: () => api,
-    async call (method, args) {
-      const c = api
-      if (c === undefined || st.phase !== 'running') throw new DaemonDownError(`${method}: the node is not running (${st.phase})`)
-      return await c.call(method, args)
-    },
-    restartNow () {
-      if (st.phase === 'crashed' || st.phase === 'failed') {
-        if (st.phase === 'failed') consecutiveCrashes = 0
-        spawnDaemon()
+    emit (event, payload) {
+      for (const l of [...(listeners.get(event) ?? [])]) {
+        try { (l as Listener<typeof payload>)(payload) } catch (err) { log(`listener for ${String(event)} failed: ${String(err)}`) }
       }
-    },
-    async stop (o = {}) {
-      stopping ??= doStop(o.graceSeconds ?? graceDefault)
-      return await stopping
     },
     on (event, listener) {
       let set = listeners.get(event)
       if (set === undefined) { set = new Set(); listeners.set(event, set) }
       set.add(listener as Listener<never>)
       return () => { set.delete(listener as Listener<never>) }
+    }
+  }
+}
+
+/** At most this many stderr lines are kept (the exit reason, stderrTail()). */
+const STDERR_TAIL = 50
+
+export function createDaemonSupervisor (opts: SupervisorOptions): DaemonSupervisor {
+  const s = new Supervisor(opts)
+  return {
+    start: () => { s.start() },
+    state: () => s.st,
+    client: () => s.api,
+    async call (method, args) { return await s.call(method, args) },
+    restartNow: () => { s.restartNow() },
+    stop: async (o = {}) => await s.stop(o.graceSeconds),
+    on: (event, listener) => s.events.on(event, listener),
+    stderrTail: () => [...s.stderr]
+  }
+}
+
+/** The supervisor's state: the current child, its API and event stream, timers, crash count. */
+class Supervisor {
+  st: SupervisorState = { phase: 'idle' }
+  api: DaemonApiClient | undefined
+  stderr: string[] = []
+  readonly events: Emitter<SupervisorEvents>
+  private child: ChildProcess | undefined
+  private stream: EventStream | undefined
+  private readyAt: number | undefined
+  private restartTimer: NodeJS.Timeout | undefined
+  private readyTimer: NodeJS.Timeout | undefined
+  private stopping: Promise<StopResult> | undefined
+  /** Resolves when the current child has exited (and its exit was handled). */
+  private childExited: Promise<ChildExit> = Promise.resolve({ code: null, signal: null })
+  /** A problem found in what the daemon said (not in how it exited): it is failed, not crashed. */
+  private fatal: string | undefined
+  private readonly crashes: CrashCounter
+  private readonly now: () => number
+  private readonly log: (line: string) => void
+  private readonly graceDefault: number
+  private readonly exitMarginMs: number
+  private readonly readyTimeoutMs: number
+
+  constructor (private readonly opts: SupervisorOptions) {
+    this.now = opts.now ?? Date.now
+    this.log = opts.log ?? (() => {})
+    this.graceDefault = opts.graceSeconds ?? 60
+    this.exitMarginMs = opts.exitMarginMs ?? 15_000
+    this.readyTimeoutMs = opts.readyTimeoutMs ?? 120_000
+    this.events = createEmitter<SupervisorEvents>(this.log)
+    this.crashes = createCrashCounter(opts.backoff)
+  }
+
+  start (): void {
+    if (this.st.phase !== 'idle' && this.st.phase !== 'stopped') return
+    this.stopping = undefined
+    this.crashes.reset()
+    this.spawn()
+  }
+
+  restartNow (): void {
+    if (this.st.phase === 'crashed' || this.st.phase === 'failed') {
+      if (this.st.phase === 'failed') this.crashes.reset()
+      this.spawn()
+    }
+  }
+
+  async call<M extends ApiMethod> (method: M, args: ApiArgs<M>): Promise<ApiResult<M>> {
+    const c = this.api
+    if (c === undefined || this.st.phase !== 'running') throw new DaemonDownError(`${method}: the node is not running (${this.st.phase})`)
+    return await c.call(method, args)
+  }
+
+  async stop (graceSeconds: number | undefined): Promise<StopResult> {
+    this.stopping ??= this.doStop(graceSeconds ?? this.graceDefault)
+    return await this.stopping
+  }
+
+  private setState (s: SupervisorState): void {
+    this.st = s
+    this.events.emit('state', s)
+  }
+
+  private fail (reason: string, code: number | null): void {
+    this.setState({ phase: 'failed', reason, code })
+    this.events.emit('failed', { reason, code })
+  }
+
+  private clearReadyTimer (): void {
+    if (this.readyTimer !== undefined) { clearTimeout(this.readyTimer); this.readyTimer = undefined }
+  }
+
+  private clearTimers (): void {
+    if (this.restartTimer !== undefined) { clearTimeout(this.restartTimer); this.restartTimer = undefined }
+    this.clearReadyTimer()
+  }
+
+  /** What the current child's output and exit do to the supervisor. */
+  private readonly hooks: ChildHooks = {
+    onJsonLine: (proc, e) => {
+      if (e.event === 'ready' && this.child === proc) this.onReady(proc, e as ReadyLine)
+      else this.events.emit('daemon-event', e)
     },
-    stderrTail: () => [...stderr]
+    onStderrLine: (line) => {
+      this.stderr.push(line)
+      if (this.stderr.length > STDERR_TAIL) this.stderr.shift()
+      this.log(`daemon stderr: ${line}`)
+      this.events.emit('stderr', line)
+    },
+    onExit: (proc, exit, spawnError) => { this.onExit(proc, exit, spawnError) },
+    log: (line) => { this.log(line) }
+  }
+
+  private spawn (): void {
+    this.clearTimers()
+    const cmd = typeof this.opts.command === 'function' ? this.opts.command() : this.opts.command
+    this.stderr = []
+    this.readyAt = undefined
+    this.fatal = undefined
+    let started: ReturnType<typeof spawnDaemonChild>
+    try {
+      started = spawnDaemonChild(cmd, this.hooks)
+    } catch (err) {
+      this.fail(`cannot run ${cmd.file}: ${String(err)}`, null)
+      return
+    }
+    const { proc } = started
+    this.child = proc
+    this.childExited = started.exited
+    this.setState({ phase: 'starting', pid: proc.pid, attempt: this.crashes.attempt() })
+    this.log(`daemon starting (pid ${String(proc.pid)}): ${cmd.file} ${cmd.args.join(' ')}`)
+    this.armReadyTimer(proc)
+  }
+
+  /** No ready line in time: killed, and the exit is a crash with that reason. */
+  private armReadyTimer (proc: ChildProcess): void {
+    const ms = this.readyTimeoutMs
+    this.readyTimer = setTimeout(() => {
+      if (this.child === proc && this.st.phase === 'starting') {
+        this.stderr.push(`mesh-executor: no ready line within ${Math.round(ms / 1000)} s`)
+        proc.kill('SIGKILL')
+      }
+    }, ms)
+    this.readyTimer.unref?.()
+  }
+
+  private onReady (proc: ChildProcess, ready: ReadyLine): void {
+    this.clearReadyTimer()
+    if (this.st.phase !== 'starting') return // asked to stop meanwhile
+    let endpoint: DaemonEndpoint
+    try {
+      if (typeof ready.ui !== 'string') throw new Error('the daemon was started without a dashboard (--ui-port)')
+      endpoint = parseUiUrl(ready.ui)
+    } catch (err) {
+      this.fatal = (err as Error).message
+      proc.kill('SIGTERM')
+      return
+    }
+    const since = this.now()
+    this.readyAt = since
+    this.connect(endpoint)
+    const pid = proc.pid ?? -1
+    this.setState({ phase: 'running', pid, endpoint, ready, since })
+    this.log(`daemon ready (pid ${pid}) at ${endpoint.origin}`)
+    this.events.emit('ready', { endpoint, ready, pid })
+  }
+
+  /** The running daemon's API client and (unless disabled) its event stream. */
+  private connect (endpoint: DaemonEndpoint): void {
+    this.api = createApiClient(endpoint)
+    if (this.opts.eventStream !== false) {
+      this.stream = openEventStream(endpoint, {
+        onEvent: (e) => { this.events.emit('api-event', e) },
+        onOpen: () => { this.events.emit('event-stream', true) },
+        onClose: () => { this.events.emit('event-stream', false) }
+      })
+    }
+  }
+
+  private onExit (proc: ChildProcess, { code, signal }: ChildExit, spawnError: Error | undefined): void {
+    if (this.child !== proc) return
+    this.child = undefined
+    this.api = undefined
+    this.stream?.close()
+    this.stream = undefined
+    this.clearReadyTimer()
+    const expected = this.st.phase === 'stopping' || this.stopping !== undefined
+    const wasReady = this.readyAt !== undefined
+    const uptime = this.readyAt !== undefined ? this.now() - this.readyAt : null
+    this.events.emit('exit', { code, signal, expected })
+    const verdict = judgeExit({ code, signal, expected, wasReady, stderr: this.stderr, spawnError, fatal: this.fatal })
+    switch (verdict.kind) {
+      case 'stopped':
+        this.setState({ phase: 'stopped', code, signal })
+        return
+      case 'unusable':
+        this.fail(verdict.reason, code)
+        return
+      case 'cannot-start':
+        this.log(`daemon cannot start: ${verdict.reason}`)
+        this.fail(verdict.reason, code)
+        return
+      case 'crashed':
+        this.scheduleRestart(verdict.reason, code, signal, uptime)
+    }
+  }
+
+  private scheduleRestart (reason: string, code: number | null, signal: string | null, uptimeMs: number | null): void {
+    const { attempt, delayMs: delay } = this.crashes.crashed(uptimeMs)
+    this.log(`daemon crashed: ${reason}; restarting in ${delay} ms (crash ${attempt} in a row)`)
+    this.setState({ phase: 'crashed', reason, code, signal, restartAt: this.now() + delay, restartInMs: delay, attempt })
+    this.events.emit('crash', { reason, code, signal, restartInMs: delay, attempt, uptimeMs })
+    this.restartTimer = setTimeout(() => { this.restartTimer = undefined; if (this.st.phase === 'crashed') this.spawn() }, delay)
+  }
+
+  private async doStop (graceSeconds: number): Promise<StopResult> {
+    this.clearTimers()
+    const proc = this.child
+    if (proc === undefined) {
+      const code = this.st.phase === 'stopped' ? this.st.code : null
+      this.setState({ phase: 'stopped', code, signal: null })
+      return { how: 'not-running', code, signal: null }
+    }
+    const target = { proc, client: this.api, exited: this.childExited }
+    this.setState({ phase: 'stopping', pid: proc.pid })
+    return await stopDaemonChild(target, { graceSeconds, marginMs: this.exitMarginMs, log: this.log })
   }
 }
 

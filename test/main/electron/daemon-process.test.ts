@@ -22,6 +22,7 @@ import {
   type SupervisorEvents, type SupervisorOptions
 } from '../../../src/main/electron/daemon-process.js'
 import { ApiCallError } from '../../../src/main/electron/api-client.js'
+import { createCrashCounter, judgeExit, type ExitFacts } from '../../../src/main/electron/daemon-restart.js'
 
 const BIN = fileURLToPath(new URL('../../../bin/mesh-executor.js', import.meta.url))
 
@@ -301,6 +302,25 @@ test('exit reason: the CLI line, else the last line that is not a stack frame, e
   assert.equal(exitReason(['Error: boom', '    at f (x.js:1:1)', '    at g (y.js:2:2)'], 1, null), 'Error: boom (exit code 1)')
   assert.equal(exitReason([], null, 'SIGKILL'), 'the node stopped (killed by SIGKILL)')
   assert.ok(exitReason(['x'.repeat(1000)], 1, null).length < 320)
+})
+
+test('exit verdicts: asked for, unusable, cannot start (exit 2 before ready, another ABI), else a crash; the crash count resets after a long run', () => {
+  const f = (o: Partial<ExitFacts>): ExitFacts => ({ code: 1, signal: null, expected: false, wasReady: true, stderr: [], spawnError: undefined, fatal: undefined, ...o })
+  assert.deepEqual(judgeExit(f({ expected: true, fatal: 'x' })), { kind: 'stopped' })
+  assert.deepEqual(judgeExit(f({ spawnError: new Error('ENOENT') })), { kind: 'unusable', reason: 'cannot run the daemon: ENOENT' })
+  assert.deepEqual(judgeExit(f({ fatal: 'no dashboard' })), { kind: 'unusable', reason: 'no dashboard' })
+  assert.deepEqual(judgeExit(f({ code: 2, wasReady: false, stderr: ['mesh-executor: bad flag'] })), { kind: 'cannot-start', reason: 'bad flag (exit code 2)' })
+  assert.equal(judgeExit(f({ code: 2, wasReady: true })).kind, 'crashed')
+  assert.match((judgeExit(f({ stderr: ['NODE_MODULE_VERSION 115'] })) as { reason: string }).reason, /rebuild it for this runtime/)
+  assert.deepEqual(judgeExit(f({ signal: 'SIGKILL', code: null })), { kind: 'crashed', reason: 'the node stopped (killed by SIGKILL)' })
+
+  const c = createCrashCounter({ initialMs: 10, maxMs: 30, resetAfterMs: 1000 })
+  assert.equal(c.attempt(), 1)
+  assert.deepEqual([c.crashed(null), c.crashed(5), c.crashed(999)], [{ attempt: 1, delayMs: 10 }, { attempt: 2, delayMs: 20 }, { attempt: 3, delayMs: 30 }])
+  assert.equal(c.attempt(), 4)
+  assert.deepEqual(c.crashed(1000), { attempt: 1, delayMs: 10 })
+  c.reset()
+  assert.equal(c.attempt(), 1)
 })
 
 test('crash loop: delays double, a daemon that ran long enough starts the count again; stop() cancels a pending restart', { timeout: 30_000 }, async () => {

@@ -11,7 +11,7 @@ import { watchPower } from '../../../src/main/electron/power.js'
 import { daemonStatusPage, statusPageUrl, trayView, type ShellActions } from '../../../src/main/electron/shell-view.js'
 import { desktopDaemonCommand } from '../../../src/main/electron/daemon-command.js'
 import type { SupervisorState } from '../../../src/main/electron/daemon-process.js'
-import { NODE_STATES, unknownReachability, type NodeStatus } from '../../../src/shared/api/index.js'
+import { NODE_STATES, unknownReachability, type NodeStatus, type RunningJobView } from '../../../src/shared/api/index.js'
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 const ORIGIN = 'http://127.0.0.1:41234'
@@ -55,7 +55,7 @@ test('tray menu: auto-bid, pause 1 h / until tomorrow / resume, open dashboard, 
 
   const paused = trayMenuTemplate(status({ state: 'paused', pausedUntil: now + 1000 }), actions, now)
   assert.equal(item(paused, 'resume').enabled, true)
-  const running = trayMenuTemplate(status({ state: 'running', running: [{ announcementId: 'a', originatorDid: 'd', state: 'Running', price: '1', fuelUsed: '0', maxFuel: '1', fuelFraction: 0, startedAt: 0, timeoutSeconds: 1 }] }), actions, now)
+  const running = trayMenuTemplate(status({ state: 'running', running: [{ announcementId: 'a', originatorDid: 'd', description: null, state: 'Running', price: '1', fuelUsed: '0', maxFuel: '1', fuelFraction: 0, startedAt: 0, timeoutSeconds: 1 } as RunningJobView] }), actions, now)
   assert.match(String(item(running, 'quit').label), /finish 1 running job first/)
   const draining = trayMenuTemplate(status({ draining: true }), actions, now)
   assert.equal(item(draining, 'quit').enabled, false)
@@ -272,7 +272,7 @@ test('only main.ts imports Electron at run time; the supervision modules import 
     const text = readFileSync(join(dir, name), 'utf8')
     const runtime = /^import\s+(?!type\b)[^'"]*from\s+['"]electron['"]/m.test(text)
     assert.equal(runtime, name === 'main.ts', name)
-    if (['daemon-process.ts', 'api-client.ts', 'daemon-command.ts', 'power.ts'].includes(name)) assert.doesNotMatch(text, /['"]electron['"]/, name)
+    if (['daemon-process.ts', 'daemon-child.ts', 'daemon-restart.ts', 'daemon-stop.ts', 'api-client.ts', 'daemon-command.ts', 'power.ts'].includes(name)) assert.doesNotMatch(text, /['"]electron['"]/, name)
     // the shell never reaches the node's code (the daemon runs in its own process)
     assert.doesNotMatch(text, /from\s+['"]\.\.\/(daemon|mesh|store|sandbox|jobs|market|probe|api|ui-server|commands)\//, name)
   }
