@@ -5,9 +5,9 @@
  *
  * - Thermal (hysteresis): holding starts when the CPU reaches `stopAboveC` and ends only once it is
  *   below `resumeBelowC`.
- * - Idle-only (grace): the machine counts as busy only after it has been busy for `graceSeconds`
- *   without a break, and as idle again only after `graceSeconds` of idle — a compile that spikes the
- *   load for 20 s does not stop and restart bidding.
+ * - Idle-only (grace): the machine counts as busy (by its load) only after it has been busy for
+ *   `graceSeconds` without a break, and as idle again only after `graceSeconds` of idle — a compile
+ *   that spikes the load for 20 s does not stop and restart bidding. User activity is not graced.
  */
 import { DEFAULT_IDLE_GRACE_SECONDS, type MachineState, type Policy } from '../../shared/policy/index.js'
 import { idleCheck } from './rules/idle.js'
@@ -43,7 +43,8 @@ export function createMachineGuard (start = Date.now()): MachineGuard {
         idleKnown = false
         if (s.idle.busy || s.idle.holding) s.idle = { busy: false, holding: false, since: now, reason: null }
       } else {
-        const { problems } = idleCheck(rule, m, offerCpu)
+        // the grace is for load spikes; the user at the keyboard stops bidding at once (rules/idle.ts)
+        const { load: problems } = idleCheck(rule, m, offerCpu)
         const busy = problems.length > 0
         if (!idleKnown) { idleKnown = true; s.idle = { busy, holding: busy, since: now, reason: null } }
         if (busy !== s.idle.busy) { s.idle.busy = busy; s.idle.since = now }

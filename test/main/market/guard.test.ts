@@ -84,3 +84,22 @@ test('idle-only grace 0: the rule follows the machine directly; a node starting 
   const p60 = parsePolicy({ ...BASE, idleOnly: { maxLoadPerCore: 0.5 } })
   assert.equal(decide(announcement(), p60, context({ machine: m, guard: g60.observe(m, p60, 2, T) })).bid, false, 'busy from the first sample: held, no free grace')
 })
+
+test('idle-only grace is for load spikes: the user back at the keyboard stops bidding at once', () => {
+  const policy = parsePolicy({ ...BASE, idleOnly: { minUserIdleSeconds: 300, maxLoadPerCore: 0.5, graceSeconds: 60 } })
+  const guard = createMachineGuard(T)
+  let t = T
+  const sample = (userIdleSeconds: number, advanceS: number): ReturnType<typeof decide> => {
+    t += advanceS * 1000
+    const m: MachineState = { loadAvg: 0, cpuCount: 2, userIdleSeconds }
+    const state = guard.observe(m, policy, 2, t)
+    return decide(announcement({ timestamp: new Date(t - 1000).toISOString() }), policy, context({ now: t, machine: m, guard: state }))
+  }
+  assert.equal(sample(1000, 0).bid, true)
+  const back = sample(10, 5)
+  assert.equal(back.bid, false, 'no grace for the user')
+  assert.equal(back.firstFailedRule, 'idle')
+  assert.equal(reason(back, 'idle')?.text, 'idle: user active 10s ago < 300s')
+  // away again long enough: bids at once (the 300 s threshold is the hysteresis; no extra grace)
+  assert.equal(sample(301, 5).bid, true)
+})

@@ -1,23 +1,28 @@
 import { DEFAULT_IDLE_GRACE_SECONDS, type IdleRule, type MachineState } from '../../../shared/policy/index.js'
 import { fail, pass, type RuleDef } from './rule.js'
 
-/** What keeps the machine from counting as idle right now (problems), and what is fine (facts). */
-export function idleCheck (rule: IdleRule, m: MachineState, offerCpu: number): { problems: string[], facts: string[] } {
-  const problems: string[] = []
+/**
+ * What keeps the machine from counting as idle right now, and what is fine (facts): `load` problems
+ * (a compile's spike: the flapping guard's grace applies) and `user` problems (someone at the keyboard:
+ * never graced — "only while I am away" must stop at once; the idle threshold itself is the hysteresis).
+ */
+export function idleCheck (rule: IdleRule, m: MachineState, offerCpu: number): { load: string[], user: string[], facts: string[] } {
+  const load: string[] = []
+  const user: string[] = []
   const facts: string[] = []
   const cores = m.cpuCount ?? Math.max(1, Math.ceil(offerCpu))
   const perCore = m.loadAvg / Math.max(1, cores)
   if (rule.maxLoadPerCore !== undefined) {
     const t = `load ${perCore.toFixed(2)} per core`
-    if (perCore > rule.maxLoadPerCore) problems.push(`${t} > ${rule.maxLoadPerCore}`)
+    if (perCore > rule.maxLoadPerCore) load.push(`${t} > ${rule.maxLoadPerCore}`)
     else facts.push(`${t} ≤ ${rule.maxLoadPerCore}`)
   }
   if (rule.minUserIdleSeconds !== undefined) {
     if (m.userIdleSeconds === undefined) facts.push('user idle time unknown')
-    else if (m.userIdleSeconds < rule.minUserIdleSeconds) problems.push(`user active ${Math.round(m.userIdleSeconds)}s ago < ${rule.minUserIdleSeconds}s`)
+    else if (m.userIdleSeconds < rule.minUserIdleSeconds) user.push(`user active ${Math.round(m.userIdleSeconds)}s ago < ${rule.minUserIdleSeconds}s`)
     else facts.push(`user idle ${Math.round(m.userIdleSeconds)}s ≥ ${rule.minUserIdleSeconds}s`)
   }
-  return { problems, facts }
+  return { load, user, facts }
 }
 
 export const idle: RuleDef<'idle'> = {
@@ -27,8 +32,9 @@ export const idle: RuleDef<'idle'> = {
     if (rule === undefined) return pass('idle-only off')
     const m = ctx.machine
     if (m === undefined) return fail('machine state unknown, idle-only needs it')
-    const { problems, facts } = idleCheck(rule, m, ctx.offer.cpu)
-    // the flapping guard (when the daemon feeds one): short spikes pass, a busy spell holds for the grace
+    const { load: problems, user, facts } = idleCheck(rule, m, ctx.offer.cpu)
+    if (user.length > 0) return fail([...user, ...problems].join('; '))
+    // the flapping guard (when the daemon feeds one): short load spikes pass, a busy spell holds for the grace
     const g = ctx.guard?.idle
     const grace = rule.graceSeconds ?? DEFAULT_IDLE_GRACE_SECONDS
     if (g !== undefined && grace > 0) {
