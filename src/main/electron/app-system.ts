@@ -1,11 +1,13 @@
 /**
  * The shell's bridge between the operating system and the running daemon (app.ts wires it):
  * powerMonitor's idle time and battery state → node.setMachineState, and the daemon's
- * start-at-login / start-minimized settings → the OS login item (checked every 30 s).
+ * start-at-login / start-minimized settings → the OS login item (checked every 30 s; on Linux an XDG
+ * autostart entry, login-item.ts).
  */
 import type { ElectronModules } from './app.js'
 import type { DaemonSupervisor } from './daemon-process.js'
 import { watchPower, type PowerState } from './power.js'
+import { applyLoginItem, type LoginItemTarget } from './login-item.js'
 
 const LOGIN_ITEM_SYNC_MS = 30_000
 
@@ -19,7 +21,7 @@ export interface SystemSync {
   stop(): void
 }
 
-export function createSystemSync (e: Pick<ElectronModules, 'app' | 'powerMonitor'>, sup: DaemonSupervisor, log: (msg: string) => void): SystemSync {
+export function createSystemSync (e: Pick<ElectronModules, 'app' | 'powerMonitor'>, sup: DaemonSupervisor, log: (msg: string) => void, loginTarget: LoginItemTarget): SystemSync {
   let power: PowerState | undefined
   let loginItem: string | undefined
   let loginTimer: NodeJS.Timeout | undefined
@@ -37,7 +39,7 @@ export function createSystemSync (e: Pick<ElectronModules, 'app' | 'powerMonitor
       const key = `${String(s.startAtLogin)}:${String(s.startMinimized)}`
       if (key === loginItem) return
       loginItem = key
-      e.app.setLoginItemSettings({ openAtLogin: s.startAtLogin, args: s.startMinimized ? ['--minimized'] : [] })
+      await applyLoginItem(e.app, s.startAtLogin, s.startMinimized, loginTarget)
     } catch (err) {
       log(`login item: ${String(err)}`)
     }

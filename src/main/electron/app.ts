@@ -14,10 +14,12 @@
  * This module composes the parts and follows the supervisor; the window is app-window.ts, the tray
  * app-tray.ts, notifications app-notify.ts, power state and login item app-system.ts.
  */
+import { homedir } from 'node:os'
 import type * as Electron from 'electron'
 import type { DaemonSupervisor } from './daemon-process.js'
 import { createNotifier, type ShellNotifier } from './app-notify.js'
 import { createSystemSync, type SystemSync } from './app-system.js'
+import { processLoginTarget, type LoginItemTarget } from './login-item.js'
 import { createShellTray, type ShellTray } from './app-tray.js'
 import { createDashboardWindow, type DashboardWindow } from './app-window.js'
 import { DASHBOARD_PARTITION, hardenSession, hardenWebContents, makeOriginChecks } from './security.js'
@@ -41,6 +43,8 @@ export interface DesktopOptions {
   graceSeconds: number
   /** CLI flag --minimized overrides the setting. */
   forceMinimized?: boolean
+  /** What start-at-login starts, and where (default: this process, this platform, the home dir). */
+  loginItem?: LoginItemTarget
   log?: (msg: string) => void
 }
 
@@ -58,7 +62,7 @@ export async function runDesktop (e: ElectronModules, opts: DesktopOptions): Pro
   let quitting = false
   let drained = false
   const isQuitting = (): boolean => quitting
-  const system = createSystemSync(e, sup, log)
+  const system = createSystemSync(e, sup, log, opts.loginItem ?? processLoginTarget(homedir()))
   const dashboard = createDashboardWindow(e, { iconsDir: opts.iconsDir, sup, log, quitting: isQuitting, onHide: () => { void system.syncLoginItem() } })
   const tray = createShellTray(e, { iconsDir: opts.iconsDir, sup, log, quitting: isQuitting, openDashboard: dashboard.open, quitDraining: () => { quitDraining() } })
   const offs = followDaemon(sup, { dashboard, tray, system, notifier: createNotifier(e, isQuitting), log, forceMinimized: opts.forceMinimized })

@@ -8,7 +8,8 @@
  *                                           is not set in a process run as Node)
  *       MESH_EXECUTOR_PARENT_PID=<shell pid> the daemon stops gracefully when the shell is gone
  *
- * A checkout without `npm run build` has no dist/main/bin.js: then bin/mesh-executor.js (tsx) runs.
+ * A checkout without `npm run build` has no dist/main/bin.js: then bin/mesh-executor.js runs, which says
+ * to build first (exit 2) — the supervisor shows that line as the reason the daemon cannot start.
  * MESH_EXECUTOR_DAEMON_NODE overrides the Node binary (development: a system node whose ABI matches
  * node_modules when better-sqlite3 was not rebuilt for Electron).
  */

@@ -12,6 +12,8 @@ import type { DaemonSupervisor, SupervisorEvents, SupervisorState } from '../../
 type Fn = (...args: never[]) => unknown
 const TOKEN = 'x'.repeat(43)
 const ORIGIN = 'http://127.0.0.1:41234'
+/** start-at-login the macOS/Windows way (Electron's login item): the Linux way writes a file (login-item.test.ts) */
+const MAC = { platform: 'darwin' as const, env: {}, execPath: '/Applications/Mesh Executor.app/Contents/MacOS/Mesh Executor', home: '/Users/x' }
 const running: SupervisorState = { phase: 'running', pid: 1, endpoint: { origin: ORIGIN, port: 41234, token: TOKEN, url: `${ORIGIN}/?token=${TOKEN}` }, ready: { event: 'ready', did: 'd', peerId: 'p', multiaddrs: [], dataDir: '/d', ui: `${ORIGIN}/?token=${TOKEN}` }, since: 0 }
 const status = (over: Partial<NodeStatus> = {}): NodeStatus => ({ state: 'bidding', autoBid: true, pausedUntil: null, draining: false, error: null, running: [], ...over }) as unknown as NodeStatus
 const flush = async (): Promise<void> => { for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve)) }
@@ -137,7 +139,7 @@ test('runDesktop: tray, window, notifications, power state, login item and quit 
   const el = fakeElectron()
   const s = fakeSupervisor()
   const logs: string[] = []
-  await runDesktop(el.modules, { iconsDir: '/icons', supervisor: s.sup, graceSeconds: 7, log: (m) => logs.push(m) })
+  await runDesktop(el.modules, { iconsDir: '/icons', supervisor: s.sup, graceSeconds: 7, log: (m) => logs.push(m), loginItem: MAC })
   assert.deepEqual(el.sessions.sort(), ['default', 'mesh-dashboard'], 'both sessions hardened')
   assert.equal(el.app.map.get('web-contents-created')?.length, 1)
   assert.deepEqual(s.calls, [['start']])
@@ -220,7 +222,7 @@ test('runDesktop: tray, window, notifications, power state, login item and quit 
 test('runDesktop: a daemon that cannot start opens the window with the reason; a second instance quits at once', async () => {
   const el = fakeElectron()
   const s = fakeSupervisor()
-  await runDesktop(el.modules, { iconsDir: '/icons', supervisor: s.sup, graceSeconds: 1, log: () => {} })
+  await runDesktop(el.modules, { iconsDir: '/icons', supervisor: s.sup, graceSeconds: 1, log: () => {}, loginItem: MAC })
   const failed: SupervisorState = { phase: 'failed', reason: 'data directory in use (exit code 2)', code: 2 }
   s.setState(failed)
   s.emit('failed', { reason: failed.reason, code: 2 })
@@ -236,7 +238,7 @@ test('runDesktop: a daemon that cannot start opens the window with the reason; a
   let quit = 0
   Object.assign(second.modules.app, { requestSingleInstanceLock: () => false, quit: () => { quit++ } })
   const s2 = fakeSupervisor()
-  await runDesktop(second.modules, { iconsDir: '/icons', supervisor: s2.sup, graceSeconds: 1 })
+  await runDesktop(second.modules, { iconsDir: '/icons', supervisor: s2.sup, graceSeconds: 1, loginItem: MAC })
   assert.equal(quit, 1)
   assert.deepEqual(s2.calls, [], 'the daemon is not started')
   assert.equal(second.trays.length, 0)
