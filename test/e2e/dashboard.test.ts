@@ -89,7 +89,7 @@ test('jobs run by the real daemon appear live, earn, and their receipts verify i
   await page.goto(String(ready.ui))
   await ready_('overview')
   await page.waitForSelector('html[data-conn="live"]')
-  await page.locator('[data-testid="status"]', { hasText: /online/ }).waitFor()
+  await page.locator('[data-testid="peers"]', { hasText: /connected to \d+ peer/ }).waitFor()
   const earnBefore = (await page.locator('[data-testid="earn-all"]').textContent()) ?? ''
 
   const module = new Uint8Array(await readFile(new URL('sha256.wasm', JOBS)))
@@ -99,7 +99,7 @@ test('jobs run by the real daemon appear live, earn, and their receipts verify i
 
   // the overview's earnings moved without a reload (5 = our fixed price)
   await page.locator('[data-testid="earn-all"]', { hasNotText: new RegExp(`^${earnBefore}$`) }).waitFor()
-  assert.equal(await page.locator('[data-testid="earn-all"]').textContent(), '5')
+  assert.equal(await page.locator('[data-testid="earn-all"]').textContent(), '5 tokens')
 
   await go('jobs')
   const row = page.locator(`[data-testid="jobs-table"] a[href="#/jobs/${result.announcementId}"]`)
@@ -124,6 +124,7 @@ test('jobs run by the real daemon appear live, earn, and their receipts verify i
 test('a policy saved in the dashboard changes what the node bids on next, and the Market page says why', { timeout: 120_000 }, async () => {
   await go('policies')
   await page.waitForSelector('[data-testid="policy-errors"] .ok')
+  await page.click('[data-testid="policy-json-box"] summary')
   await page.fill('[data-testid="policy-json"]', JSON.stringify({ pricing: { mode: 'fixed', price: 50 }, stopOnBattery: false, bidMarginMs: 0 }, null, 2))
   await page.waitForSelector('[data-testid="policy-errors"] .ok')
   await page.click('[data-testid="policy-save"]')
@@ -151,14 +152,18 @@ test('a policy saved in the dashboard changes what the node bids on next, and th
 const exactly = (text: string): RegExp => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)
 
 test('a compute-bound job shows live fuel and elapsed time; selling for free shows a warning', { timeout: 120_000 }, async () => {
-  // price 0 (the default a new seller starts with): the Overview says so, loudly
+  // price 0 (the default a new seller starts with), typed in the price form: the Overview says so, loudly
   await go('policies')
-  await page.fill('[data-testid="policy-json"]', JSON.stringify({ pricing: { mode: 'fixed', price: 0 }, stopOnBattery: false, bidMarginMs: 0 }, null, 2))
+  await page.check('[data-testid="mode-fixed"]')
+  await page.fill('[data-testid="price-fixed"]', '0')
+  await page.locator('[data-testid="policy-free"]:visible').waitFor()
   await page.waitForSelector('[data-testid="policy-errors"] .ok')
   await page.click('[data-testid="policy-save"]')
   await page.locator('[data-testid="policy-saved"]', { hasText: /Saved as version/ }).waitFor()
   await go('overview')
-  await page.locator('[data-testid="warnings"] .warning', { hasText: /price is 0/ }).waitFor()
+  await page.locator('[data-testid="free-warning"]', { hasText: /selling for free/ }).waitFor()
+  await page.locator('[data-testid="health"] li[data-code="selling_free"]').waitFor()
+  await page.screenshot({ path: join(ARTIFACTS, 'e2e-price-zero.png'), fullPage: true })
   await page.locator('[data-testid="policy-version"]', { hasText: /version \d+/ }).waitFor()
 
   // a tight loop that never calls WASI: fuel and elapsed still move while it runs (until its 6 s timeout)

@@ -143,14 +143,15 @@ test('market: won / lost / never assigned per bid, and the market rate from sign
   const stats = await f.api.invoke('market.stats', {})
   assert.equal(await text('[data-testid="won-count"]'), String(stats.outcomes.won))
   assert.equal(await text('[data-testid="lost-count"]'), String(stats.outcomes.lost))
-  // the market rate: 4, 6 and 9 tokens per million fuel → median 6, suggested 6
+  // the market: jobs paid 4, 30 and 90 tokens (4, 6 and 9 per million fuel used) → median 30 per job
+  assert.equal(await text('[data-testid="rate-price"]'), '30 tokens')
   assert.equal(await text('[data-testid="rate-median"]'), '6.00')
   assert.equal(await text('[data-testid="rate-samples"]'), '3')
-  assert.match(await text('[data-testid="rate-suggest"]'), /Suggested price: 6 tokens per million fuel/)
+  assert.match(await text('[data-testid="rate-suggest"]'), /Suggested price: 30 tokens per job/)
   assert.match(await text('[data-testid="rate-would"]'), /you would have bid on \d+/)
   await page.click('[data-testid="rate-try"]')
   await page.waitForSelector('[data-testid="sim-would-bid"]')
-  assert.match(await page.inputValue('[data-testid="sim-policy"]'), /"ratePerMillionFuel": 6/)
+  assert.match(await page.inputValue('[data-testid="sim-policy"]'), /"mode": "fixed",\s*"price": 30/)
   await shots('market', '#/market')
 })
 
@@ -266,7 +267,7 @@ test('policies: forms for every field, defaults and units shown, errors named by
   await page.click('[data-testid="policy-save"]')
   await page.locator('[data-testid="policy-saved"]', { hasText: /Saved as version/ }).waitFor()
   const cur = (await f.api.invoke('policy.get', {})).current?.policy as Record<string, unknown>
-  assert.deepEqual(cur.pricing, { mode: 'per_mfuel', ratePerMillionFuel: 6 })
+  assert.deepEqual(cur.pricing, { mode: 'per_mfuel', ratePerMillionFuel: 6 }, 'the rate typed in the form')
   assert.deepEqual(cur.allowedRegions, ['eu-west', 'us-east'])
   assert.deepEqual(cur.offer, { cpuCores: 1.5, ramBytes: 1.5 * 1024 ** 3, offerGpus: false })
   assert.deepEqual(cur.schedule, { timezone: 'Europe/Berlin', windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '19:00', to: '08:00' }] })

@@ -33,8 +33,8 @@ export interface HealthFacts {
   free: boolean
   /** What we ask now, in words (for messages), e.g. "5 tokens per job". */
   priceText: string
-  /** Market rate from public receipts: our rate vs. what buyers paid (tokens per million fuel). */
-  market: { ours: number, median: number, p75: number, samples: number } | null
+  /** Market from public receipts, per job: what we ask (median quote) vs. what buyers paid (tokens). */
+  market: { ours: string, median: string, p75: string, samples: number } | null
 }
 
 /** What the store says about the recent past (the service queries it). */
@@ -111,12 +111,12 @@ export function computeHealth (f: HealthFacts, recent: RecentActivity, now: numb
       action: { kind: 'link', href: '#/policies', label: 'Price' }
     })
   }
-  if (f.market !== null && f.market.samples >= 3 && f.market.ours > f.market.p75 && !f.free) {
+  if (f.market !== null && f.market.samples >= 3 && BigInt(f.market.ours) > BigInt(f.market.p75) && !f.free) {
     add({
       code: 'price_above_market',
       severity: 'warning',
       title: 'Your price is above the market',
-      detail: `You ask about ${f.market.ours.toFixed(1)} tokens per million fuel; buyers paid a median of ${f.market.median.toFixed(1)} (${f.market.samples} recent receipts).`,
+      detail: `You ask ${formatTokens(f.market.ours)} for a typical job; buyers paid a median of ${formatTokens(f.market.median)} per job (${f.market.samples} recent signed receipts).`,
       fix: 'Buyers usually pick a cheaper bid: consider the suggested price in Policies.',
       action: { kind: 'link', href: '#/market', label: 'Market rate' }
     })

@@ -53,8 +53,10 @@ export interface ReadQueries {
   receiptsBetween(fromMs: number, toMs: number, limit: number): ReceiptExportRow[]
   /** The raw block of a receipt. */
   receiptBlock(cid: string): Uint8Array | undefined
-  /** Average max_fuel of recent announcements (for "our rate" of a fixed price), or null. */
-  averageMaxFuel(sinceMs: number): number | null
+  /** The median of our quotes (our price for each job announced) since then, or null. */
+  medianQuote(sinceMs: number): bigint | null
+  /** The median price per million fuel used over our own completed, priced receipts since then, or null. */
+  medianOwnRate(sinceMs: number): number | null
 }
 
 export function createReadQueries (db: Database): ReadQueries {
@@ -178,17 +180,14 @@ export function createReadQueries (db: Database): ReadQueries {
       const r = one('SELECT raw FROM receipts WHERE cid = ?', cid)
       return r === undefined ? undefined : new Uint8Array(r.raw as Buffer)
     },
-    averageMaxFuel (since) {
-      const rows = all('SELECT summary_json FROM announcements WHERE received_at >= ? ORDER BY received_at DESC LIMIT 200', since)
-      let sum = 0
-      let n = 0
-      for (const r of rows) {
-        try {
-          const f = Number((JSON.parse(String(r.summary_json)) as { max_fuel?: unknown }).max_fuel)
-          if (Number.isFinite(f) && f > 0) { sum += f; n++ }
-        } catch { /* skip */ }
-      }
-      return n === 0 ? null : sum / n
+    medianQuote (since) {
+      const v = all('SELECT price FROM announcements WHERE received_at >= ? AND price IS NOT NULL ORDER BY received_at DESC LIMIT 500', since).map((r) => big(r.price)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      return v.length === 0 ? null : v[Math.floor((v.length - 1) / 2)] ?? null
+    },
+    medianOwnRate (since) {
+      const v = all("SELECT price, fuel_used FROM receipts WHERE created_at >= ? AND status = 'CompletedSuccessfully' AND price > 0 AND fuel_used > 0 ORDER BY created_at DESC LIMIT 500", since)
+        .map((r) => Number(big(r.price) * 1_000_000_000n / big(r.fuel_used)) / 1000).sort((a, b) => a - b)
+      return v.length === 0 ? null : v[Math.floor((v.length - 1) / 2)] ?? null
     }
   }
 }

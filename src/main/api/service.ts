@@ -150,14 +150,6 @@ const ACTIVE = ['Assigned', 'Accepted', 'FetchingInputs', 'Running'] as const
 const HOUR = 3_600_000
 const DAY = 86_400_000
 
-/** Our price in tokens per million fuel (what the market rate is measured in), given typical job sizes. */
-export function ourRatePerMillionFuel (price: OfferView['price'], typicalMaxFuel: number | null): number | null {
-  const rate = price.ratePerMillionFuel === null ? 0 : Number(price.ratePerMillionFuel)
-  if (price.mode === 'per_mfuel') return rate
-  if (typicalMaxFuel === null || typicalMaxFuel <= 0) return price.mode === 'floor_plus_rate' ? rate : null
-  const fixed = Number(price.mode === 'fixed' ? price.fixed ?? '0' : price.floor ?? '0')
-  return rate + fixed * 1_000_000 / typicalMaxFuel
-}
 
 export function createApiService (deps: ApiDeps): ApiService {
   const now = deps.now ?? Date.now
@@ -205,10 +197,10 @@ export function createApiService (deps: ApiDeps): ApiService {
     const f = rt.health ?? {}
     const offer = rt.offer
     let market: HealthFacts['market'] = f.market ?? null
-    if (market === null && offer !== undefined && deps.marketRate !== undefined) {
+    if (market === null && deps.marketRate !== undefined) {
       const { summary } = marketSummary(t)
-      const ours = ourRatePerMillionFuel(offer.price, q.averageMaxFuel(t - 7 * DAY))
-      if (summary.ratePerMillionFuel !== null && ours !== null) market = { ours, median: summary.ratePerMillionFuel.median, p75: summary.ratePerMillionFuel.p75, samples: summary.samples }
+      const ours = q.medianQuote(t - 7 * DAY)
+      if (summary.price !== null && ours !== null) market = { ours: ours.toString(), median: summary.price.median, p75: summary.price.p75, samples: summary.samples }
     }
     const facts: HealthFacts = {
       online: rt.online,
@@ -386,8 +378,7 @@ export function createApiService (deps: ApiDeps): ApiService {
     const days = a.days ?? 7
     const { summary, samples } = marketSummary(t, days)
     const cur = store.currentPolicy()
-    const offer = deps.node.status().offer
-    const ours = offer === undefined ? null : ourRatePerMillionFuel(offer.price, q.averageMaxFuel(t - days * DAY))
+    const quote = q.medianQuote(t - days * DAY)
     const stats = deps.marketRate?.stats() ?? { heard: 0, fetched: 0, rejected: 0, skipped: 0, lastError: null }
     const base: MarketRateView = {
       samples: summary.samples,
@@ -395,15 +386,15 @@ export function createApiService (deps: ApiDeps): ApiService {
       sinceMs: t - days * DAY,
       ratePerMillionFuel: summary.ratePerMillionFuel,
       price: summary.price,
-      ours,
-      suggestedRatePerMillionFuel: summary.suggestedRatePerMillionFuel,
+      ours: { price: quote === null ? null : quote.toString(), ratePerMillionFuel: q.medianOwnRate(t - days * DAY) },
+      suggestedPrice: summary.suggestedPrice,
       wouldHaveWon: null,
       collector: stats,
       recent: samples.slice(0, 20).map((s) => ({ receiptCid: s.receiptCid, executorDid: s.executorDid, price: s.price, fuelUsed: s.fuelUsed, finishedAt: s.finishedAt, ratePerMillionFuel: sampleRate(s) }))
     }
-    if (summary.suggestedRatePerMillionFuel === null) return base
+    if (summary.suggestedPrice === null) return base
     const draft: JsonObject = { ...(cur?.policy !== null && typeof cur?.policy === 'object' && !Array.isArray(cur?.policy) ? cur.policy as JsonObject : {}) }
-    draft.pricing = { mode: 'per_mfuel', ratePerMillionFuel: Number(summary.suggestedRatePerMillionFuel) }
+    draft.pricing = { mode: 'fixed', price: Number(summary.suggestedPrice) }
     if (!deps.policy.validate(draft).ok) return base
     return Promise.resolve(deps.policy.simulate(draft, 200)).then((sim) => ({
       ...base,

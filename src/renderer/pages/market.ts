@@ -22,26 +22,28 @@ function outcomeCell (a: AnnouncementView): HTMLElement {
 
 const num = (n: number): string => n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2)
 
-function rateCard (box: HTMLElement, m: MarketRateView, onUse: (rate: string) => void): void {
+function rateCard (box: HTMLElement, m: MarketRateView, onUse: (price: string) => void): void {
   clear(box)
   box.append(h('h2', { id: 'h-rate' }, 'Market rate: what buyers paid'),
-    h('p', { class: 'hint' }, 'From the signed receipts other executors publish on the mesh: each one is fetched and its signature checked before it counts. Rates are tokens per million fuel (units of work) the job used.'))
+    h('p', { class: 'hint' }, 'From the signed receipts other executors publish on the mesh: each one is fetched and its signature checked before it counts. Prices are per job; rates are tokens per million fuel (units of work) the job actually used.'))
   if (m.ratePerMillionFuel === null) {
     box.append(h('p', { class: 'empty', 'data-testid': 'rate-empty' }, `No paid receipt from other executors heard in the last ${Math.round((Date.now() - m.sinceMs) / 86_400_000)} days yet (${m.collector.heard} receipt announcements heard, ${m.collector.fetched} fetched).`))
     return
   }
   const r = m.ratePerMillionFuel
+  const p = m.price
+  const versus = (ours: bigint, lo: bigint, hi: bigint): string => ours > hi ? 'more than most buyers paid' : ours < lo ? 'less than most paid: you may be selling cheap' : 'in the market'
   box.append(
     h('div', { class: 'stats' },
-      h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Median rate'), h('span', { class: 'value', 'data-testid': 'rate-median' }, num(r.median)), h('span', { class: 'hint block' }, `tokens per million fuel · middle half ${num(r.p25)}–${num(r.p75)}`)),
-      h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Median job price'), h('span', { class: 'value' }, formatTokens(m.price?.median ?? null))),
-      h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Your rate'), h('span', { class: 'value', 'data-testid': 'rate-ours' }, m.ours === null ? '—' : num(m.ours)), h('span', { class: 'hint block' }, m.ours === null ? 'not comparable' : m.ours > r.p75 ? 'above most buyers' : m.ours < r.p25 ? 'below most: you may be selling cheap' : 'in the market')),
+      h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Median job price'), h('span', { class: 'value', 'data-testid': 'rate-price' }, formatTokens(p?.median ?? null)), h('span', { class: 'hint block' }, p === null ? '' : `middle half ${formatTokens(p.p25)}–${formatTokens(p.p75)}`)),
+      h('div', { class: 'stat' }, h('span', { class: 'label' }, 'You ask'), h('span', { class: 'value', 'data-testid': 'rate-ours' }, formatTokens(m.ours.price)), h('span', { class: 'hint block' }, m.ours.price === null || p === null ? 'per job: no job announced to you yet' : `per job (median) · ${versus(BigInt(m.ours.price), BigInt(p.p25), BigInt(p.p75))}`)),
+      h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Median rate'), h('span', { class: 'value', 'data-testid': 'rate-median' }, num(r.median)), h('span', { class: 'hint block' }, `tokens per million fuel used · yours ${m.ours.ratePerMillionFuel === null ? '—' : num(m.ours.ratePerMillionFuel)}`)),
       h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Receipts'), h('span', { class: 'value', 'data-testid': 'rate-samples' }, String(m.samples)), h('span', { class: 'hint block' }, `from ${m.executors} executor${m.executors === 1 ? '' : 's'}`))),
-    m.suggestedRatePerMillionFuel !== null
+    m.suggestedPrice !== null
       ? h('div', { class: 'suggest', 'data-testid': 'rate-suggest' },
-        h('p', {}, 'Suggested price: ', h('strong', {}, `${formatTokens(m.suggestedRatePerMillionFuel)} per million fuel`), ' (the median, in whole tokens).'),
+        h('p', {}, 'Suggested price: ', h('strong', {}, `${formatTokens(m.suggestedPrice)} per job`), ' (the median buyers paid, in whole tokens).'),
         m.wouldHaveWon !== null ? h('p', { 'data-testid': 'rate-would' }, `With it, of your last ${m.wouldHaveWon.considered} announcements you would have bid on ${m.wouldHaveWon.wouldBid}, worth ${formatTokens(m.wouldHaveWon.impliedEarnings)} if every bid won.`) : null,
-        h('button', { type: 'button', class: 'small', 'data-testid': 'rate-try', onclick: () => { onUse(m.suggestedRatePerMillionFuel ?? '1') } }, 'Try it in the simulator'), ' ',
+        h('button', { type: 'button', class: 'small', 'data-testid': 'rate-try', onclick: () => { onUse(m.suggestedPrice ?? '1') } }, 'Try it in the simulator'), ' ',
         h('a', { href: '#/policies', class: 'button-link' }, 'Set my price'))
       : h('p', { class: 'hint' }, 'A suggestion needs at least 3 receipts.'),
     h('details', {}, h('summary', {}, 'Latest receipts'), table(['Finished', 'Executor', 'Price', 'Fuel used', 'Rate'], m.recent.map((s) => [
@@ -135,10 +137,10 @@ export const marketPage: PageFactory = async ({ api }) => {
   }
   runBtn.addEventListener('click', runSim)
 
-  const useRate = (rate: string): void => {
+  const useRate = (price: string): void => {
     let p: JsonObject = {}
     try { p = JSON.parse(draft.value) as JsonObject } catch { /* start from an empty draft */ }
-    p.pricing = { mode: 'per_mfuel', ratePerMillionFuel: Number(rate) }
+    p.pricing = { mode: 'fixed', price: Number(price) }
     draft.value = JSON.stringify(p, null, 2)
     runSim()
     draft.scrollIntoView({ block: 'center' })

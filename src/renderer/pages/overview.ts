@@ -150,11 +150,18 @@ export const overviewPage: PageFactory = async ({ api }) => {
     const t = Date.now() + skew
     for (const { el: cell, startedAt } of elapsedEls.values()) cell.textContent = formatDuration(t - startedAt)
   }, 1000)
+  // some reasons change without an event (temperature, battery, the schedule's hours, a bootstrap retry)
+  let polling = false
+  const poller = setInterval(() => {
+    if (polling || offline) return
+    polling = true
+    api.call('node.status', {}).then((s) => { renderStatus(s) }, () => {}).finally(() => { polling = false })
+  }, 5000)
 
   return {
     title: 'Overview',
     el,
-    dispose () { clearInterval(ticker) },
+    dispose () { clearInterval(ticker); clearInterval(poller) },
     onConn (s) {
       const down = s === 'offline' || s === 'unauthorized'
       if (down === offline) return

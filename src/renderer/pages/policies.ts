@@ -186,9 +186,10 @@ export const policiesPage: PageFactory = async ({ api }) => {
       changed('form')
     })
   }
-  const marketHint = rate?.suggestedRatePerMillionFuel !== null && rate?.suggestedRatePerMillionFuel !== undefined && rate.ratePerMillionFuel !== null
-    ? h('p', { class: 'suggest', 'data-testid': 'policy-suggest' }, `Buyers paid a median of ${rate.ratePerMillionFuel.median.toFixed(1)} tokens per million fuel recently (${rate.samples} signed receipts). `,
-      h('button', { type: 'button', class: 'small', 'data-testid': 'use-suggested', onclick: () => { draft.pricing = { mode: 'per_mfuel', ratePerMillionFuel: Number(rate.suggestedRatePerMillionFuel) }; inputs.forEach((s) => { s() }); changed('form') } }, `Use ${formatTokens(rate.suggestedRatePerMillionFuel)} per million fuel`))
+  const suggested = rate?.suggestedPrice ?? null
+  const marketHint = suggested !== null && rate !== null && rate.price !== null
+    ? h('p', { class: 'suggest', 'data-testid': 'policy-suggest' }, `Buyers paid a median of ${formatTokens(rate.price.median)} per job recently (${rate.samples} signed receipts of other executors). `,
+      h('button', { type: 'button', class: 'small', 'data-testid': 'use-suggested', onclick: () => { draft.pricing = { mode: 'fixed', price: Number(suggested) }; inputs.forEach((s) => { s() }); changed('form') } }, `Use ${formatTokens(suggested)} per job`))
     : h('p', { class: 'hint' }, 'No market rate yet: it appears once other executors\' signed receipts have been heard (Market page).')
 
   // ---- offer ------------------------------------------------------------------------------------

@@ -455,11 +455,19 @@ export interface MarketRateView {
   ratePerMillionFuel: { p25: number, median: number, p75: number } | null
   /** Prices of whole jobs (tokens). */
   price: { p25: Amount, median: Amount, p75: Amount } | null
-  /** Our rate in the same unit (for fixed prices: the price over our jobs' average fuel), null when unknown. */
-  ours: number | null
-  /** A rate per million fuel (whole tokens) near the median of what buyers paid, or null. */
-  suggestedRatePerMillionFuel: Amount | null
-  /** The simulator over our recent announcements with the suggested rate: what we would have bid on and earned. */
+  /**
+   * Ours, measured the same way: `price` is the median of what we asked for the jobs announced to us
+   * in the window (our quotes); `ratePerMillionFuel` is from our own signed receipts (price per
+   * million fuel used). Null when there is nothing to measure yet.
+   */
+  ours: { price: Amount | null, ratePerMillionFuel: number | null }
+  /**
+   * A price per job (whole tokens) near the median of what buyers paid per job, or null (fewer than 3
+   * receipts). Per job, because a rate per million fuel *used* cannot be charged: bids price the
+   * job's fuel budget, which is known when bidding, not what it will use.
+   */
+  suggestedPrice: Amount | null
+  /** The simulator over our recent announcements at the suggested price: what we would have bid on and earned. */
   wouldHaveWon: { considered: number, wouldBid: number, impliedEarnings: Amount } | null
   /** The collector: heard, fetched, verified, rejected (and why), skipped by its bounds. */
   collector: { heard: number, fetched: number, rejected: number, skipped: number, lastError: string | null }

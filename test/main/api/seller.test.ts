@@ -103,7 +103,7 @@ test('health: each reason names its fix; the state is idle (not bidding) when no
     [{ runtimeUnavailable: 'sandbox host not built' }, {}, 'no_runtime', 'blocking'],
     [{ free: true }, {}, 'selling_free', 'warning'],
     [{}, { priceSkips: { count: 3, of: 3, bestMaxPrice: '4', ourPrice: '5' } }, 'price_above_buyers', 'warning'],
-    [{ market: { ours: 9, median: 2, p75: 3, samples: 10 } }, {}, 'price_above_market', 'warning'],
+    [{ market: { ours: '9', median: '2', p75: '3', samples: 10 } }, {}, 'price_above_market', 'warning'],
     [{ reachability: 'unreachable' }, {}, 'unreachable', 'warning'],
     [{}, { bids: { won: 0, lost: 7, notSent: 0, lastError: null } }, 'bids_losing', 'warning'],
     [{}, { bids: { won: 0, lost: 0, notSent: 3, lastError: 'connection refused' } }, 'bids_not_delivered', 'warning'],
@@ -320,8 +320,10 @@ test('market rate: verified public receipts only, percentiles per million fuel, 
     assert.equal(m.executors, 2)
     assert.deepEqual(m.ratePerMillionFuel, { p25: 4, median: 4, p75: 6 })
     assert.equal(m.price?.median, '8')
-    assert.equal(m.suggestedRatePerMillionFuel, '4')
-    const sim = await f.engine.simulate({ ...(f.store.currentPolicy()?.policy as Record<string, never>), pricing: { mode: 'per_mfuel', ratePerMillionFuel: 4 } }, 200)
+    assert.equal(m.suggestedPrice, '8', 'the median job price')
+    assert.ok(m.ours.price !== null, 'our median quote')
+    assert.ok(m.ours.ratePerMillionFuel !== null && m.ours.ratePerMillionFuel > 0, 'from our own receipts')
+    const sim = await f.engine.simulate({ ...(f.store.currentPolicy()?.policy as Record<string, never>), pricing: { mode: 'fixed', price: 8 } }, 200)
     assert.deepEqual(m.wouldHaveWon, { considered: sim.considered, wouldBid: sim.wouldBid, impliedEarnings: sim.impliedEarnings })
     assert.equal(m.recent.length, 3)
   } finally {

@@ -72,7 +72,7 @@ test('commands change state and emit events; the simulator matches the engine', 
     assert.equal(saved.version, 2)
     assert.deepEqual(seen.map((e) => e.type), ['status:changed', 'status:changed', 'policy:saved'])
     off()
-    await assert.rejects(f.api.invoke('policy.save', { policy: { pricing: { mode: 'auction' } } }), /pricing.mode: must be "fixed" \(one price per job\), "per_mfuel"/)
+    await assert.rejects(f.api.invoke('policy.save', { policy: { pricing: { mode: 'auction' } } }), /Price \(pricing.mode\): must be "fixed" \(one price per job\), "per_mfuel"/)
 
     // Replaying the policy in force reproduces exactly what the node decided live.
     const anns = await f.api.invoke('market.announcements', { limit: 14 })
