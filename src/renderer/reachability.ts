@@ -28,8 +28,8 @@ export function reachabilityBlock (r: ReachabilityView, opts: { detailed?: boole
       ' ', h('span', { 'data-testid': 'reachability-text' }, reachabilityText(r.state))),
     h('p', { class: 'hint' }, explain(r)),
     h('dl', { class: 'kv' },
-      h('dt', {}, 'NAT'), h('dd', { 'data-testid': 'nat' }, r.natDetected ? 'detected' : 'not detected',
-        ` · AutoNAT ${r.autonat} (${r.checks.ok} ok, ${r.checks.failed} failed)`),
+      h('dt', {}, 'Behind a router (NAT)'), h('dd', { 'data-testid': 'nat' }, r.natDetected ? 'detected' : 'not detected',
+        ` · reachability checks by peers (AutoNAT): ${r.autonat} (${r.checks.ok} ok, ${r.checks.failed} failed)`),
       h('dt', {}, 'Observed public address'), h('dd', { 'data-testid': 'observed-public' }, r.observedPublicAddr !== null ? h('span', { class: 'mono break' }, r.observedPublicAddr) : h('span', { class: 'hint' }, 'not known')),
       h('dt', {}, 'Listening on'), h('dd', {}, addrList(r.listenAddrs, 'listen-addrs', 'no listen address')),
       h('dt', {}, 'Relay addresses'), h('dd', {}, addrList(r.relayAddrs, 'relay-addrs', r.state === 'public' ? 'not needed' : 'no relay reservation')),
@@ -43,5 +43,5 @@ export function reachabilityBlock (r: ReachabilityView, opts: { detailed?: boole
 
 /** A badge for the node card header. */
 export function reachabilityBadge (r: ReachabilityView): HTMLElement {
-  return badge(r.state === 'relayed' ? 'via relay' : r.state, BADGE_KIND[r.state])
+  return badge(r.state === 'relayed' ? 'via relay' : r.state === 'unknown' ? 'reachability unknown' : r.state, BADGE_KIND[r.state])
 }

@@ -96,7 +96,7 @@ test('overview: status, earnings from the store, live fuel progress without relo
   assert.equal(await text('[data-testid="network"] [data-testid="relay-addrs"] li .mono'), BEHIND_NAT.relayAddrs[0])
   assert.equal(await text('[data-testid="network"] [data-testid="listen-addrs"] li .mono'), '/ip4/10.231.1.2/tcp/4101')
   assert.equal(await text('[data-testid="network"] [data-testid="observed-public"]'), '/ip4/198.51.100.11/tcp/40312')
-  assert.match(await text('[data-testid="network"] [data-testid="nat"]'), /^detected · AutoNAT private \(0 ok, 2 failed\)$/)
+  assert.match(await text('[data-testid="network"] [data-testid="nat"]'), /^detected · reachability checks by peers \(AutoNAT\): private \(0 ok, 2 failed\)$/)
   assert.equal(await text('[data-testid="network"] [data-testid="conn-kinds"]'), '2 direct, 1 relayed')
 
   const fuelSel = `[data-testid="fuel-${f.runningId}"]`

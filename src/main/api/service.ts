@@ -167,7 +167,12 @@ export function createApiService (deps: ApiDeps): ApiService {
 
   /** What the store says about the recent past; status() runs often, so this is cached for 2 s. */
   let recentCache: { at: number, value: RecentActivity } | undefined
+  const NOTHING_RECENT: RecentActivity = { announcementsLastHour: 0, priceSkips: { count: 0, of: 0, bestMaxPrice: null, ourPrice: null }, bids: { won: 0, lost: 0, notSent: 0, lastError: null } }
+  /** the status must answer even when the store cannot (a partial store in a test, a locked database): no history then */
   const recentActivity = (t: number): RecentActivity => {
+    try { return readRecent(t) } catch { return NOTHING_RECENT }
+  }
+  const readRecent = (t: number): RecentActivity => {
     if (recentCache !== undefined && t - recentCache.at < 2000 && t >= recentCache.at) return recentCache.value
     const lastHour = store.announcementStats({ sinceMs: t - HOUR }).total
     const last = store.listAnnouncements({ sinceMs: t - DAY, limit: 20 })
