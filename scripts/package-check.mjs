@@ -35,7 +35,8 @@ const meta = JSON.parse(readFileSync(join(root, 'dist/main/electron/main.meta.js
 const shellProblems = []
 for (const input of Object.keys(meta.inputs)) {
   if (FORBIDDEN_DIRS.some((d) => input.startsWith(d)) || input === 'src/main/cli.ts' || input.includes('node_modules/')) shellProblems.push(`input ${input}`)
-  if (!input.startsWith('src/main/electron/') && !input.startsWith('src/shared/api/')) shellProblems.push(`input outside the shell: ${input}`)
+  // the shell's own files, the API contract it speaks, and the job-state list that contract names
+  if (!input.startsWith('src/main/electron/') && !input.startsWith('src/shared/api/') && input !== 'src/shared/job-states.ts') shellProblems.push(`input outside the shell: ${input}`)
 }
 const mainOut = Object.entries(meta.outputs).find(([p]) => p.endsWith('main.js'))
 if (mainOut === undefined) fail('no main.js in the shell metafile')

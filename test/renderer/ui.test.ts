@@ -169,7 +169,7 @@ test('market: decisions with every reason, counters, and a simulator that matche
   const stats = await f.api.invoke('market.stats', {})
   const price = stats.skipped.find((s) => s.rule === 'price')
   assert.ok(price !== undefined)
-  assert.match(await text('[data-testid="skip-counters"]'), new RegExp(`${price.count} skipped: price below floor`))
+  assert.match(await text('[data-testid="skip-counters"]'), new RegExp(`${price.count} skipped: job pays less than our price`))
   assert.equal(await text('[data-testid="seen"]'), String(stats.total))
   const firstReasons = page.locator('[data-testid="announcements"] details').first()
   await firstReasons.locator('summary').click()

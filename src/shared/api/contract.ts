@@ -7,6 +7,7 @@
  * `GET /api/events` upgraded to a WebSocket), used by the browser, the desktop window and the
  * desktop shell (tray, power state, quit) alike.
  */
+import { JOB_STATES, type JobState } from '../job-states.js'
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 export interface JsonObject { [key: string]: Json }
@@ -14,8 +15,9 @@ export interface JsonObject { [key: string]: Json }
 /** Decimal string of a non-negative 64-bit integer (tokens, fuel). */
 export type Amount = string
 
-export const JOB_STATES = ['Assigned', 'Accepted', 'FetchingInputs', 'Running', 'Completed', 'Failed', 'Cancelled'] as const
-export type JobStateName = (typeof JOB_STATES)[number]
+// the one list of job states (the store's state machine)
+export { JOB_STATES }
+export type JobStateName = JobState
 
 /**
  * Tray / overview state, in priority order: paused > error > running > bidding > idle. `bidding` means
@@ -264,7 +266,7 @@ export interface MarketStatsView {
   noBid: number
   /** What became of the bids (same window). */
   outcomes: { won: number, lost: number, waiting: number, notSent: number }
-  /** "43 skipped: price below floor" — grouped by the first failing rule, most frequent first. */
+  /** "43 skipped: job pays less than our price" — grouped by the first failing rule, most frequent first. */
   skipped: Array<{ rule: string, count: number, text: string }>
 }
 

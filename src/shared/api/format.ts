@@ -2,7 +2,7 @@
 import { TOKEN_UNIT, type Amount, type ReachabilityState, type ReachabilityView } from './contract.js'
 import { isRuleId, RULE_TEXT } from '../policy/rules.js'
 
-/** Human text of a no-bid rule, for counters like "43 skipped: price below floor" (from the rule table). */
+/** Human text of a no-bid rule, for counters like "43 skipped: job pays less than our price" (from the rule table). */
 export function ruleText (rule: string): string {
   return isRuleId(rule) ? RULE_TEXT[rule] : rule.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
 }

@@ -17,7 +17,7 @@ export type EvaluatedRuleId = (typeof EVALUATED_RULES)[number]
 export const RECORDED_RULES = ['intake', 'unreachable'] as const
 export type RuleId = EvaluatedRuleId | (typeof RECORDED_RULES)[number]
 
-/** Why a job was skipped, for counters like "43 skipped: price below floor". */
+/** Why a job was skipped, for counters like "43 skipped: job pays less than our price". */
 export const RULE_TEXT: Record<RuleId, string> = {
   auto_bid: 'auto-bid is off',
   once: 'already bid',
@@ -37,7 +37,7 @@ export const RULE_TEXT: Record<RuleId, string> = {
   fuel: 'fuel above our max',
   resources: 'not enough resources',
   concurrency: 'all job slots busy',
-  price: 'price below floor',
+  price: 'job pays less than our price',
   intake: 'originator sent too many at once',
   unreachable: 'originator unreachable'
 }

@@ -31,7 +31,7 @@ test('queries return real store data as JSON-safe views', async () => {
     assert.equal(stats.bid + stats.noBid, 14)
     const price = stats.skipped.find((s) => s.rule === 'price')
     assert.ok(price !== undefined)
-    assert.equal(price.text, `${price.count} skipped: price below floor`)
+    assert.equal(price.text, `${price.count} skipped: job pays less than our price`)
     // JSON round trip is lossless (no bigint, no Uint8Array leaks).
     for (const v of [status, earnings, jobs, job, stats]) assert.deepEqual(JSON.parse(JSON.stringify(v)), v)
   } finally { f.close() }
