@@ -1,5 +1,6 @@
 /** The demo's three executors: real `mesh-executor start --json` processes, their events turned into log lines. */
 import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -32,7 +33,10 @@ function onReady (st: DemoState, x: Executor, e: Record<string, unknown>): void 
   x.ui = typeof e.ui === 'string' ? e.ui : undefined
   st.nameOf.set(x.did, x.spec.name)
   out.log(x.spec.name, `ready in ${String(e.region)}: ${x.spec.about}\n${out.dim(`${x.did}  ${x.addr ?? ''}`)}`, c)
-  if (x.ui !== undefined) out.log(x.spec.name, `dashboard: ${out.bold(x.ui)}  ${out.dim('(open it while the demo runs)')}`, c)
+  if (x.ui !== undefined) {
+    const until = st.opts.once ? 'it closes when this --once run ends' : 'it stays up until Ctrl+C'
+    out.log(x.spec.name, `dashboard: ${out.bold(x.ui)}  ${out.dim(`(open it while the demo runs: ${until}; or mesh-executor dashboard --open --data-dir ${x.dataDir})`)}`, c)
+  }
 }
 
 function onDaemonEvent (st: DemoState, x: Executor, e: Record<string, unknown>): void {
@@ -71,13 +75,26 @@ function onDaemonEvent (st: DemoState, x: Executor, e: Record<string, unknown>):
   wake(st)
 }
 
-function spawnExecutor (st: DemoState, spec: ExecutorSpec, dir: string, bootstrap: string | undefined): Executor {
+/** The first free port on 127.0.0.1 from `from` (a stable, bookmarkable dashboard address), else any free one (0). */
+export async function freePort (from = 8787, tries = 10): Promise<number> {
+  for (let port = from; port < from + tries; port++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const srv = createServer()
+      srv.once('error', () => { resolve(false) })
+      srv.listen(port, '127.0.0.1', () => { srv.close(() => { resolve(true) }) })
+    })
+    if (ok) return port
+  }
+  return 0
+}
+
+function spawnExecutor (st: DemoState, spec: ExecutorSpec, dir: string, bootstrap: string | undefined, uiPort: number): Executor {
   const argv = [BIN, 'start', '--json', '--lan', '--listen', '/ip4/127.0.0.1/tcp/0', '--data-dir', join(dir, spec.name),
     '--region', spec.region, '--policy', join(dir, `policy-${spec.name}.json`), '--alias', `demo-${spec.name}`, '--grace', '2']
   if (bootstrap !== undefined) argv.push('--bootstrap', bootstrap)
-  if (spec.ui === true) argv.push('--ui-port', '0')
+  if (spec.ui === true) argv.push('--ui-port', String(uiPort))
   const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', MESH_EXECUTOR_PARENT_PID: String(process.pid) } })
-  const x: Executor = { spec, child, exited: false, stderrTail: [] }
+  const x: Executor = { spec, child, exited: false, stderrTail: [], dataDir: join(dir, spec.name) }
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
     let e: Record<string, unknown>
     try { e = JSON.parse(line) as Record<string, unknown> } catch { st.out.log(spec.name, st.out.dim(line)); return }
@@ -99,7 +116,7 @@ function spawnExecutor (st: DemoState, spec: ExecutorSpec, dir: string, bootstra
 
 export async function startExecutor (st: DemoState, spec: ExecutorSpec, dir: string, bootstrap: string | undefined): Promise<Executor> {
   await writeFile(join(dir, `policy-${spec.name}.json`), JSON.stringify(spec.policy, null, 2))
-  const x = spawnExecutor(st, spec, dir, bootstrap)
+  const x = spawnExecutor(st, spec, dir, bootstrap, spec.ui === true ? await freePort() : 0)
   await waitFor(st, () => x.addr !== undefined || x.exited, 90_000, `executor ${spec.name} to be ready`)
   if (x.addr === undefined) throw new Error(`executor ${spec.name} did not start:\n${x.stderrTail.join('\n')}`)
   return x

@@ -31,6 +31,7 @@ export interface Executor {
   peerId?: string
   addr?: string
   ui?: string
+  dataDir: string
   exited: boolean
   stderrTail: string[]
 }
