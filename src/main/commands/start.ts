@@ -61,7 +61,7 @@ function describe<K extends keyof DaemonEvents> (name: K, e: DaemonEvents[K]): s
     case 'job:refused': return `refused assignment ${short(d.announcementId)}: ${String(d.reason)} ${String(d.detail)}`
     case 'job:state': return `job ${short(d.announcementId)} → ${String(d.state)}${d.details !== undefined ? ` (${String(d.details)})` : ''}`
     case 'job:finished': return `job ${short(d.announcementId)} ${String(d.status)}${d.failureReason !== undefined ? ` ${String(d.failureReason)}` : ''}, fuel ${String(d.fuelUsed)}, receipt ${String(d.receiptCid)}`
-    case 'receipt:published': return `receipt ${String(d.receiptCid)} published (DHT peers ${String(d.dhtPeers)})`
+    case 'receipt:published': return `receipt ${String(d.receiptCid)} published (${d.direct === true ? 'sent to the originator; ' : ''}${typeof d.dhtError === 'string' ? `not in the DHT: ${d.dhtError}` : `DHT peers ${String(d.dhtPeers)}`})`
     case 'policy:changed': return `policy version ${String(d.version)} in force`
     case 'runtime:changed': {
       const until = typeof d.pausedUntil === 'number' ? `paused until ${new Date(d.pausedUntil).toISOString()}` : d.pausedUntil === null ? 'resumed' : undefined

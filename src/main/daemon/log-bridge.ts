@@ -47,7 +47,10 @@ export function logDaemonEvents (events: TypedEmitter<DaemonEvents>, log: Logger
       jobs[level]({ job: e.announcementId, status: e.status, failureReason: e.failureReason, fuel: e.fuelUsed, wallMs: e.wallMs, receipt: e.receiptCid, price: e.price }, 'job finished')
     }),
     events.on('job:notify-pending', (e) => { jobs.warn({ job: e.announcementId }, `originator not told yet (retrying): ${e.error}`) }),
-    events.on('receipt:published', (e) => { jobs.debug({ job: e.announcementId, receipt: e.receiptCid, dhtPeers: e.dhtPeers, direct: e.direct }, 'receipt published') }),
+    events.on('receipt:published', (e) => {
+      if (e.dhtError !== undefined) jobs.warn({ job: e.announcementId, receipt: e.receiptCid, direct: e.direct }, e.dhtError)
+      else jobs.debug({ job: e.announcementId, receipt: e.receiptCid, dhtPeers: e.dhtPeers, direct: e.direct }, 'receipt published')
+    }),
     events.on('capability:published', (e) => { net.debug({ recipients: e.recipients }, 'capability ad published') }),
     events.on('reachability:changed', (e) => { net.info({ reachability: e.reachability, autonat: e.autonat, natDetected: e.natDetected, relays: e.relayAddrs.length }, 'reachability changed') }),
     events.on('connection:opened', (e) => { net.debug({ peer: e.peerId, addr: e.remoteAddr, direction: e.direction, relayed: e.relayed }, 'connection opened') })

@@ -64,7 +64,8 @@ export interface DaemonEvents {
   'job:state': { announcementId: string, state: string, details?: string }
   'job:progress': { announcementId: string, fuelUsed: string, maxFuel: string }
   'job:finished': { announcementId: string, status: string, failureReason?: string, fuelUsed: string, wallMs: number, receiptCid: string, price?: string }
-  'receipt:published': { announcementId: string, receiptCid: string, dhtPeers: number, direct: boolean }
+  /** `dhtError`: the DHT record could not be stored (a sparse mesh; the originator has the receipt when `direct`) — a warning, not a node error */
+  'receipt:published': { announcementId: string, receiptCid: string, dhtPeers: number, direct: boolean, dhtError?: string }
   'capability:published': { recipients: number, offer: Offer }
   'policy:changed': { version: number }
   /** The owner paused/resumed or switched auto-bid (dashboard, tray): runtime state, the whole of it after the change. */

@@ -72,13 +72,15 @@ export function createOutbox (ctx: ExecutorContext): Outbox {
     const signal = (): AbortSignal => AbortSignal.any([ctx.dhtAbort.signal, AbortSignal.timeout(15_000)])
     const publication = (async () => {
       let dhtPeers = 0
+      let dhtError: string | undefined
       try {
         dhtPeers = (await node.putReceipt(receipt.bytes, { signal: signal() })).peers
         await node.provide(receipt.cid, { signal: signal() })
       } catch (err) {
-        events.emit('error:job', { announcementId: job.announcementId, error: `receipt DHT put/provide failed: ${errMessage(err)}` })
+        // a sparse mesh (no DHT peers yet) is not a fault of this node: reported with the publication, logged as a warning
+        dhtError = `receipt DHT put/provide failed: ${errMessage(err)}`
       }
-      events.emit('receipt:published', { announcementId: job.announcementId, receiptCid: receipt.cid, dhtPeers, direct })
+      events.emit('receipt:published', { announcementId: job.announcementId, receiptCid: receipt.cid, dhtPeers, direct, ...(dhtError !== undefined ? { dhtError } : {}) })
     })()
     ctx.publications.add(publication)
     void publication.finally(() => ctx.publications.delete(publication))

@@ -14,7 +14,8 @@ export interface ExecutorEvents {
   'job:state': { announcementId: string, state: string, details?: string }
   'job:progress': { announcementId: string, fuelUsed: bigint, maxFuel: bigint }
   'job:finished': { announcementId: string, status: ExecutionReceiptV1['status'], failureReason?: FailureReason, fuelUsed: bigint, wallMs: number, receiptCid: string, price?: bigint }
-  'receipt:published': { announcementId: string, receiptCid: string, dhtPeers: number, direct: boolean }
+  /** `dhtError`: the DHT record could not be stored (a sparse mesh; the originator has the receipt when `direct`) — a warning, not a node error */
+  'receipt:published': { announcementId: string, receiptCid: string, dhtPeers: number, direct: boolean, dhtError?: string }
   'job:log': { announcementId: string, stream: string, text: string }
   'error:job': { announcementId: string, error: string }
   /** The news of a crash-interrupted job could not reach its originator yet; it is retried until told. */
