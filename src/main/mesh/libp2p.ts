@@ -5,8 +5,8 @@ import type { Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
-import { identify } from '@libp2p/identify'
-import type { Identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
+import type { Identify, IdentifyPush } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import type { Ping } from '@libp2p/ping'
 import { gossipsub, StrictSign } from '@libp2p/gossipsub'
@@ -34,6 +34,7 @@ export const RECEIPT_NAMESPACE = 'icn-receipt'
 
 export interface MeshServices extends Record<string, unknown> {
   identify: Identify
+  identifyPush: IdentifyPush
   ping: Ping
   pubsub: GossipSub
   dht: KadDHT
@@ -178,6 +179,10 @@ export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
     },
     services: {
       identify: identify(),
+      // tells connected peers when our addresses change — above all a new relay reservation behind
+      // NAT, so that they (and the DHT answers they give) hand out our circuit address at once;
+      // 100 ms instead of 1 s: a burst of changes at start is still one push
+      identifyPush: identifyPush({ debounce: 100, runOnLimitedConnection: true }),
       // the connection monitor pings too: leave room for a concurrent application ping
       ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 4 }),
       pubsub: gossipsub({
@@ -200,6 +205,10 @@ export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
       dht: kadDHT({
         protocol: KAD_PROTOCOL,
         clientMode: false,
+        // every query waits for the first self-query, which kad-dht starts 1 s after start and which
+        // may take seconds: a fresh node's first lookup (dialing an originator by PeerId for a bid)
+        // stalled behind it. Run it at once (it still waits for the first routing-table peer).
+        initialQuerySelfInterval: 0,
         peerInfoMapper: o.lan ? passthroughMapper : removePrivateAddressesMapper,
         validators: { [RECEIPT_NAMESPACE]: init.receiptValidator },
         selectors: { [RECEIPT_NAMESPACE]: init.receiptSelector }

@@ -22,6 +22,14 @@ import { isCircuit } from './nat.js'
 import { cachePeerStoreMerges } from './peer-store-cache.js'
 import type { ConnectionInfo, MeshEvents, RelayLimits, RelayPath } from './types.js'
 
+async function sleep (ms: number, signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
+    const onAbort = (): void => { clearTimeout(t); reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
 export function errMessage (err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
@@ -159,7 +167,7 @@ class PeerLinksImpl implements PeerLinks {
   async openStream (peerId: PeerId, protocol: string, signal: AbortSignal): Promise<Stream> {
     // prefer a direct connection when both a relayed and a direct (hole-punched) one are open
     const open = this.c.connectionManager.getConnections(peerId).filter((x) => x.status === 'open')
-    const conn = open.find((x) => x.limits === undefined) ?? open[0] ?? await this.dialFresh(peerId, signal)
+    const conn = open.find((x) => x.limits === undefined) ?? open[0] ?? await this.connect(peerId, signal)
     this.limitsUsed.set(peerId.toString(), conn.limits)
     // negotiateFully: false writes the protocol id together with the first frame (saves a round
     // trip per message; an unsupported protocol still fails, when the answer is read)
@@ -185,8 +193,35 @@ class PeerLinksImpl implements PeerLinks {
     return best
   }
 
+  /**
+   * A connection to `peerId`: our dial, or the peer's own connection to us if that opens first (two
+   * homes behind NAT: while we are still looking up its relay address, it may well dial our circuit
+   * address — e.g. to answer the very message we want to send).
+   */
+  private async connect (peerId: PeerId, signal: AbortSignal): Promise<Connection> {
+    const ctl = new AbortController()
+    const dialSignal = AbortSignal.any([signal, ctl.signal])
+    let onOpen: ((evt: CustomEvent<Connection>) => void) | undefined
+    const inbound = new Promise<Connection>((resolve) => {
+      onOpen = (evt) => { if (evt.detail.remotePeer.equals(peerId) && evt.detail.status === 'open') resolve(evt.detail) }
+      this.c.events.addEventListener('connection:open', onOpen)
+    })
+    const dialed = this.dialFresh(peerId, dialSignal)
+    try {
+      const conn = await Promise.race([dialed, inbound])
+      // the peer's connection came first: our dial is no longer needed
+      ctl.abort(new Error('connected meanwhile'))
+      return conn
+    } finally {
+      if (onOpen !== undefined) this.c.events.removeEventListener('connection:open', onOpen)
+      dialed.catch(() => { /* lost the race, or aborted */ })
+    }
+  }
+
   // Dials a peer; when the addresses we hold fail (stale, or a peer behind NAT whose relay address
-  // appeared after we learned about it), asks the DHT afresh (not our cache) and dials again.
+  // appeared after we learned about it), asks the DHT afresh (not our cache) and dials again. A
+  // relay address takes a moment to spread (the peer's identify push to its relays, then their DHT
+  // answers), so a lookup that brings nothing new is repeated after a short pause, twice at most.
   private async dialFresh (peerId: PeerId, signal: AbortSignal): Promise<Connection> {
     const cm = this.c.connectionManager
     try {
@@ -194,22 +229,38 @@ class PeerLinksImpl implements PeerLinks {
     } catch (err) {
       // nobody to ask (or NAT traversal off): the dial error stands
       if (signal.aborted || !this.init.freshLookup || cm.getConnections().length === 0) throw err
-      let found = false
-      const lookup = timeoutSignal(Math.min(5000, this.init.dhtMs), signal)
-      try {
-        for await (const ev of this.c.dht.findPeer(peerId, { signal: lookup, useCache: false })) {
-          if (ev.name === 'FINAL_PEER' && ev.peer.multiaddrs.length > 0) {
-            await this.c.peerStore.merge(peerId, { multiaddrs: ev.peer.multiaddrs })
-            found = true
-            break
-          }
+      let last = err
+      for (const pauseMs of [0, 250, 750]) {
+        if (pauseMs > 0) await sleep(pauseMs, signal)
+        const found = await this.lookUp(peerId, signal)
+        if (found === undefined) throw last
+        if (found === 'nothing new') continue
+        try {
+          return await cm.openConnection(peerId, { signal, priority: DIAL_PRIORITY })
+        } catch (again) {
+          if (signal.aborted) throw again
+          last = again
         }
-      } catch (lookupErr) {
-        this.init.log.debug({ err: lookupErr, peer: peerId.toString() }, 'fresh DHT lookup after a failed dial failed too')
-        throw err
       }
-      if (!found) throw err
-      return await cm.openConnection(peerId, { signal, priority: DIAL_PRIORITY })
+      throw last
+    }
+  }
+
+  /** Looks `peerId` up in the DHT (not our cache) and records its addresses: whether that told us anything new; undefined if the lookup failed. */
+  private async lookUp (peerId: PeerId, signal: AbortSignal): Promise<'new' | 'nothing new' | undefined> {
+    const lookup = timeoutSignal(Math.min(5000, this.init.dhtMs), signal)
+    const known = new Set((await this.c.peerStore.get(peerId).catch(() => undefined))?.addresses.map((a) => a.multiaddr.toString()) ?? [])
+    try {
+      for await (const ev of this.c.dht.findPeer(peerId, { signal: lookup, useCache: false })) {
+        if (ev.name === 'FINAL_PEER' && ev.peer.multiaddrs.length > 0) {
+          await this.c.peerStore.merge(peerId, { multiaddrs: ev.peer.multiaddrs })
+          return ev.peer.multiaddrs.some((m) => !known.has(m.toString())) ? 'new' : 'nothing new'
+        }
+      }
+      return 'nothing new'
+    } catch (lookupErr) {
+      this.init.log.debug({ err: lookupErr, peer: peerId.toString() }, 'fresh DHT lookup after a failed dial failed too')
+      return undefined
     }
   }
 
