@@ -21,6 +21,8 @@ export interface OriginatorSettings {
   /** the executor first, the DHT after this head start */
   receiptDhtAfterMs: number
   maxOutputBytes: number
+  /** behind a NAT: how long to wait for a relay reservation before announcing anyway */
+  reachableWaitMs: number
 }
 
 /** The originator's services, shared by every submission. */

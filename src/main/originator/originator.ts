@@ -57,7 +57,8 @@ function contextOf (options: OriginatorOptions): OriginatorContext {
       receiptDhtTimeoutMs: options.receiptDhtTimeoutMs ?? 2000,
       receiptDirectAfterMs: options.receiptDirectAfterMs,
       receiptDhtAfterMs: options.receiptDhtAfterMs ?? 300,
-      maxOutputBytes: options.maxOutputBytes ?? 16 * 1024 * 1024
+      maxOutputBytes: options.maxOutputBytes ?? 16 * 1024 * 1024,
+      reachableWaitMs: options.reachableWaitMs ?? 5000
     },
     reputationOf: (did) => options.reputation?.(did) ?? book.get(did),
     storeSafe: (fn: (s: Store) => void): void => {

@@ -117,6 +117,11 @@ export interface OriginatorOptions {
   receiptDirectAfterMs?: number
   /** Largest output block fetched (bytes). Default 16 MiB. */
   maxOutputBytes?: number
+  /**
+   * Behind a NAT (detected) and not yet holding a relay reservation, wait this long (ms) for one
+   * before announcing, so executors can deliver their bids. Default 5000; 0 = do not wait.
+   */
+  reachableWaitMs?: number
 }
 
 export interface Originator {
