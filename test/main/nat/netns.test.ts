@@ -8,13 +8,19 @@
  *
  * Only documentation/private addresses, only inside namespaces this test creates (none of them is
  * connected to the host's network). Needs root (CAP_NET_ADMIN); skipped loudly otherwise.
+ *
+ * 1. relays with the default limits (128 KiB per relayed connection): both homes learn they are
+ *    behind NAT, a small job crosses through a relay; a job whose blocks (4 MiB module, 8 MiB input)
+ *    cannot cross such a relay gets no bid, and the executor says why;
+ * 2. relays whose limits allow it (32 MiB, 10 min): that job crosses, receipt and output verified.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -142,7 +148,7 @@ class Proc {
 }
 
 function start (name: string, ns: string, args: string[]): Proc {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, BIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MESH_LOG_LEVEL: process.env.MESH_LOG_LEVEL ?? 'debug' } })
   return new Proc(name, child)
 }
 
@@ -151,24 +157,45 @@ if (skipReason !== undefined) {
   console.error(`\n${'!'.repeat(78)}\n!! SKIPPING the NAT network-namespace suite: ${skipReason}.\n!! Run it as root on Linux (.ci/run does) to exercise AutoNAT, relays and hole punching.\n${'!'.repeat(78)}\n`)
 }
 
-test('two homes behind NAT: both learn it, a job crosses from one to the other through a relay, receipt verified', { skip: skipReason, timeout: 150_000 }, async (t) => {
+/** `bytes` padded with a custom section to at least `size` bytes: the same program, a bigger module. */
+function padModule (bytes: Uint8Array, size: number): Uint8Array {
+  const name = new TextEncoder().encode('padding')
+  const leb = (n: number): number[] => { const out: number[] = []; do { let b = n & 0x7f; n = Math.floor(n / 128); if (n > 0) b |= 0x80; out.push(b) } while (n > 0); return out }
+  const payloadLen = Math.max(0, size - bytes.length - 16)
+  const content = [...leb(name.length), ...name]
+  const section = new Uint8Array([0, ...leb(content.length + payloadLen), ...content])
+  const out = new Uint8Array(bytes.length + section.length + payloadLen)
+  out.set(bytes, 0)
+  out.set(section, bytes.length)
+  out.set(randomBytes(payloadLen), bytes.length + section.length)
+  return out
+}
+
+interface Homes { dir: string, relayA: Proc, relayB: Proc, exec: Proc, execPeer: string, boot: string[], procs: Proc[], readyB: Event }
+
+/** The topology, two relays (extra relay flags), and the executor in home 1 behind NAT. */
+async function setUp (t: { after: (fn: () => Promise<void>) => void }, relayFlags: string[]): Promise<Homes> {
   const dir = await mkdtemp(join(tmpdir(), 'mesh-nat-'))
   const procs: Proc[] = []
   t.after(async () => {
     await Promise.all(procs.map(async (p) => { await p.stop().catch(() => {}) }))
-    // every process's events, for a post-mortem
-    await writeFile(join(tmpdir(), 'mesh-nat-last-run.json'), JSON.stringify(procs.map((p) => ({ name: p.name, events: p.events, stderr: p.stderr.slice(-200000) })), null, 1)).catch(() => {})
+    // every process's events and the executor's and originator's debug logs, for a post-mortem
+    const logs: Record<string, string> = {}
+    for (const who of ['executor', 'originator']) {
+      logs[who] = await readFile(join(dir, who, 'logs', 'current.log'), 'utf8').then((l) => l.slice(-300000), () => '')
+    }
+    await writeFile(join(tmpdir(), 'mesh-nat-last-run.json'), JSON.stringify({ procs: procs.map((p) => ({ name: p.name, events: p.events, stderr: p.stderr.slice(-200000) })), logs }, null, 1)).catch(() => {})
     destroyTopology()
     await rm(dir, { recursive: true, force: true })
   })
   buildTopology()
 
   // ---- the public side: two bootstrap + relay nodes (two AutoNAT servers: verdicts need 2 peers)
-  const relayA = start('relay A', NS.pub, ['relay', '--listen', '/ip4/198.51.100.1/tcp/4001', '--data-dir', join(dir, 'relayA'), '--lan', '--json'])
+  const relayA = start('relay A', NS.pub, ['relay', '--listen', '/ip4/198.51.100.1/tcp/4001', '--data-dir', join(dir, 'relayA'), '--lan', '--json', ...relayFlags])
   procs.push(relayA)
   const readyA = await relayA.waitFor('ready', (e) => e.event === 'ready', 30_000)
   const addrA = `/ip4/198.51.100.1/tcp/4001/p2p/${String(readyA.peerId)}`
-  const relayB = start('relay B', NS.pub, ['relay', '--listen', '/ip4/198.51.100.2/tcp/4001', '--bootstrap', addrA, '--data-dir', join(dir, 'relayB'), '--lan', '--json'])
+  const relayB = start('relay B', NS.pub, ['relay', '--listen', '/ip4/198.51.100.2/tcp/4001', '--bootstrap', addrA, '--data-dir', join(dir, 'relayB'), '--lan', '--json', ...relayFlags])
   procs.push(relayB)
   const readyB = await relayB.waitFor('ready', (e) => e.event === 'ready', 30_000)
   const addrB = `/ip4/198.51.100.2/tcp/4001/p2p/${String(readyB.peerId)}`
@@ -178,7 +205,31 @@ test('two homes behind NAT: both learn it, a job crosses from one to the other t
   const exec = start('executor', NS.home1, ['start', '--data-dir', join(dir, 'executor'), '--listen', '/ip4/0.0.0.0/tcp/4001', ...boot, '--lan', '--json', '--grace', '1'])
   procs.push(exec)
   const execReady = await exec.waitFor('ready', (e) => e.event === 'ready', 40_000)
-  const execPeer = String(execReady.peerId)
+  return { dir, relayA, relayB, exec, execPeer: String(execReady.peerId), boot, procs, readyB }
+}
+
+/** `mesh-executor submit` in home 2; resolves with its result/failed line and exit code. */
+async function submit (h: Homes, name: string, module: string, input: string, extra: string[] = []): Promise<{ proc: Proc, outcome: Event, code: number }> {
+  const sub = start(name, NS.home2, ['submit', '--module', module, '--input', input, ...h.boot, '--listen', '/ip4/0.0.0.0/tcp/4001',
+    '--data-dir', join(h.dir, 'originator'), '--bidding-window', '6s', '--selection', 'first-valid-bid', '--timeout', '60', '--json', ...extra])
+  h.procs.push(sub)
+  const outcome = await sub.waitFor('result', (e) => e.event === 'result' || e.event === 'failed', 120_000)
+  return { proc: sub, outcome, code: await sub.exited }
+}
+
+/** A 4 MiB module (sha256.wasm padded) and an 8 MiB input, as files; the expected output. */
+async function bigJob (dir: string): Promise<{ module: string, input: string, digest: string }> {
+  const module = join(dir, 'big.wasm')
+  const input = join(dir, 'big-input.bin')
+  const data = randomBytes(8 * 1024 * 1024)
+  await writeFile(module, padModule(new Uint8Array(await readFile(WASM)), 4 * 1024 * 1024))
+  await writeFile(input, data)
+  return { module, input, digest: createHash('sha256').update(data).digest('hex') }
+}
+
+test('two homes behind NAT: both learn it, a job crosses from one to the other through a relay, receipt verified', { skip: skipReason, timeout: 200_000 }, async (t) => {
+  const h = await setUp(t, [])
+  const { dir, relayA, relayB, exec, execPeer, readyB } = h
   const behind = await exec.waitFor('reachability "relayed" with AutoNAT verdict private',
     (e) => e.event === 'reachability:changed' && e.reachability === 'relayed' && e.autonat === 'private', 30_000)
   assert.equal(behind.natDetected, true, 'the executor saw its address translated')
@@ -188,11 +239,7 @@ test('two homes behind NAT: both learn it, a job crosses from one to the other t
   // ---- home 2: the originator submits a job
   const input = join(dir, 'input.txt')
   await writeFile(input, 'hello from home 2\n')
-  const sub = start('submit', NS.home2, ['submit', '--module', WASM, '--input', input, ...boot, '--listen', '/ip4/0.0.0.0/tcp/4001',
-    '--data-dir', join(dir, 'originator'), '--bidding-window', '6s', '--selection', 'first-valid-bid', '--timeout', '30', '--json'])
-  procs.push(sub)
-  const outcome = await sub.waitFor('result', (e) => e.event === 'result' || e.event === 'failed', 100_000)
-  const code = await sub.exited
+  const { proc: sub, outcome, code } = await submit(h, 'submit', WASM, input)
   assert.equal(outcome.event, 'result', `submit failed: ${JSON.stringify(outcome)}\n${sub.stderr.slice(-2000)}\nexecutor: ${JSON.stringify(exec.events.filter((e) => e.event !== 'capability:published'))}`)
   assert.equal(code, 0)
   const origPeer = String((await relayA.waitFor('originator dial-back', (e) => e.event === 'autonat:served' && e.peerId !== execPeer && e.peerId !== readyB.peerId, 5_000)).peerId)
@@ -234,4 +281,34 @@ test('two homes behind NAT: both learn it, a job crosses from one to the other t
   const path = punched ? 'hole-punched (DCUtR upgraded the relayed connection to a direct one)' : relayed ? 'relayed (no direct upgrade)' : 'direct'
   t.diagnostic(`executor <-> originator path: ${path}; connections: ${JSON.stringify(withOrig.map((e) => ({ addr: e.remoteAddr, relayed: e.relayed, upgraded: e.upgraded, limits: e.limits })))}`)
   assert.ok(relayed || punched, 'two homes behind NAT cannot have a plain direct connection')
+
+  // ---- a job whose blocks cannot cross these relays (128 KiB per relayed connection): no bid, and the executor says why.
+  // The rule belongs to the market's decision table (relay limit of the only path to the originator
+  // vs. the announcement's wasm_size + input_size); until it is there this part is a TODO.
+  await t.test('a 4 MiB module + 8 MiB input is not bid on through a 128 KiB relay, with the reason', { todo: 'market rule: relay limit vs. block sizes' }, async () => {
+    const big = await bigJob(dir)
+    const r = await submit(h, 'submit big (small relays)', big.module, big.input, ['--bidding-window', '4s'])
+    assert.equal(r.outcome.event, 'failed', `the job crossed a relay too small for it: ${JSON.stringify(r.outcome)}`)
+    const decided = exec.events.filter((e) => e.event === 'announcement:decided').at(-1)
+    assert.ok(decided !== undefined && decided.bid === false, `the executor bid: ${JSON.stringify(decided)}`)
+    const why = (decided.reasons as Array<{ ok: boolean, text: string }>).filter((x) => !x.ok).map((x) => x.text).join('; ')
+    assert.match(why, /relay/i, `the reason names the relay limit: ${why}`)
+  })
+})
+
+test('two homes behind NAT, relays whose limits allow it: a 4 MiB module and 8 MiB input cross, receipt and output verified', { skip: skipReason, timeout: 200_000 }, async (t) => {
+  const h = await setUp(t, ['--relay-data-limit', String(32 * 1024 * 1024), '--relay-duration-limit', '600'])
+  await h.exec.waitFor('reachability "relayed"', (e) => e.event === 'reachability:changed' && e.reachability === 'relayed', 30_000)
+  const big = await bigJob(h.dir)
+  const t0 = Date.now()
+  const { proc: sub, outcome, code } = await submit(h, 'submit big', big.module, big.input, ['--max-fuel', '5000000000'])
+  assert.equal(outcome.event, 'result', `submit failed: ${JSON.stringify(outcome)}\n${sub.stderr.slice(-2000)}\nexecutor: ${JSON.stringify(h.exec.events.filter((e) => e.event !== 'capability:published').slice(-20))}`)
+  assert.equal(code, 0)
+  const output = outcome.output as { data?: number[] } | undefined
+  assert.equal(Buffer.from(output?.data ?? []).toString(), `${big.digest}\n`, 'sha256 of the 8 MiB input')
+  const finished = await h.exec.waitFor('job:finished', (e) => e.event === 'job:finished' && e.receiptCid === outcome.receiptCid, 10_000)
+  assert.equal(finished.status, 'CompletedSuccessfully')
+  const conns = (outcome.executorConnections as Array<{ relayed: boolean, limits?: { bytes?: string } }> | undefined) ?? []
+  t.diagnostic(`big job through the relay in ${Date.now() - t0} ms; originator's connections to the executor: ${JSON.stringify(conns)}`)
+  assert.ok(conns.length > 0 && conns.every((c) => c.relayed), 'the blocks went through a relay (no direct path between two NATs)')
 })
