@@ -140,6 +140,7 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
     connectedPeers: () => links.connectedPeers(),
     connections: (peerId) => links.connections(peerId),
     relayLimitFor: (peerId) => links.relayLimitFor(peerId),
+    pathTo: live(async (peerId, opts = {}) => await links.pathTo(peerId, opts.signal)),
     reachability: () => libp2p.services.nat?.status() ?? lastReachability,
     dial: live(async (target, opts = {}) => { await links.dial(target, opts.signal) }),
     ping: live(async (peerId, opts = {}) => await libp2p.services.ping.ping(toPeerId(peerId), { signal: timeoutSignal(o.timeouts.directMs, opts.signal) })),

@@ -92,6 +92,8 @@ export interface PeerLinks {
   lastLimits(peerId: string): ConnectionLimits | undefined
   /** The limits of the only way to reach `peerId`: a limited relayed connection and no direct one. */
   relayLimitFor(peerId: string): RelayPath | undefined
+  /** Connects to `peerId` if we are not (the dial of a direct message), then `relayLimitFor`. */
+  pathTo(peerId: string, signal?: AbortSignal): Promise<RelayPath | undefined>
 }
 
 const DIAL_PRIORITY = 75
@@ -216,6 +218,20 @@ class PeerLinksImpl implements PeerLinks {
       if (onOpen !== undefined) this.c.events.removeEventListener('connection:open', onOpen)
       dialed.catch(() => { /* lost the race, or aborted */ })
     }
+  }
+
+  async pathTo (peerId: string, userSignal?: AbortSignal): Promise<RelayPath | undefined> {
+    const id = toPeerId(peerId)
+    if (!this.c.connectionManager.getConnections(id).some((x) => x.status === 'open')) {
+      const signal = timeoutSignal(this.init.dialMs, userSignal)
+      try {
+        await this.connect(id, signal)
+      } catch (err) {
+        if (signal.aborted) throw abortError(signal, `connecting to ${peerId}`)
+        throw new MeshError('Transport', `connecting to ${peerId} failed: ${errMessage(err)}`, { cause: err })
+      }
+    }
+    return this.relayLimitFor(peerId)
   }
 
   // Dials a peer; when the addresses we hold fail (stale, or a peer behind NAT whose relay address

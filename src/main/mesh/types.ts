@@ -123,6 +123,12 @@ export interface MeshNode {
    * one. Undefined when a direct (unlimited) connection is open, or no connection at all.
    */
   relayLimitFor(peerId: string): RelayPath | undefined
+  /**
+   * Connects to `peerId` when no connection is open (the same dial as a direct message: our
+   * addresses, a fresh DHT lookup, or the peer's own connection to us), then `relayLimitFor`.
+   * Throws a MeshError (Transport, Timeout) when the peer cannot be reached.
+   */
+  pathTo(peerId: string, opts?: AbortOpts): Promise<RelayPath | undefined>
   /** What AutoNAT, identify and the relay reservations tell about our reachability. */
   reachability(): ReachabilityStatus
   /** Dials a multiaddr (with /p2p/) or a known PeerId. */
