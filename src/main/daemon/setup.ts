@@ -187,7 +187,9 @@ function setupBidSender (ctx: Ctx, node: MeshNode): BidSender {
     deliver: async (peerId, bytes, { signal, cold }) => {
       const answer = await node.sendDirect(peerId, bytes, cold ? { signal, attempts: 1, timeoutMs: 5000 } : { signal })
       if (!answer.ok) throw new BidRefusedError(`originator refused the bid: ${answer.error}${answer.message !== undefined ? ` (${answer.message})` : ''}`)
-    }
+    },
+    // the path to an originator before bidding (rule relay): one short try, like a cold bid
+    connect: async (peerId, { signal }) => await node.pathTo(peerId, { signal: signal === undefined ? AbortSignal.timeout(5000) : AbortSignal.any([signal, AbortSignal.timeout(5000)]) })
   })
   ctx.cleanups.push(() => { bidSender.close() })
   return bidSender
@@ -221,6 +223,11 @@ export function setupBidding (ctx: Ctx, p: BiddingParts): Bidding {
     store, identity: p.identity, sources: decisionSources,
     getPolicy: () => stopping ? { policy: { ...policy.effective().policy, autoBid: false }, version: policy.current().version } : policy.effective(),
     unreachable: (peerId) => bidSender.cannotSend(peerId),
+    path: {
+      connected: (peerId) => node.connections(peerId).length > 0,
+      relayLimitFor: (peerId) => node.relayLimitFor(peerId),
+      reach: async (peerId, o) => await bidSender.reach(peerId, o)
+    },
     sendBid: async (peerId, bytes, { announcementId, closesAt, signal }) => {
       await bidSender.send({ announcementId, originatorPeerId: peerId, bytes, closesAt, signal })
     },

@@ -3,6 +3,11 @@
  * announcement and the decision (with every reason) in the store, and when bidding signs one
  * JobBidV1 and hands it to `sendBid`. At most one bid per announcement_id, ever: the bid row is
  * reserved in the same transaction as the announcement, before the bid is sent.
+ *
+ * A job we would bid on that declares its block sizes (rule `relay`) is decided again once the path
+ * to its originator is known: at once when we hold a connection to it, else after connecting through
+ * the bid sender's bounded lane (`path.reach`), so a flood of announcements from originators that are
+ * never online costs no more dials than the bids to them would.
  */
 import { TypedEmitter } from '../../shared/events.js'
 import {
@@ -11,8 +16,9 @@ import {
 } from '../../shared/protocol/index.js'
 import type { MarketStore } from '../store/index.js'
 import type { Policy } from '../../shared/policy/index.js'
-import { biddingCloses, buildDecisionContext, type DecisionSources } from './context.js'
+import { biddingCloses, buildDecisionContext, type DecisionSources, type OriginatorPath, type PathLimits } from './context.js'
 import { decide, type Decision } from './decide.js'
+import { declaredSizes } from './rules/index.js'
 
 export interface ActivePolicy { policy: Policy, version?: number }
 
@@ -32,7 +38,19 @@ export interface AutoBidderOptions {
   intake?: { burst: number, perSecond: number }
   /** Why a bid to this originator's peer cannot be delivered now (e.g. the last one failed), or undefined. */
   unreachable?: (originatorPeerId: string) => string | undefined
+  /** How the path to an originator is learned for rule `relay`; absent: never looked up (the rule passes). */
+  path?: PathSource
   now?: () => number
+}
+
+/** The path to an originator, as the mesh tells it (wired to MeshNode.relayLimitFor / the bid sender's reach). */
+export interface PathSource {
+  /** whether we hold an open connection to the peer */
+  connected: (peerId: string) => boolean
+  /** the limits of the only (relayed) connection to the peer; undefined with a direct one */
+  relayLimitFor: (peerId: string) => PathLimits | undefined
+  /** connects (bounded, like a bid to an unconnected originator), then as `relayLimitFor`; rejects when unreachable */
+  reach: (peerId: string, o: { closesAt: number, signal?: AbortSignal }) => Promise<PathLimits | undefined>
 }
 
 export interface AnnouncementMeta {
@@ -101,85 +119,148 @@ function createIntakeLimiter (o: { burst: number, perSecond: number }, clock: ()
   }
 }
 
+/** A decision and what it was made under. */
+interface Evaluated { decision: Decision, version?: number, now: number, ourRegion?: string }
+
+const errorText = (err: unknown): string => err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+
 export function createAutoBidder (opts: AutoBidderOptions): AutoBidder {
   const { store, identity } = opts
   const clock = opts.now ?? Date.now
   const emitter = new TypedEmitter<AutoBidderEvents>()
   const intake = opts.intake ?? { burst: 60, perSecond: 2 }
   const admit = createIntakeLimiter(intake, clock)
+  /** announcement ids waiting for the path to their originator: a copy arriving meanwhile is a duplicate */
+  const pending = new Set<string>()
+
+  /** Stores the announcement with its decision (and the bid reservation); false: already stored. */
+  function record (a: JobAnnouncementV1, meta: AnnouncementMeta, e: Evaluated, region: string | undefined, bid?: { bytes: Uint8Array, price: bigint }): boolean {
+    const added = store.recordAnnouncement({
+      announcementId: a.announcement_id,
+      originatorDid: a.originator_did,
+      raw: meta.raw,
+      receivedAt: meta.receivedAt ?? e.now,
+      summary: summarizeAnnouncement(a),
+      decision: e.decision.bid ? 'bid' : 'no_bid',
+      price: e.decision.price,
+      reasons: e.decision.reasons,
+      policyVersion: e.version,
+      region,
+      bid: bid === undefined ? undefined : { price: bid.price, raw: bid.bytes }
+    })
+    if (added) emitter.emit('announcement:decided', { announcementId: a.announcement_id, originatorDid: a.originator_did, decision: e.decision })
+    return added
+  }
 
   /** An announcement we skip before evaluating it: recorded (cheaply, batched) with the one reason. */
   function skipUnevaluated (a: JobAnnouncementV1, meta: AnnouncementMeta, rule: 'intake' | 'unreachable', text: string): AutoBidOutcome {
     const id = a.announcement_id
     const decision: Decision = { bid: false, reasons: [{ rule, ok: false, text }], firstFailedRule: rule }
-    const added = store.recordAnnouncement({
-      announcementId: id, originatorDid: a.originator_did, raw: meta.raw, receivedAt: meta.receivedAt ?? clock(),
-      summary: summarizeAnnouncement(a), decision: 'no_bid', reasons: decision.reasons, region: meta.topicRegion
-    })
-    if (!added) return { kind: 'duplicate', announcementId: id }
-    emitter.emit('announcement:decided', { announcementId: id, originatorDid: a.originator_did, decision })
+    if (!record(a, meta, { decision, now: clock() }, meta.topicRegion)) return { kind: 'duplicate', announcementId: id }
     return { kind: 'no_bid', announcementId: id, decision }
+  }
+
+  /** decide() now, under the policy in force, with the path to the originator when known. */
+  function evaluate (a: JobAnnouncementV1, meta: AnnouncementMeta, path?: OriginatorPath): Evaluated {
+    const active = opts.getPolicy()
+    const { policy, version } = 'policy' in active ? active : { policy: active, version: undefined }
+    const now = clock()
+    const ctx = buildDecisionContext(opts.sources, a, { now, topicRegion: meta.topicRegion })
+    if (path !== undefined) ctx.path = path
+    return { decision: decide(a, policy, ctx), version, now, ourRegion: ctx.ourRegion }
+  }
+
+  function signBid (a: JobAnnouncementV1, e: Evaluated): { bytes: Uint8Array, price: bigint } {
+    const price = e.decision.price ?? 0n
+    const unsigned: Unsigned<JobBidV1> = {
+      announcement_id: a.announcement_id,
+      executor_did: identity.did,
+      executor_peer_id: identity.peerId,
+      price: price <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(price) : price,
+      timestamp: formatTimestamp(e.now)
+    }
+    if (e.ourRegion !== undefined) unsigned.region = e.ourRegion
+    return { bytes: signMessage('JobBidV1', unsigned, identity).bytes, price }
+  }
+
+  /** Records the decision, then (bidding) sends the bid and records how that went. Synchronous up to sendBid. */
+  async function recordAndSend (a: JobAnnouncementV1, meta: AnnouncementMeta, e: Evaluated): Promise<AutoBidOutcome> {
+    const id = a.announcement_id
+    const { decision } = e
+    const bid = decision.bid ? signBid(a, e) : undefined
+    if (!record(a, meta, e, a.job_params.execution_policy?.region_filter ?? meta.topicRegion, bid)) return { kind: 'duplicate', announcementId: id }
+    if (bid === undefined) return { kind: 'no_bid', announcementId: id, decision }
+    const t0 = performance.now()
+    try {
+      await opts.sendBid(peerIdFromDid(a.originator_did), bid.bytes, { announcementId: id, closesAt: biddingCloses(a).closesAt, signal: meta.signal })
+      store.markBidSent(id, { ok: true, at: clock() })
+      emitter.emit('bid:sent', { announcementId: id, originatorDid: a.originator_did, price: bid.price, ms: Math.round((performance.now() - t0) * 10) / 10, sinceReceivedMs: clock() - (meta.receivedAt ?? e.now) })
+      return { kind: 'bid', announcementId: id, decision, price: bid.price, bytes: bid.bytes, sent: true }
+    } catch (err) {
+      const error = errorText(err)
+      store.markBidSent(id, { ok: false, error, at: clock() })
+      emitter.emit('bid:failed', { announcementId: id, originatorDid: a.originator_did, error })
+      return { kind: 'bid', announcementId: id, decision, price: bid.price, bytes: bid.bytes, sent: false, error }
+    }
+  }
+
+  /** Connects to the originator (bounded lane) and tells the path; never throws. */
+  async function learnPath (a: JobAnnouncementV1, meta: AnnouncementMeta, source: PathSource, peerId: string): Promise<{ path: OriginatorPath } | { error: string }> {
+    try {
+      const limits = await source.reach(peerId, { closesAt: biddingCloses(a).closesAt, signal: meta.signal })
+      return { path: limits ?? 'direct' }
+    } catch (err) {
+      return { error: errorText(err) }
+    }
+  }
+
+  /** We would have bid, but could not reach the originator to learn the path: no bid, every verdict kept. */
+  function recordUnreachable (a: JobAnnouncementV1, meta: AnnouncementMeta, e: Evaluated, error: string): AutoBidOutcome {
+    const id = a.announcement_id
+    const text = `unreachable: could not reach the originator to learn whether the job's blocks can cross the path to it (${error})`
+    const decision: Decision = { bid: false, price: e.decision.price, reasons: [...e.decision.reasons, { rule: 'unreachable', ok: false, text }], firstFailedRule: 'unreachable' }
+    if (!record(a, meta, { ...e, decision }, a.job_params.execution_policy?.region_filter ?? meta.topicRegion)) return { kind: 'duplicate', announcementId: id }
+    return { kind: 'no_bid', announcementId: id, decision }
+  }
+
+  /**
+   * Decides, and bids. For a job that declares its block sizes the decision needs the path to the
+   * originator: known at once when we hold a connection to it; else only a job we would bid on is
+   * worth a connection, and the decision is made again once it is open.
+   */
+  async function decideAndBid (a: JobAnnouncementV1, meta: AnnouncementMeta): Promise<AutoBidOutcome> {
+    const id = a.announcement_id
+    const source = opts.path
+    if (source === undefined || declaredSizes(a) === undefined) return await recordAndSend(a, meta, evaluate(a, meta))
+    const peerId = peerIdFromDid(a.originator_did)
+    if (source.connected(peerId)) return await recordAndSend(a, meta, evaluate(a, meta, source.relayLimitFor(peerId) ?? 'direct'))
+    const first = evaluate(a, meta)
+    if (!first.decision.bid) return await recordAndSend(a, meta, first)
+    pending.add(id)
+    let learned: { path: OriginatorPath } | { error: string }
+    try {
+      learned = await learnPath(a, meta, source, peerId)
+    } finally {
+      pending.delete(id)
+    }
+    // synchronous from here to sendBid again
+    if (store.hasAnnouncement(id)) return { kind: 'duplicate', announcementId: id }
+    if ('error' in learned) return recordUnreachable(a, meta, first, learned.error)
+    return await recordAndSend(a, meta, evaluate(a, meta, learned.path))
   }
 
   return {
     on: (event, listener) => emitter.on(event, listener),
     async handleAnnouncement (a, meta) {
       const id = a.announcement_id
-      // Everything up to sendBid is synchronous, so a concurrent duplicate sees the stored row.
-      if (store.hasAnnouncement(id)) return { kind: 'duplicate', announcementId: id }
+      // Everything up to sendBid (or the path lookup) is synchronous, so a concurrent duplicate sees the stored row (or the pending id).
+      if (pending.has(id) || store.hasAnnouncement(id)) return { kind: 'duplicate', announcementId: id }
       if (!admit(a.originator_did)) {
         return skipUnevaluated(a, meta, 'intake', `intake: ${a.originator_did.slice(0, 16)}… sent more than ${intake.burst} announcements at once (${intake.perSecond}/s allowed); not evaluated`)
       }
       const unreachable = opts.unreachable?.(peerIdFromDid(a.originator_did))
       if (unreachable !== undefined) return skipUnevaluated(a, meta, 'unreachable', `unreachable: ${unreachable}`)
-      const active = opts.getPolicy()
-      const { policy, version } = 'policy' in active ? active : { policy: active, version: undefined }
-      const now = clock()
-      const ctx = buildDecisionContext(opts.sources, a, { now, topicRegion: meta.topicRegion })
-      const ourRegion = ctx.ourRegion
-      const decision = decide(a, policy, ctx)
-      let bid: { bytes: Uint8Array, price: bigint } | undefined
-      if (decision.bid) {
-        const price = decision.price ?? 0n
-        const unsigned: Unsigned<JobBidV1> = {
-          announcement_id: id,
-          executor_did: identity.did,
-          executor_peer_id: identity.peerId,
-          price: price <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(price) : price,
-          timestamp: formatTimestamp(now)
-        }
-        if (ourRegion !== undefined) unsigned.region = ourRegion
-        bid = { bytes: signMessage('JobBidV1', unsigned, identity).bytes, price }
-      }
-      const added = store.recordAnnouncement({
-        announcementId: id,
-        originatorDid: a.originator_did,
-        raw: meta.raw,
-        receivedAt: meta.receivedAt ?? now,
-        summary: summarizeAnnouncement(a),
-        decision: decision.bid ? 'bid' : 'no_bid',
-        price: decision.price,
-        reasons: decision.reasons,
-        policyVersion: version,
-        region: a.job_params.execution_policy?.region_filter ?? meta.topicRegion,
-        bid: bid === undefined ? undefined : { price: bid.price, raw: bid.bytes }
-      })
-      if (!added) return { kind: 'duplicate', announcementId: id }
-      emitter.emit('announcement:decided', { announcementId: id, originatorDid: a.originator_did, decision })
-      if (bid === undefined) return { kind: 'no_bid', announcementId: id, decision }
-
-      const t0 = performance.now()
-      try {
-        await opts.sendBid(peerIdFromDid(a.originator_did), bid.bytes, { announcementId: id, closesAt: biddingCloses(a).closesAt, signal: meta.signal })
-        store.markBidSent(id, { ok: true, at: clock() })
-        emitter.emit('bid:sent', { announcementId: id, originatorDid: a.originator_did, price: bid.price, ms: Math.round((performance.now() - t0) * 10) / 10, sinceReceivedMs: clock() - (meta.receivedAt ?? now) })
-        return { kind: 'bid', announcementId: id, decision, price: bid.price, bytes: bid.bytes, sent: true }
-      } catch (err) {
-        const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
-        store.markBidSent(id, { ok: false, error, at: clock() })
-        emitter.emit('bid:failed', { announcementId: id, originatorDid: a.originator_did, error })
-        return { kind: 'bid', announcementId: id, decision, price: bid.price, bytes: bid.bytes, sent: false, error }
-      }
+      return await decideAndBid(a, meta)
     }
   }
 }

@@ -38,7 +38,23 @@ export interface DecisionContext {
   guard?: GuardState
   /** we already bid on this announcement_id */
   alreadyBid?: boolean
+  /**
+   * The path to the originator, looked up (rule `relay`) only for a job we would bid on that declares
+   * its block sizes: `'direct'` (an open connection without relay limits) or the limits of the only,
+   * relayed, connection. Absent: not looked up (the simulator, a job without sizes).
+   */
+  path?: OriginatorPath
 }
+
+/** What a limited (relayed) connection allows, as the mesh reports it (`RelayPath` of src/main/mesh). */
+export interface PathLimits {
+  /** data limit of the relayed connection (bytes); undefined: the relay sets none */
+  bytes?: bigint
+  /** duration limit as reported (a js-libp2p relay reports ms here, docs/NETWORKING.md); not judged */
+  seconds?: number
+}
+
+export type OriginatorPath = 'direct' | PathLimits
 
 /** Where the live node's decision inputs come from (the daemon wires them once). */
 export interface DecisionSources {

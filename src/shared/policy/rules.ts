@@ -6,7 +6,7 @@
 /** Rules the policy engine evaluates on every announcement, in this order. */
 export const EVALUATED_RULES = [
   'auto_bid', 'once', 'paused', 'schedule', 'idle', 'battery', 'thermal', 'bidding_window', 'originator', 'originator_record',
-  'region', 'qos', 'interactive', 'runtime', 'timeout', 'fuel', 'resources', 'concurrency', 'price'
+  'region', 'qos', 'interactive', 'runtime', 'timeout', 'fuel', 'resources', 'relay', 'concurrency', 'price'
 ] as const
 export type EvaluatedRuleId = (typeof EVALUATED_RULES)[number]
 
@@ -36,6 +36,7 @@ export const RULE_TEXT: Record<RuleId, string> = {
   timeout: 'timeout above our max',
   fuel: 'fuel above our max',
   resources: 'not enough resources',
+  relay: 'blocks too large for the relay path',
   concurrency: 'all job slots busy',
   price: 'job pays less than our price',
   intake: 'originator sent too many at once',

@@ -106,3 +106,41 @@ test('cannotSend says why a bid would fail at once, so the caller need not sign 
   c.calls[1]?.ok()
   await b
 })
+
+test('reach: connections to learn the path share the bid lane (cold ones bounded); a failed one marks the originator unreachable', async () => {
+  const c = controllable()
+  const connects: Array<{ peer: string, ok: (l: { bytes?: bigint } | undefined) => void, fail: (e: Error) => void }> = []
+  const s = createBidSender({
+    deliver: c.deliver,
+    connected: () => false,
+    connect: async (peer) => await new Promise((resolve, reject) => { connects.push({ peer, ok: resolve, fail: reject }) }),
+    maxColdInFlight: 2
+  })
+  const coldBid = s.send({ announcementId: 'b', originatorPeerId: 'bidee', bytes, closesAt: later(30_000) })
+  const reaches = Array.from({ length: 5 }, async (_, i) => await s.reach(`p${i}`, { closesAt: later(30_000) }))
+  reaches.forEach((p) => { p.catch(() => {}) })
+  assert.equal(c.calls.length + connects.length, 2, 'a cold bid and the connections count against the same two cold slots')
+  assert.equal(s.stats().queued, 4)
+  c.calls[0]?.ok()
+  await coldBid
+  assert.equal(connects.length, 2)
+  connects[0]?.ok({ bytes: 131072n })
+  assert.deepEqual(await reaches[0], { bytes: 131072n })
+  connects[1]?.fail(new Error('no addresses for p1'))
+  await assert.rejects(reaches[1] as Promise<unknown>, /no addresses/)
+  assert.match(s.cannotSend('p1') ?? '', /^originator unreachable: connecting to it failed 0 s ago \(no addresses for p1\)/)
+  await assert.rejects(s.reach('p1', { closesAt: later(30_000) }), { name: 'BidNotSent', code: 'Unreachable' })
+  await assert.rejects(s.send({ announcementId: 'x', originatorPeerId: 'p1', bytes, closesAt: later(30_000) }), { name: 'BidNotSent', code: 'Unreachable' })
+  await new Promise((resolve) => setImmediate(resolve))
+  for (const x of connects.slice(2)) x.ok(undefined)
+  assert.equal(await reaches[2], undefined, 'undefined: a direct connection')
+  s.close()
+  await new Promise((resolve) => setImmediate(resolve))
+  for (const x of connects.slice(4)) x.fail(new Error('stopped'))
+  await Promise.allSettled(reaches)
+})
+
+test('reach: without a connect option it fails at once, naming why', async () => {
+  const s = createBidSender({ deliver: async () => {}, connected: () => false })
+  await assert.rejects(s.reach('p', { closesAt: later(30_000) }), { name: 'BidNotSent', code: 'Unreachable', message: /no connect option/ })
+})

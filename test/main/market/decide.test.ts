@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import {
   decide, parsePolicy, EVALUATED_RULES, type DecisionContext, type RuleId
 } from '../../../src/main/market/index.js'
+import { formatBytes } from '../../../src/main/market/rules/index.js'
 import type { JobAnnouncementV1, MeshJobParams } from '../../../src/shared/protocol/index.js'
 import { T, ORIG, announcement, context } from './fixtures.js'
 
@@ -18,7 +19,8 @@ interface Row {
   name: string
   policy?: Record<string, unknown>
   ann?: Partial<Omit<JobAnnouncementV1, 'job_params'>>
-  params?: Partial<MeshJobParams>
+  /** job_params; `wasm_size` / `input_size` are the extra keys our originator adds (rule relay) */
+  params?: Partial<MeshJobParams> & { wasm_size?: unknown, input_size?: unknown }
   ctx?: Partial<DecisionContext>
   bid: boolean
   rule: RuleId
@@ -27,6 +29,7 @@ interface Row {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString()
+const MIB = 1024 * 1024
 
 const ROWS: Row[] = [
   { name: 'base job is bid on', bid: true, rule: 'price', text: 'price: our price 14 ≤ job max_price 100 (floor 8 + 6 for 3000000 fuel)', price: 14n },
@@ -143,6 +146,36 @@ const ROWS: Row[] = [
     params: { resources_required: { CPU: 'lots' } },
     bid: false, rule: 'resources', text: 'resources: malformed resources_required: bad CPU quantity "lots": want a positive number of cores like "4c" or "0.5c"'
   },
+  { name: 'relay: no sizes declared', bid: true, rule: 'relay', text: 'relay: job declares no block sizes (wasm_size, input_size); not checked' },
+  { name: 'relay: garbage sizes are ignored', params: { wasm_size: -1, input_size: 'lots' }, ctx: { path: { bytes: 10n } }, bid: true, rule: 'relay', text: 'relay: job declares no block sizes (wasm_size, input_size); not checked' },
+  {
+    name: 'relay: path not looked up (the simulator)', params: { wasm_size: 4 * MIB, input_size: 8 * MIB },
+    bid: true, rule: 'relay', text: 'relay: path to the originator not looked up; the job\'s blocks are 12 MiB (module 4 MiB + input 8 MiB)'
+  },
+  {
+    name: 'relay: direct connection', params: { wasm_size: 4 * MIB, input_size: 8 * MIB }, ctx: { path: 'direct' },
+    bid: true, rule: 'relay', text: 'relay: direct connection to the originator; the job\'s blocks are 12 MiB (module 4 MiB + input 8 MiB)'
+  },
+  {
+    name: 'relay without a data limit', params: { wasm_size: 4 * MIB, input_size: 8 * MIB }, ctx: { path: { seconds: 120_000 } },
+    bid: true, rule: 'relay', text: 'relay: the only path to the originator is a relay with no data limit; the job\'s blocks are 12 MiB (module 4 MiB + input 8 MiB)'
+  },
+  {
+    name: 'relay large enough', params: { wasm_size: 4 * MIB + 80, input_size: 8 * MIB }, ctx: { path: { bytes: 32n * BigInt(MIB), seconds: 600_000 } },
+    bid: true, rule: 'relay', text: 'relay: the only path to the originator is a relay allowing 32 MiB, enough for the job\'s blocks: 12.0 MiB (module 4.0 MiB + input 8 MiB)'
+  },
+  {
+    name: 'blocks too large for the relay', params: { wasm_size: 4 * MIB + 80, input_size: 8 * MIB }, ctx: { path: { bytes: 131072n, seconds: 120_000 } },
+    bid: false, rule: 'relay', text: 'relay: the only path to the originator is a relay allowing 128 KiB; the job\'s blocks are 12.0 MiB (module 4.0 MiB + input 8 MiB)'
+  },
+  {
+    name: 'relay: module only, bigint size, exactly the limit', params: { wasm_size: 131072n }, ctx: { path: { bytes: 131072n } },
+    bid: true, rule: 'relay', text: 'relay: the only path to the originator is a relay allowing 128 KiB, enough for the job\'s blocks: 128 KiB (module 128 KiB)'
+  },
+  {
+    name: 'relay: one byte over', params: { wasm_size: 1000, input_size: 72 }, ctx: { path: { bytes: 1071n } },
+    bid: false, rule: 'relay', text: 'relay: the only path to the originator is a relay allowing 1.0 KiB; the job\'s blocks are 1.0 KiB (module 1000 B + input 72 B)'
+  },
   { name: 'all slots busy', ctx: { activeJobs: 2 }, bid: false, rule: 'concurrency', text: 'concurrency: 2 jobs running, max 2' },
   { name: 'a slot free', ctx: { activeJobs: 1 }, bid: true, rule: 'concurrency', text: 'concurrency: 1 of 2 job slots in use' },
   {
@@ -221,4 +254,9 @@ test('decide: overnight schedule window spans midnight into the next day', () =>
   assert.equal(at(25, 6, 0), false)
   assert.equal(at(24, 21, 59), false)
   assert.equal(at(24, 23, 0), true)
+})
+
+test('relay rule: byte sizes for people', () => {
+  assert.deepEqual([0, 900, 1024, 1536, 131072, 12 * MIB, 4 * MIB + 80, 3 * 1024 * MIB, 2n ** 50n].map((n) => formatBytes(n)),
+    ['0 B', '900 B', '1 KiB', '1.5 KiB', '128 KiB', '12 MiB', '4.0 MiB', '3 GiB', '1024 TiB'])
 })

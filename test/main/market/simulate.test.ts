@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { simulate, parsePolicy } from '../../../src/main/market/index.js'
+import type { MeshJobParams } from '../../../src/shared/protocol/index.js'
 import { T, announcement, sources } from './fixtures.js'
 
 test('simulate: counts would-bid, implied earnings and groups no-bids by first failing rule', () => {
@@ -45,4 +46,11 @@ test('simulate: replays decide from the same sources as the live node (machine s
   // a replay ignores earlier bids and taken slots: the policy alone decides
   const replay = simulate(parsePolicy({ maxConcurrentJobs: 1 }), anns, sources({ activeJobs: () => 5, alreadyBid: () => true }))
   assert.equal(replay.wouldBid, 1)
+})
+
+test('simulate: a replay knows no path to the originator, so the relay rule passes for a job that declares its sizes', () => {
+  const params = { wasm_size: 4 * 1024 * 1024, input_size: 8 * 1024 * 1024 } as Partial<MeshJobParams>
+  const r = simulate(parsePolicy({}), [announcement({ announcement_id: 'big' }, params)], sources())
+  assert.equal(r.wouldBid, 1)
+  assert.equal(r.decisions[0]?.decision.reasons.find((x) => x.rule === 'relay')?.text, 'relay: path to the originator not looked up; the job\'s blocks are 12 MiB (module 4 MiB + input 8 MiB)')
 })

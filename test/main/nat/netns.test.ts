@@ -282,17 +282,19 @@ test('two homes behind NAT: both learn it, a job crosses from one to the other t
   t.diagnostic(`executor <-> originator path: ${path}; connections: ${JSON.stringify(withOrig.map((e) => ({ addr: e.remoteAddr, relayed: e.relayed, upgraded: e.upgraded, limits: e.limits })))}`)
   assert.ok(relayed || punched, 'two homes behind NAT cannot have a plain direct connection')
 
-  // ---- a job whose blocks cannot cross these relays (128 KiB per relayed connection): no bid, and the executor says why.
-  // The rule belongs to the market's decision table (relay limit of the only path to the originator
-  // vs. the announcement's wasm_size + input_size); until it is there this part is a TODO.
-  await t.test('a 4 MiB module + 8 MiB input is not bid on through a 128 KiB relay, with the reason', { todo: 'market rule: relay limit vs. block sizes' }, async () => {
+  // ---- a job whose blocks cannot cross these relays (128 KiB per relayed connection): no bid, and the executor says why
+  // (market rule relay: the limit of the only path to the originator vs. the announcement's wasm_size + input_size).
+  await t.test('a 4 MiB module + 8 MiB input is not bid on through a 128 KiB relay, with the reason', async (st) => {
     const big = await bigJob(dir)
     const r = await submit(h, 'submit big (small relays)', big.module, big.input, ['--bidding-window', '4s'])
     assert.equal(r.outcome.event, 'failed', `the job crossed a relay too small for it: ${JSON.stringify(r.outcome)}`)
-    const decided = exec.events.filter((e) => e.event === 'announcement:decided').at(-1)
-    assert.ok(decided !== undefined && decided.bid === false, `the executor bid: ${JSON.stringify(decided)}`)
+    const announced = r.proc.events.find((e) => e.event === 'job:announced')
+    assert.ok(announced !== undefined, 'the big job was announced')
+    const decided = await exec.waitFor('the decision on the big job', (e) => e.event === 'announcement:decided' && e.announcementId === announced.announcementId, 10_000)
+    assert.ok(decided.bid === false, `the executor bid: ${JSON.stringify(decided)}`)
     const why = (decided.reasons as Array<{ ok: boolean, text: string }>).filter((x) => !x.ok).map((x) => x.text).join('; ')
     assert.match(why, /relay/i, `the reason names the relay limit: ${why}`)
+    st.diagnostic(`executor's reason: ${why}`)
   })
 })
 

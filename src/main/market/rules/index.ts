@@ -21,6 +21,7 @@ import { runtime } from './runtime.js'
 import { timeout } from './timeout.js'
 import { fuel } from './fuel.js'
 import { resources } from './resources.js'
+import { relay } from './relay.js'
 import { concurrency } from './concurrency.js'
 import { price } from './price.js'
 
@@ -42,8 +43,10 @@ export const RULE_TABLE: { [K in EvaluatedRuleId]: RuleDef<K> } = {
   timeout,
   fuel,
   resources,
+  relay,
   concurrency,
   price
 }
 
 export type { RuleDef, RuleInput, Verdict } from './rule.js'
+export { declaredSizes, formatBytes, type DeclaredSizes } from './relay.js'
