@@ -7,7 +7,7 @@ import { decodeMessage, type JobAnnouncementV1 } from '../../shared/protocol/ind
 import { simulate, validatePolicy, type DecisionSources } from '../market/index.js'
 import type { Store } from '../store/index.js'
 import type { JsonObject, SimulationView } from '../../shared/api/index.js'
-import type { PolicyEngine } from './service.js'
+import type { PolicyEngine } from './deps.js'
 
 export interface MarketEngineOptions {
   store: Pick<Store, 'listAnnouncements' | 'getAnnouncement'>

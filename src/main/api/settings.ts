@@ -5,7 +5,7 @@
  */
 import type { JsonValue, Store } from '../store/index.js'
 import type { ResourceCaps, SettingsPatch } from '../../shared/api/index.js'
-import type { SettingsBackend, SettingsBase } from './service.js'
+import type { SettingsBackend, SettingsBase } from './deps.js'
 
 export interface SettingsDefaults {
   dataDir: string
