@@ -151,14 +151,16 @@ async function announce (mesh: Mesh, count: number, rate: number): Promise<Publi
   return (await Promise.all(published)).filter((p): p is Published => p !== undefined)
 }
 
-async function report (mesh: Mesh): Promise<{ received: Map<string, Map<number, number>>, bytes: number, rss: number }> {
+async function report (mesh: Mesh): Promise<{ received: Map<string, Map<number, number>>, bytes: number, rss: number, elu: number[] }> {
   const received = new Map<string, Map<number, number>>()
   let bytes = 0
   let rss = 0
+  const elu: number[] = []
   for (const w of mesh.workers) {
     const r = await w.ask('report')
     bytes += r.bytes as number
     rss += r.rss as number
+    elu.push(r.elu as number)
     for (const [id, local, t] of r.received as Array<[string, number, number]>) {
       const node = w.nodes[local] as number
       let m = received.get(id)
@@ -166,7 +168,7 @@ async function report (mesh: Mesh): Promise<{ received: Map<string, Map<number, 
       if (!m.has(node)) m.set(node, t)
     }
   }
-  return { received, bytes, rss }
+  return { received, bytes, rss, elu }
 }
 
 async function dhtOps (mesh: Mesh, count: number, spreadMs: number): Promise<Record<string, number>> {
@@ -239,6 +241,7 @@ async function steady (mesh: Mesh, n: number, settleMs: number): Promise<Record<
     bytes_per_node_per_announcement: Math.round(netBytes / n / Math.max(1, published.length)),
     idle_bytes_per_node_per_s: Math.round((idleBytesPerMs * 1000) / n),
     rss_per_node_mib: Math.round((r.rss / n / 2 ** 20) * 10) / 10,
+    event_loop_utilization: r.elu,
     ...dht
   }
 }
@@ -302,6 +305,9 @@ for (const n of SIZES) {
   try {
     await mesh.start(n)
     const settleMs = await mesh.settle(90_000)
+    if (process.env.SCALE_DEBUG_PUT !== undefined) {
+      for (let k = 0; k < 2; k++) console.error(((await mesh.ask(mesh.random(mesh.live()), 'putTrace')).events as string[]).join('\n'))
+    }
     console.log(JSON.stringify(await steady(mesh, n, settleMs)))
     console.log(JSON.stringify(await churn(mesh, n)))
   } finally {

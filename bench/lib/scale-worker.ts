@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto'
 import { Socket } from 'node:net'
 import { createInterface } from 'node:readline'
 import { formatTimestamp, generateIdentity, rawCid, signMessage, signReceipt, type Identity } from '../../src/shared/protocol/index.js'
-import { createMeshNode, JOBS_ANNOUNCE_TOPIC, type MeshNode, type MeshNodeOptions } from '../../src/main/mesh/index.js'
+import { createMeshNode, JOBS_ANNOUNCE_TOPIC, receiptKey, type MeshNode, type MeshNodeOptions } from '../../src/main/mesh/index.js'
 
 const now = (): number => performance.timeOrigin + performance.now()
 
@@ -33,6 +33,8 @@ Socket.prototype.write = function (this: Socket, chunk: unknown, ...rest: unknow
 interface Slot { identity: Identity, node?: MeshNode, up: boolean }
 const slots: Slot[] = []
 let received: Array<[string, number, number]> = []
+let lastElu = performance.eventLoopUtilization()
+let lastCpu = process.cpuUsage()
 
 /** Every node of the bench: the daemon's mesh defaults except NAT traversal (loopback) and the per-host inbound limits (all nodes share 127.0.0.1). */
 function options (identity: Identity, bootstrap: string[]): MeshNodeOptions {
@@ -120,7 +122,11 @@ const handlers: Record<string, (m: Req) => Promise<Record<string, unknown>>> = {
   async report () {
     const out = received
     received = []
-    return { received: out, bytes, rss: process.memoryUsage().rss, up: slots.filter((s) => s.up).length }
+    const elu = performance.eventLoopUtilization(lastElu)
+    lastElu = performance.eventLoopUtilization()
+    const cpu = process.cpuUsage(lastCpu)
+    lastCpu = process.cpuUsage()
+    return { received: out, bytes, rss: process.memoryUsage().rss, up: slots.filter((s) => s.up).length, elu: Math.round(elu.utilization * 100) / 100, cpuMs: Math.round((cpu.user + cpu.system) / 1000) }
   },
   async put (m) {
     const i = m.node as number
@@ -128,6 +134,20 @@ const handlers: Record<string, (m: Req) => Promise<Record<string, unknown>>> = {
     const t0 = now()
     const res = await live(i).putReceipt(r.bytes, { signal: AbortSignal.timeout(10_000) })
     return { cid: r.cid, ms: now() - t0, peers: res.peers }
+  },
+  async putTrace (m) {
+    // diagnostics: the kad-dht events of one receipt put, with their times
+    const i = m.node as number
+    const r = receipt((slots[i] as Slot).identity)
+    const t0 = now()
+    const evs: string[] = []
+    try {
+      for await (const ev of live(i).libp2p.services.dht.put(receiptKey(r.cid), r.bytes, { signal: AbortSignal.timeout(15_000) })) {
+        const peer = 'peer' in ev ? String((ev as { peer: { id?: unknown } }).peer.id ?? ev.peer).slice(-6) : ''
+        evs.push(`${Math.round(now() - t0)} ${ev.name}${'messageName' in ev ? ':' + String(ev.messageName) : ''} ${peer}${'error' in ev ? ' ' + String((ev as { error: Error }).error.message).slice(0, 80) : ''}`)
+      }
+    } catch (err) { evs.push(`${Math.round(now() - t0)} threw ${String(err)}`) }
+    return { events: evs }
   },
   async get (m) {
     const t0 = now()
