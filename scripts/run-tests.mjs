@@ -30,5 +30,21 @@ const child = spawn(process.execPath, [
   '--test-reporter=spec',
   `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
   ...selected
-], { cwd: root, stdio: 'inherit' })
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
+], { cwd: root, stdio: ['inherit', 'pipe', 'inherit'] })
+// pass the spec output through, and end with one line in the form CI reads: "N passed, N failed"
+process.stdout.on('error', () => { /* a closed reader (npm test | head) must not kill the run */ })
+const totals = { pass: 0, fail: 0, todo: 0 }
+let tail = ''
+child.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk)
+  const lines = (tail + chunk.toString('utf8')).split('\n')
+  tail = lines.pop() ?? ''
+  for (const line of lines) {
+    const m = /^ℹ (pass|fail|todo) (\d+)$/.exec(line)
+    if (m !== null) totals[m[1]] = Number(m[2])
+  }
+})
+child.on('exit', (code, signal) => {
+  console.log(`${totals.pass} passed, ${totals.fail} failed${totals.todo > 0 ? `, ${totals.todo} todo` : ''}`)
+  process.exit(code ?? (signal ? 1 : 0))
+})
