@@ -11,69 +11,61 @@ import type { Handlers, MethodsOf } from './types.js'
 const period = (a: { fromMs: number, toMs: number }): string => `${isoDay(a.fromMs)}_to_${isoDay(a.toMs - 1)}`
 const iso = (ms: number | null): string => ms === null ? '' : new Date(ms).toISOString()
 
-function exportEarnings ({ deps, q }: ApiContext, a: ApiArgs<'export.earnings'>): ExportFileView {
-  const rows = q.earningsBetween(a.fromMs, a.toMs, MAX_EXPORT_ROWS + 1)
-  const truncated = rows.length > MAX_EXPORT_ROWS
-  const list = rows.slice(0, MAX_EXPORT_ROWS)
-  const name = `earnings_${period(a)}.${a.format}`
-  if (a.format === 'csv') {
-    return {
-      filename: name,
-      mime: 'text/csv',
-      rows: list.length,
-      truncated,
-      content: toCsv(['earned_at', 'announcement_id', 'description', 'originator_did', 'region', 'amount', 'unit', 'fuel_used', 'receipt_cid'],
-        list.map((r) => [iso(r.earnedAt), r.announcementId, r.description, r.originatorDid, r.region, r.amount, TOKEN_UNIT, r.fuelUsed, r.receiptCid]))
-    }
-  }
-  const total = list.reduce((s, r) => s + r.amount, 0n)
-  return {
-    filename: name,
-    mime: 'application/json',
-    rows: list.length,
-    truncated,
-    content: JSON.stringify({
-      kind: 'mesh-executor.earnings.v1',
-      executor_did: deps.identity.did,
-      period: { from: iso(a.fromMs), to: iso(a.toMs) },
-      unit: TOKEN_UNIT,
-      total: total.toString(),
-      jobs: list.length,
-      truncated,
-      rows: list.map((r) => ({ earned_at: iso(r.earnedAt), announcement_id: r.announcementId, description: r.description, originator_did: r.originatorDid, region: r.region, amount: r.amount.toString(), fuel_used: r.fuelUsed?.toString() ?? null, receipt_cid: r.receiptCid }))
-    }, null, 2) + '\n'
-  }
+interface TableExport<R> {
+  name: string
+  kind: string
+  rows: R[]
+  csv: { header: string[], row: (r: R) => Array<string | number | bigint | null | undefined> }
+  json: (r: R) => Record<string, unknown>
+  /** extra top-level JSON fields (after the period and unit) */
+  extra?: (list: R[]) => Record<string, unknown>
 }
 
-function exportReceipts ({ deps, q }: ApiContext, a: ApiArgs<'export.receipts'>): ExportFileView {
-  const rows = q.receiptsBetween(a.fromMs, a.toMs, MAX_EXPORT_ROWS + 1)
-  const truncated = rows.length > MAX_EXPORT_ROWS
-  const list = rows.slice(0, MAX_EXPORT_ROWS)
-  const name = `receipts_${period(a)}.${a.format}`
+/** A period's rows as CSV or JSON, capped at MAX_EXPORT_ROWS (the file says when it was cut). */
+function exportTable<R> ({ deps }: ApiContext, a: { fromMs: number, toMs: number, format: 'csv' | 'json' }, t: TableExport<R>): ExportFileView {
+  const truncated = t.rows.length > MAX_EXPORT_ROWS
+  const list = t.rows.slice(0, MAX_EXPORT_ROWS)
+  const filename = `${t.name}_${period(a)}.${a.format}`
   if (a.format === 'csv') {
-    return {
-      filename: name,
-      mime: 'text/csv',
-      rows: list.length,
-      truncated,
-      content: toCsv(['created_at', 'receipt_cid', 'announcement_id', 'description', 'status', 'failure_reason', 'fuel_used', 'price', 'earned', 'unit'],
-        list.map((r) => [iso(r.createdAt), r.cid, r.announcementId, r.description, r.status, r.failureReason, r.fuelUsed, r.price, r.earned, TOKEN_UNIT]))
-    }
+    return { filename, mime: 'text/csv', rows: list.length, truncated, content: toCsv(t.csv.header, list.map(t.csv.row)) }
   }
-  return {
-    filename: name,
-    mime: 'application/json',
-    rows: list.length,
+  const body = {
+    kind: t.kind,
+    executor_did: deps.identity.did,
+    period: { from: iso(a.fromMs), to: iso(a.toMs) },
+    unit: TOKEN_UNIT,
+    ...t.extra?.(list),
     truncated,
-    content: JSON.stringify({
-      kind: 'mesh-executor.receipts.v1',
-      executor_did: deps.identity.did,
-      period: { from: iso(a.fromMs), to: iso(a.toMs) },
-      unit: TOKEN_UNIT,
-      truncated,
-      rows: list.map((r) => ({ created_at: iso(r.createdAt), receipt_cid: r.cid, announcement_id: r.announcementId, description: r.description, status: r.status, failure_reason: r.failureReason, fuel_used: r.fuelUsed.toString(), price: r.price?.toString() ?? null, earned: r.earned?.toString() ?? null }))
-    }, null, 2) + '\n'
+    rows: list.map(t.json)
   }
+  return { filename, mime: 'application/json', rows: list.length, truncated, content: JSON.stringify(body, null, 2) + '\n' }
+}
+
+function exportEarnings (ctx: ApiContext, a: ApiArgs<'export.earnings'>): ExportFileView {
+  return exportTable(ctx, a, {
+    name: 'earnings',
+    kind: 'mesh-executor.earnings.v1',
+    rows: ctx.q.earningsBetween(a.fromMs, a.toMs, MAX_EXPORT_ROWS + 1),
+    csv: {
+      header: ['earned_at', 'announcement_id', 'description', 'originator_did', 'region', 'amount', 'unit', 'fuel_used', 'receipt_cid'],
+      row: (r) => [iso(r.earnedAt), r.announcementId, r.description, r.originatorDid, r.region, r.amount, TOKEN_UNIT, r.fuelUsed, r.receiptCid]
+    },
+    json: (r) => ({ earned_at: iso(r.earnedAt), announcement_id: r.announcementId, description: r.description, originator_did: r.originatorDid, region: r.region, amount: r.amount.toString(), fuel_used: r.fuelUsed?.toString() ?? null, receipt_cid: r.receiptCid }),
+    extra: (list) => ({ total: list.reduce((s, r) => s + r.amount, 0n).toString(), jobs: list.length })
+  })
+}
+
+function exportReceipts (ctx: ApiContext, a: ApiArgs<'export.receipts'>): ExportFileView {
+  return exportTable(ctx, a, {
+    name: 'receipts',
+    kind: 'mesh-executor.receipts.v1',
+    rows: ctx.q.receiptsBetween(a.fromMs, a.toMs, MAX_EXPORT_ROWS + 1),
+    csv: {
+      header: ['created_at', 'receipt_cid', 'announcement_id', 'description', 'status', 'failure_reason', 'fuel_used', 'price', 'earned', 'unit'],
+      row: (r) => [iso(r.createdAt), r.cid, r.announcementId, r.description, r.status, r.failureReason, r.fuelUsed, r.price, r.earned, TOKEN_UNIT]
+    },
+    json: (r) => ({ created_at: iso(r.createdAt), receipt_cid: r.cid, announcement_id: r.announcementId, description: r.description, status: r.status, failure_reason: r.failureReason, fuel_used: r.fuelUsed.toString(), price: r.price?.toString() ?? null, earned: r.earned?.toString() ?? null })
+  })
 }
 
 function exportStatement ({ deps, q, now }: ApiContext, a: ApiArgs<'export.statement'>): ExportFileView {
