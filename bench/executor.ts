@@ -52,7 +52,9 @@ async function announcementToBid (): Promise<void> {
     store, identity: me,
     sources: storeDecisionSources(store, { offer: () => ({ cpu: 2, ramBytes: 8 * 2 ** 30, gpus: {} }), runtimes: () => ['wasi-p1-fuel-v1'], region: () => 'eu-west' }),
     getPolicy: () => ({ ...DEFAULT_POLICY, stopOnBattery: false, maxConcurrentJobs: 1_000_000, bidMarginMs: 0 }),
-    sendBid: async () => { sentAt = performance.now() }
+    sendBid: async () => { sentAt = performance.now() },
+    // one originator sends them all: measure the path, not the per-originator intake limit (60 at once)
+    intake: { burst: Number.MAX_SAFE_INTEGER, perSecond: Number.MAX_SAFE_INTEGER }
   })
   const N = 3000
   const msgs = Array.from({ length: N + 200 }, (_, i) => announcementBytes(orig, i))
