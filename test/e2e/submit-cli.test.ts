@@ -141,6 +141,7 @@ test('submit CLI against an executor process over loopback libp2p', { timeout: 1
     assert.equal(r.code, 5, r.stderr)
     assert.match(r.stderr, /receipt verified: Failed FuelExhausted/)
     assert.match(r.stderr, /mesh-executor submit: job .* failed on did:key:\S+: FuelExhausted/)
+    assert.doesNotMatch(r.stderr, /FuelExhausted \(FuelExhausted|FuelExhausted: FuelExhausted/, 'the reason is named once')
     assert.equal(r.stdout.byteLength, 0, 'no output on stdout')
 
     const json = await cli(['submit', '--module', asset('hostile_loop.wasm'), '--max-fuel', '1000000', '--json', ...common], children)

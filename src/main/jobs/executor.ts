@@ -15,7 +15,6 @@ import { runJob } from './run-job.js'
 import { errMessage, type Executor, type ExecutorContext, type ExecutorEvents, type ExecutorOptions, type Running } from './types.js'
 
 export { ASSIGNMENT_GRACE_MS, type Executor, type ExecutorEvents, type ExecutorOptions } from './types.js'
-export { failureText } from './run-job.js'
 
 /** Waits for `p` at most `ms`. */
 async function within (p: Promise<unknown>, ms: number): Promise<void> {

@@ -7,6 +7,7 @@
 import {
   formatTimestamp, rawCid, signMessage, type ExecutionReceiptV1, type FailureReason, type JobAnnouncementV1
 } from '../../shared/protocol/index.js'
+import { failureText } from '../../shared/text.js'
 import { MeshError } from '../mesh/index.js'
 import type { SandboxJob, SandboxResult } from '../sandbox/index.js'
 import type { JobRow } from '../store/index.js'
@@ -14,13 +15,6 @@ import type { Outbox } from './outbox.js'
 import { errMessage, type ExecutorContext, type Running } from './types.js'
 
 const OUTPUT_CHUNK_BYTES = 256 * 1024
-
-/** `Reason: detail` for a status or job log, without repeating a reason the detail already starts with. */
-export function failureText (reason: string, detail: string | undefined): string {
-  const d = (detail ?? '').trim()
-  if (d === '' || d === reason) return reason
-  return d.startsWith(`${reason}: `) ? d : `${reason}: ${d}`
-}
 
 /** A job that could not run to a sandbox result, and why. */
 class JobFailure extends Error {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateIdentity, rawCid } from '../../../src/shared/protocol/index.js'
 import { createExecutorBlockStore } from '../../../src/main/jobs/block-store.js'
-import { failureText } from '../../../src/main/jobs/executor.js'
+import { failureText } from '../../../src/shared/text.js'
 
 test('output blocks: concurrent and repeated writes of the same CID are harmless; access follows the jobs', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mesh-blocks-'))

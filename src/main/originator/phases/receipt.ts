@@ -5,6 +5,7 @@
  */
 import { MAX_RECEIPT_BYTES } from '../../../shared/protocol/index.js'
 import type { ExecutionReceiptV1, FailureReason } from '../../../shared/protocol/index.js'
+import { failureText } from '../../../shared/text.js'
 import { MeshError } from '../../mesh/index.js'
 import { errText } from '../check.js'
 import type { OriginatorContext, Submission } from '../context.js'
@@ -71,7 +72,7 @@ export async function fetchAndVerify (sub: Submission, chosen: CandidateBid, rec
     ctx.book.record(chosen.executorDid, JOB_FAULTS.has(reason) ? 'completed' : 'failed')
     sub.setState('Failed')
     sub.emit({ type: 'receipt:verified', announcementId: p.id, receiptCid, status: receipt.status, failureReason: reason })
-    throw new ExecutorFailedError(reason, `job ${p.id} ${receipt.status === 'Cancelled' ? 'was cancelled' : 'failed'} on ${chosen.executorDid}: ${reason}${p.lastStatus?.details !== undefined ? ` (${p.lastStatus.details})` : ''}`, receipt, receiptCid)
+    throw new ExecutorFailedError(reason, `job ${p.id} ${receipt.status === 'Cancelled' ? 'was cancelled' : 'failed'} on ${chosen.executorDid}: ${failureText(reason, p.lastStatus?.details)}`, receipt, receiptCid)
   }
   return { bytes, via, receipt, fetchedAt }
 }
