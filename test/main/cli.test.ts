@@ -75,6 +75,8 @@ test('a data dir in use and a port in use are clear errors; a normal start print
     const ready = JSON.parse(out.split('\n')[0] as string) as Record<string, unknown>
     assert.equal(ready.event, 'ready')
     assert.match(String(ready.did), /^did:key:z6Mk/)
+    // the default price is 0: the ready line says so
+    assert.ok((ready.warnings as string[]).some((w) => /price is 0: jobs are run for free/.test(w)), `free-by-default warning: ${JSON.stringify(ready.warnings)}`)
     const second = await run(['start', '--data-dir', dir, ...LOOPBACK])
     assert.equal(second.code, 2)
     assert.match(second.stderr, /in use|locked/i)
