@@ -139,7 +139,12 @@ export function computeHealth (f: HealthFacts, recent: RecentActivity, now: numb
   r.sort((a, b) => order[a.severity] - order[b.severity])
   const blocking = r.filter((x) => x.severity === 'blocking')
   const summary = blocking.length > 0
-    ? `No work can come: ${blocking[0]?.title.replace(/^./, (c) => c.toLowerCase()) ?? ''}${blocking.length > 1 ? ` (and ${blocking.length - 1} more)` : ''}`
+    ? `No work can come: ${lowerFirst(blocking[0]?.title ?? '')}${blocking.length > 1 ? ` (and ${blocking.length - 1} more)` : ''}`
     : r.some((x) => x.severity === 'warning') ? `Bidding at ${f.priceText} — with ${r.filter((x) => x.severity === 'warning').length === 1 ? 'a problem' : 'problems'} to look at` : `Ready for work: bidding at ${f.priceText}`
   return { canBid: blocking.length === 0, summary, reasons: r }
+}
+
+/** "Paused until 08:00" → "paused until 08:00"; an acronym stays as it is ("CPU too hot"). */
+export function lowerFirst (title: string): string {
+  return /^[A-Z][A-Z0-9]/.test(title) ? title : title.replace(/^./, (c) => c.toLowerCase())
 }

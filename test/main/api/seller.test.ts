@@ -117,6 +117,8 @@ test('health: each reason names its fix; the state is idle (not bidding) when no
     assert.ok(r.title.length > 0 && r.detail.length > 0 && r.fix.length > 0, code)
     assert.equal(v.canBid, severity !== 'blocking', code)
     if (severity === 'blocking') assert.match(v.summary, /^No work can come: /)
+    // the title's first letter is lowered in the summary, an acronym is not ("CPU too hot", never "cPU")
+    if (severity === 'blocking') assert.doesNotMatch(v.summary, /: [a-z][A-Z]/, v.summary)
   }
   const boot = h(cases[1]?.[0] ?? {})
   assert.match(boot.reasons[0]?.detail ?? '', /203\.0\.113\.7.*ECONNREFUSED/)
