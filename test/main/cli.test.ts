@@ -31,7 +31,11 @@ test('usage errors exit 2 with a clear message', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mesh-cli-'))
   try {
     const cases: Array<[string[], RegExp]> = [
-      [['start', '--bogus'], /Unknown option '--bogus'/],
+      [['start', '--bogus'], /^mesh-executor: unknown option --bogus \(see --help\)\n$/],
+      [['start', '--data-dir'], /--data-dir needs a value/],
+      [['relay', '--relay-data-limit', '-5'], /--relay-data-limit needs a value; for a value that starts with "-" write --relay-data-limit=VALUE/],
+      [['relay', 'extra'], /unexpected argument "extra"/],
+      [['submit', '--module', '/etc/hostname', '--bootstrap', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWKwSBUa3uXsSeiwbWPTRxEUsMDuVtBQAmVieZwvAAHSQH'], /--module \/etc\/hostname is not a WebAssembly module/],
       [['start', '--listen', 'not-a-multiaddr'], /--listen "not-a-multiaddr" is not a valid multiaddr/],
       [['start', '--bootstrap', '/ip4/127.0.0.1/tcp/4001'], /--bootstrap .* missing \/p2p\/<PeerId>/],
       [['start', '--region', 'EU West'], /--region "EU West"/],

@@ -38,7 +38,22 @@ export function parseFlags (argv: string[], options: FlagOptions): ReturnType<ty
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: true })
   } catch (err) {
-    throw new UsageError((err as Error).message)
+    throw new UsageError(flagError(err as Error & { code?: string }))
+  }
+}
+
+/** node:util parseArgs' messages, shortened to one plain line ("unknown option --x; see --help"). */
+function flagError (err: Error & { code?: string }): string {
+  const flag = /'(-[^']*)'/.exec(err.message)?.[1]
+  if (flag === undefined) return err.message
+  const name = flag.split(/[ ,]/)[0] ?? flag
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': return `unknown option ${name} (see --help)`
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return /ambiguous/.test(err.message)
+        ? `${name} needs a value; for a value that starts with "-" write ${name}=VALUE`
+        : `${name} ${/argument missing/.test(err.message) ? 'needs a value' : 'takes no value'}`
+    default: return err.message
   }
 }
 

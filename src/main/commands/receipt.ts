@@ -14,13 +14,12 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
 import { isValidCid, verifyReceiptBlock } from '../../shared/protocol/index.js'
 import type { CborMap, CborValue } from '../../shared/protocol/index.js'
 import { decodeCbor } from '../../shared/protocol/index.js'
 import { isStatementFile, verifyStatementFile } from '../export/statement.js'
-import type { CliIo } from './io.js'
+import { parseFlags, type CliIo } from './io.js'
 
 export type ReceiptIo = CliIo
 
@@ -104,7 +103,7 @@ export async function runReceipt (argv: string[], io: ReceiptIo): Promise<number
   let values: Record<string, string | boolean | undefined>
   let positionals: string[]
   try {
-    const r = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { 'data-dir': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } } })
+    const r = parseFlags(argv, { 'data-dir': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } })
     values = r.values as Record<string, string | boolean | undefined>
     positionals = r.positionals
   } catch (err) {

@@ -11,11 +11,10 @@
 import '../polyfills.js'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { loadOrCreateIdentityFile } from '../../shared/protocol/index.js'
 import { createMeshNode, DEFAULT_RELAY_SERVER } from '../mesh/index.js'
 import type { MeshEvents } from '../mesh/index.js'
-import { checkMultiaddrs, UsageError, type CliIo } from './io.js'
+import { checkMultiaddrs, parseFlags, UsageError, type CliIo } from './io.js'
 
 
 
@@ -44,25 +43,21 @@ function positiveInt (flag: string, v: string | undefined, dflt: number): number
 
 
 export async function runRelay (argv: string[], io: Pick<CliIo, 'stdout' | 'stderr' | 'env' | 'stopSignal'>): Promise<number> {
-  let values: Record<string, string | boolean | string[] | undefined>
+  let values: ReturnType<typeof parseFlags>['values']
   try {
-    const parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        listen: { type: 'string', multiple: true },
-        announce: { type: 'string', multiple: true },
-        bootstrap: { type: 'string', multiple: true },
-        'data-dir': { type: 'string' },
-        lan: { type: 'boolean' },
-        'max-reservations': { type: 'string' },
-        'relay-data-limit': { type: 'string' },
-        'relay-duration-limit': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean' }
-      }
+    const parsed = parseFlags(argv, {
+      listen: { type: 'string', multiple: true },
+      announce: { type: 'string', multiple: true },
+      bootstrap: { type: 'string', multiple: true },
+      'data-dir': { type: 'string' },
+      lan: { type: 'boolean' },
+      'max-reservations': { type: 'string' },
+      'relay-data-limit': { type: 'string' },
+      'relay-duration-limit': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' }
     })
+    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`)
     values = parsed.values
     if (values.help === true) { io.stdout.write(RELAY_USAGE); return 0 }
     const listen = (values.listen as string[] | undefined) ?? ['/ip4/0.0.0.0/tcp/4001']

@@ -184,6 +184,15 @@ async function readArg (flag: string, file: string): Promise<Uint8Array> {
   try { return new Uint8Array(await readFile(resolve(file))) } catch (err) { throw new UsageError(`cannot read --${flag} ${file}: ${(err as Error).message}`) }
 }
 
+/** A WebAssembly binary starts with "\0asm" and version 1; anything else is refused before we join the mesh. */
+function wasmModule (file: string, bytes: Uint8Array): Uint8Array {
+  const magic = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]
+  if (bytes.length < 8 || magic.some((b, i) => bytes[i] !== b)) {
+    throw new UsageError(`--module ${file} is not a WebAssembly module (a .wasm file starts with \\0asm, version 1); compile the job to wasm32-wasi first`)
+  }
+  return bytes
+}
+
 function checkAddrs (bootstrap: string[], listen: string[]): void {
   if (bootstrap.length === 0) throw new UsageError('at least one --bootstrap MULTIADDR (with /p2p/<PeerId>) is required to reach the mesh')
   checkMultiaddrs('--bootstrap', bootstrap, true)
@@ -242,7 +251,7 @@ async function submitPlan (argv: string[], env: NodeJS.ProcessEnv): Promise<Subm
   const bootstrap = (v.bootstrap as string[] | undefined) ?? []
   const listen = (v.listen as string[] | undefined) ?? ['/ip4/127.0.0.1/tcp/0']
   checkAddrs(bootstrap, listen)
-  const job: SubmitJob = { module: await readArg('module', modulePath), interactive, ...jobTerms(v) }
+  const job: SubmitJob = { module: wasmModule(modulePath, await readArg('module', modulePath)), interactive, ...jobTerms(v) }
   if (inputPath !== undefined && inputPath !== '-') job.input = await readArg('input', inputPath)
   return {
     job, bootstrap, listen,
