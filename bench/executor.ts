@@ -10,7 +10,7 @@
  *   in the store (the UI's source) per second. ratio = handled / offered.
  * {"bench":"announcement-flood","cpu_hogs":2,…}: the same flood on a busy machine — two processes
  *   burning a core each — with the daemon bidding: the flood comes from 200 never-online originators
- *   and a real buyer (its own process, connected) submits 5 jobs during it. `lost` = offered − decided
+ *   and a real buyer (its own process, connected) submits 5 jobs during it. `lost` = offered (+ the buyer's jobs) − decided
  *   (must be 0); `buyer` = its jobs' announcement → first bid, as it saw it (winnable bids first).
  * BENCH_SKIP_BID=1 skips announcement-to-bid; BENCH_SKIP_BUSY=1 skips the busy line; BENCH_FLOOD_HOGS=N.
  */
@@ -163,7 +163,7 @@ async function announcementFlood (fo: FloodOptions): Promise<void> {
   const offeredPerS = offered / offeredSecs
   const handledPerS = handled / Math.max(offeredSecs, handledSecs)
   const line: Record<string, unknown> = {
-    bench: 'announcement-flood', cpu_hogs: fo.hogs, offered, received, rejected, handled, stored, lost: offered - handled, publish_failed: done.failed,
+    bench: 'announcement-flood', cpu_hogs: fo.hogs, offered, received, rejected, handled, stored, lost: offered + (fo.buyer ? BUYER_JOBS : 0) - handled, publish_failed: done.failed,
     offered_per_s: Math.round(offeredPerS), handled_per_s: Math.round(handledPerS), ratio: Math.round(handledPerS / offeredPerS * 1000) / 1000,
     drained_after_s: Math.round(handledSecs * 10) / 10,
     connections: conns
