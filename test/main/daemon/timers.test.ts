@@ -48,6 +48,8 @@ test('all periodic timers fire mid-job (tens of ms) and a 3 s job still complete
     await daemon.stop({ graceMs: 1000 })
     await rm(dataDir, { recursive: true, force: true })
   })
+  const ads: string[][] = []
+  o.node.events.on('message:received', (e) => { if (e.message.variant === 'CapabilityAdvertisementV1') ads.push([...e.message.body.supported_runtimes]) })
   await o.node.dial(daemon.node.multiaddrs()[0] as string)
   await until(() => o.node.topicPeers(JOBS_ANNOUNCE_TOPIC).includes(daemon.identity.peerId), 'executor subscribed')
 
@@ -62,6 +64,11 @@ test('all periodic timers fire mid-job (tens of ms) and a 3 s job still complete
   assert.ok(verifyReceiptBlock(r.receiptBytes, r.receiptCid).ok)
   assert.ok(wall >= 3000, `the job really ran its 3 s (${wall} ms)`)
   assert.deepEqual(r.attempts.map((a) => a.outcome), ['accepted'], 'the accept timer never fired after Accepted')
+  // the node advertises the profile's runtime id and its engine (profile 7), and the receipt names one of them
+  const advertised = ads.at(-1) ?? []
+  assert.equal(advertised[0], 'wasi-p1-fuel-v1', JSON.stringify(ads.at(-1)))
+  assert.match(advertised[1] ?? '', /^wasmtime-\d+\.\d+\.\d+$/)
+  assert.ok(advertised.includes(r.receipt.runtime), `receipt runtime ${r.receipt.runtime} is advertised`)
 
   // progress statuses flowed while it ran, with fuel rising
   const running = seen.flatMap((e) => e.type === 'status:received' && e.status === 'Running' && e.details !== undefined ? [e.details] : [])
