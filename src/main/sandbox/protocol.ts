@@ -4,6 +4,7 @@
  * payload. The host's stderr is only its own diagnostics.
  */
 
+import type { HostDiagnostics } from './types.js'
 // app -> host
 export const T_RUN = 1
 export const T_STDIN = 2
@@ -100,15 +101,5 @@ export interface HostResultJson {
   peak_memory_bytes: number
   output_bytes: number
   exit_code?: number
-  host: {
-    pid: number
-    cache_hit: boolean
-    cache_rejected: boolean
-    compile_us: number
-    module_us: number
-    run_us: number
-    peak_rss_bytes: number
-    seccomp: boolean
-    probe?: Record<string, number>
-  }
+  host: HostDiagnostics
 }
