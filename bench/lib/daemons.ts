@@ -1,4 +1,4 @@
-/** Parent side of bench/lib/daemon-child.ts: a real executor daemon in its own process. */
+/** Parent side of bench/lib/daemon-child.ts: a real executor daemon in its own process. BENCH_CPU_PROF_DIR=DIR writes a V8 CPU profile of each daemon there. */
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -19,7 +19,8 @@ export interface DaemonChild {
 }
 
 export async function spawnDaemonChild (cfg: DaemonChildConfig): Promise<DaemonChild> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./daemon-child.ts', import.meta.url)), JSON.stringify(cfg)], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const prof = process.env.BENCH_CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', fileURLToPath(new URL('./daemon-child.ts', import.meta.url)), JSON.stringify(cfg)], { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout })
   const waiting = new Map<number, (m: Record<string, unknown>) => void>()
   let marker: ((step: string, t: number) => void) | undefined
