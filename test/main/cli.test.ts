@@ -79,6 +79,9 @@ test('a data dir in use and a port in use are clear errors; a normal start print
     const ready = JSON.parse(out.split('\n')[0] as string) as Record<string, unknown>
     assert.equal(ready.event, 'ready')
     assert.match(String(ready.did), /^did:key:z6Mk/)
+    // what the node runs, as it advertises it (profile 7 runtime ids)
+    assert.deepEqual((ready.runtimes as string[])[0], 'wasi-p1-fuel-v1')
+    assert.match((ready.runtimes as string[])[1] ?? '', /^wasmtime-\d+\.\d+\.\d+$/)
     // the default price is 0: the ready line says so
     assert.ok((ready.warnings as string[]).some((w) => /price is 0: jobs are run for free/.test(w)), `free-by-default warning: ${JSON.stringify(ready.warnings)}`)
     const second = await run(['start', '--data-dir', dir, ...LOOPBACK])

@@ -218,12 +218,15 @@ async function dashboardOf (daemon: Daemon, port: number | undefined, host: Daem
 function readyOutput (daemon: Daemon, uiUrl: string | undefined, json: boolean): string {
   const ready = {
     did: daemon.identity.did, peerId: daemon.identity.peerId, multiaddrs: daemon.node.multiaddrs(), dataDir: daemon.dataDir, region: daemon.region ?? null, ui: uiUrl ?? null,
+    runtimes: daemon.sandbox.runtimeIds(), runtimeUnavailable: daemon.sandbox.unavailableReason() ?? null,
     reachability: daemon.reachability(), policy: daemon.policyInfo(), warnings: ownerWarnings(daemon.policy().policy),
     log: daemon.logDir !== undefined ? join(daemon.logDir, 'current.log') : null
   }
   if (json) return JSON.stringify({ event: 'ready', ...ready }) + '\n'
   const lines = ['mesh-executor ready', `  DID     ${ready.did}`, `  PeerId  ${ready.peerId}`, `  data    ${ready.dataDir}`,
-    ...ready.multiaddrs.map((a) => `  listen  ${a}`), `  policy  ${describePolicy(ready.policy)}`,
+    ...ready.multiaddrs.map((a) => `  listen  ${a}`),
+    `  runs    ${ready.runtimes.length > 0 ? ready.runtimes.join(', ') : `nothing: ${ready.runtimeUnavailable ?? 'no sandbox'} (no bids)`}`,
+    `  policy  ${describePolicy(ready.policy)}`,
     ...(ready.log !== null ? [`  log     ${ready.log}`] : []),
     ...(uiUrl !== undefined ? [`  dashboard ${uiUrl}`] : []), ...ready.warnings.map((w) => `  warning ${w}`)]
   return lines.join('\n') + '\n'
