@@ -19,7 +19,7 @@
 import '../polyfills.js'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { basename, join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { isValidRegion, loadOrCreateIdentityFile, parseDuration, peerIdFromDid, QOS_PROFILES } from '../../shared/protocol/index.js'
 import type { Identity, QosProfile } from '../../shared/protocol/index.js'
@@ -51,7 +51,7 @@ export const SUBMIT_USAGE = `usage: mesh-executor submit --module FILE.wasm [opt
   --rep-weight N         per-mille weight of reputation in the selection (default 300)
   --price-weight N       per-mille weight of price in the selection (default 700)
   --qos P                BestEffort (default), LowLatency, CostOptimized, GuaranteedCompletion
-  --description TEXT     shown to executors (≤ 1 KiB)
+  --description TEXT     shown to executors (≤ 1 KiB; default: the module's file name)
   --interactive          pipe our stdin to the job and its output to our stdout as it runs
   --bootstrap MA         a peer to join through, with /p2p/<PeerId> (repeatable; required)
   --listen MA            our listen address (repeatable; default /ip4/127.0.0.1/tcp/0)
@@ -252,6 +252,8 @@ async function submitPlan (argv: string[], env: NodeJS.ProcessEnv): Promise<Subm
   const listen = (v.listen as string[] | undefined) ?? ['/ip4/127.0.0.1/tcp/0']
   checkAddrs(bootstrap, listen)
   const job: SubmitJob = { module: wasmModule(modulePath, await readArg('module', modulePath)), interactive, ...jobTerms(v) }
+  // sellers see the description in every list: without one, the module's file name says what the job is
+  job.description ??= basename(modulePath).slice(0, 200)
   if (inputPath !== undefined && inputPath !== '-') job.input = await readArg('input', inputPath)
   return {
     job, bootstrap, listen,

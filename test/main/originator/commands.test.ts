@@ -73,6 +73,8 @@ test('submit and receipt verify commands', async (t) => {
     const m = /receipt (bafyrei[a-z2-7]+) \(saved/.exec(r.stderr)
     assert.ok(m?.[1] !== undefined, r.stderr)
     receiptCid = m[1]
+    // without --description, sellers see the module's file name
+    assert.ok([...e1.announcements.values()].some((a) => a.job_params.description === 'sha256.wasm'), 'default description')
   })
 
   await t.test('--json: JSON lines on stdout ending with the result', async () => {

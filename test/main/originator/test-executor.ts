@@ -35,6 +35,8 @@ export interface TestExecutor {
   /** announcement ids this executor bid on / was assigned */
   bids: string[]
   assigned: string[]
+  /** every announcement it heard, by announcement id */
+  announcements: ReadonlyMap<string, JobAnnouncementV1>
   stop(): Promise<void>
 }
 
@@ -209,6 +211,7 @@ export async function startTestExecutor (opts: TestExecutorOptions): Promise<Tes
     id,
     bids,
     assigned,
+    announcements,
     async stop () { await node.stop() }
   }
 }
