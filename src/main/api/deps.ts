@@ -19,16 +19,7 @@ export type ApiStore = Pick<Store,
   'listReceipts' | 'getReceipt' | 'earningsSummary' | 'earningsByDay' | 'earningsByOriginator' | 'earningsByRegion' | 'db'>
 
 /** Live, in-memory node state the daemon knows (not in the store). */
-export interface NodeRuntime {
-  online: boolean
-  peers: number
-  autoBid: boolean
-  pausedUntil: number | null
-  draining: boolean
-  /** Last fatal/user-visible error, or null. */
-  error: string | null
-  listenAddrs: string[]
-  region: string | null
+export interface NodeRuntime extends Pick<NodeStatus, 'online' | 'peers' | 'autoBid' | 'pausedUntil' | 'draining' | 'error' | 'listenAddrs' | 'region'> {
   /** Reachability and the addresses in use (default: unknown, listening on `listenAddrs`). */
   reachability?: ReachabilityView
   /** Live fuel of each running job (jobs not listed here show 0 fuel used). */
