@@ -180,10 +180,13 @@ export function initialOffer (machine: Machine, policy: PolicyState): OfferRef {
   return { current: applyCaps(machine.hardware, policy.current().policy.offer) }
 }
 
+/** Whether we hold an open connection (direct or relayed) to the peer. */
+const isConnected = (node: MeshNode, peerId: string): boolean => node.connections(peerId).length > 0
+
 function setupBidSender (ctx: Ctx, node: MeshNode): BidSender {
   // bids go out bounded and earliest-closing first; an originator we cannot reach costs one short try
   const bidSender = createBidSender({
-    connected: (peerId) => node.connections(peerId).length > 0,
+    connected: (peerId) => isConnected(node, peerId),
     deliver: async (peerId, bytes, { signal, cold }) => {
       const answer = await node.sendDirect(peerId, bytes, cold ? { signal, attempts: 1, timeoutMs: 5000 } : { signal })
       if (!answer.ok) throw new BidRefusedError(`originator refused the bid: ${answer.error}${answer.message !== undefined ? ` (${answer.message})` : ''}`)
@@ -224,7 +227,7 @@ export function setupBidding (ctx: Ctx, p: BiddingParts): Bidding {
     getPolicy: () => stopping ? { policy: { ...policy.effective().policy, autoBid: false }, version: policy.current().version } : policy.effective(),
     unreachable: (peerId) => bidSender.cannotSend(peerId),
     path: {
-      connected: (peerId) => node.connections(peerId).length > 0,
+      connected: (peerId) => isConnected(node, peerId),
       relayLimitFor: (peerId) => node.relayLimitFor(peerId),
       reach: async (peerId, o) => await bidSender.reach(peerId, o)
     },
@@ -249,7 +252,7 @@ export function setupBidding (ctx: Ctx, p: BiddingParts): Bidding {
 function listenForAnnouncements (ctx: Ctx, node: MeshNode, autoBidder: AutoBidder, ads: AdCache): void {
   const intake = createIntakeQueue<{ body: JobAnnouncementV1, raw: Uint8Array, topicRegion?: string, receivedAt: number }>({
     process: (a) => autoBidder.handleAnnouncement(a.body, { raw: a.raw, topicRegion: a.topicRegion, receivedAt: a.receivedAt }),
-    urgent: (a) => node.connections(peerIdFromDid(a.body.originator_did)).length > 0,
+    urgent: (a) => isConnected(node, peerIdFromDid(a.body.originator_did)),
     onError: ctx.fail('auto-bidder')
   })
   ctx.cleanups.push(() => { intake.clear() })
