@@ -13,7 +13,7 @@ import { AccessBlockStore, createOriginator } from '../../src/main/originator/in
 const [addr, peerId] = process.argv.slice(2)
 const identity = generateIdentity()
 const blocks = new AccessBlockStore()
-const node = await createMeshNode({ identity, listen: ['/ip4/127.0.0.1/tcp/0'], lan: true, heartbeatMs: 200, nat: false, blockStore: blocks })
+const node = await createMeshNode({ identity, listen: ['/ip4/127.0.0.1/tcp/0'], lan: true, heartbeatMs: 200, nat: false, blockStore: blocks, jobAnnouncements: false })
 await node.start()
 await node.dial(addr as string)
 const deadline = Date.now() + 15_000

@@ -375,7 +375,7 @@ async function submitOn (s: Session): Promise<number> {
 async function joinAndSubmit (io: CliIo, voice: Voice, plan: SubmitPlan, identity: Identity, store: Store, log: Logger): Promise<number> {
   log.info({ sub: 'submit', did: identity.did, bootstrap: plan.bootstrap }, 'submitting')
   const blocks = new AccessBlockStore()
-  const node = await createMeshNode({ identity, listen: plan.listen, bootstrap: plan.bootstrap, lan: true, blockStore: blocks, heartbeatMs: 200, log })
+  const node = await createMeshNode({ identity, listen: plan.listen, bootstrap: plan.bootstrap, lan: true, blockStore: blocks, heartbeatMs: 200, jobAnnouncements: false, log })
   try {
     node.events.on('reachability:changed', (st) => {
       if (voice.json) voice.emit({ event: 'reachability:changed', ...st })

@@ -43,7 +43,7 @@ async function startOriginator (run: Run, all: Executor[]): Promise<Originator |
   const identity = generateIdentity()
   const blocks = new AccessBlockStore()
   const node = await createMeshNode({
-    identity, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: all.map((x) => x.addr as string), lan: true, blockStore: blocks, heartbeatMs: 200
+    identity, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: all.map((x) => x.addr as string), lan: true, blockStore: blocks, heartbeatMs: 200, jobAnnouncements: false
   })
   run.node = node
   await node.start()

@@ -48,6 +48,8 @@ export interface GossipGateInit {
   log: Logger
   bans: BanList
   regions: string[]
+  /** subscribe to the job-announcement topics (an executor does; a node that only submits need not) */
+  jobAnnouncements: boolean
   validator: ValidatorOptions
   maxFrameBytes: number
   score: GossipScoreOptions
@@ -112,7 +114,7 @@ class GossipGateImpl implements GossipGate {
   /** Subscribes our topics (gossipsub takes subscriptions only once it runs). */
   afterStart (): void {
     this.started = true
-    for (const t of topicsFor(this.init.regions)) {
+    for (const t of topicsFor(this.init.regions, { jobAnnouncements: this.init.jobAnnouncements })) {
       this.c.pubsub.topicValidators.set(t, this.pacedValidator)
       this.c.pubsub.subscribe(t)
     }

@@ -62,7 +62,7 @@ function meshServices (o: ResolvedOptions, events: TypedEmitter<MeshEvents>, ban
       events, log, bootstrap: o.bootstrap, bootstrapRetryMs: o.bootstrapRetryMs, dialMs: timeouts.dialMs, dhtMs: timeouts.dhtMs, freshLookup: o.nat !== undefined
     }) as MeshServiceFactories['meshLinks'],
     meshGossip: gossipGate({
-      identity, events, log, bans, regions: o.regions, validator: o.validator, maxFrameBytes: limits.maxFrameBytes, score: o.score, capabilityRepublishMinMs: o.capabilityRepublishMinMs
+      identity, events, log, bans, regions: o.regions, jobAnnouncements: o.jobAnnouncements, validator: o.validator, maxFrameBytes: limits.maxFrameBytes, score: o.score, capabilityRepublishMinMs: o.capabilityRepublishMinMs
     }) as MeshServiceFactories['meshGossip'],
     meshDirect: directMessaging({
       events, log, validator: o.validator, rateLimit: o.directRateLimit, maxFrameBytes: limits.maxFrameBytes, maxInboundStreams: limits.maxInboundStreams, inboundReadMs: timeouts.inboundReadMs, directMs: timeouts.directMs

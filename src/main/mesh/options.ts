@@ -122,6 +122,13 @@ export interface MeshNodeOptions {
   lan?: boolean
   /** Regions whose topics this node subscribes to. */
   regions?: string[]
+  /**
+   * Whether this node subscribes to the job-announcement topics. Default true: an executor must.
+   * A node that only submits jobs need not: it publishes its announcements through gossipsub's
+   * fanout and does not receive, validate and forward every other buyer's announcements (under a
+   * flood of announcements, that work held its own announcement back for seconds).
+   */
+  jobAnnouncements?: boolean
   /** mDNS discovery on the local network. Default false. */
   mdns?: boolean
   /** Store used to serve `/icn/mesh/blocks/0.1.0`. Default: an in-memory store. */
@@ -155,6 +162,7 @@ export interface ResolvedOptions {
   bootstrap: string[]
   lan: boolean
   regions: string[]
+  jobAnnouncements: boolean
   mdns: boolean
   timeouts: MeshTimeouts
   limits: MeshLimits
@@ -237,6 +245,7 @@ export function resolveOptions (o: MeshNodeOptions): ResolvedOptions {
     bootstrap: o.bootstrap ?? [],
     lan: o.lan ?? false,
     regions: [...new Set(regions)],
+    jobAnnouncements: o.jobAnnouncements ?? true,
     mdns: o.mdns ?? false,
     timeouts,
     limits,

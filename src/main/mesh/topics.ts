@@ -29,10 +29,11 @@ export function jobsTopic (region?: string): string {
   return `${JOBS_ANNOUNCE_TOPIC}/region/${region}`
 }
 
-/** The topics a node subscribes to for the given regions. */
-export function topicsFor (regions: readonly string[]): string[] {
-  const topics = [CAPABILITIES_TOPIC, JOBS_ANNOUNCE_TOPIC, RECEIPTS_AVAILABLE_TOPIC]
-  for (const r of regions) topics.push(capabilitiesTopic(r), jobsTopic(r))
+/** The topics a node subscribes to for the given regions (without the job-announcement ones when it only submits jobs). */
+export function topicsFor (regions: readonly string[], o: { jobAnnouncements?: boolean } = {}): string[] {
+  const jobs = o.jobAnnouncements ?? true
+  const topics = [CAPABILITIES_TOPIC, ...(jobs ? [JOBS_ANNOUNCE_TOPIC] : []), RECEIPTS_AVAILABLE_TOPIC]
+  for (const r of regions) topics.push(capabilitiesTopic(r), ...(jobs ? [jobsTopic(r)] : []))
   return topics
 }
 

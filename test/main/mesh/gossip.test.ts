@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Message } from '@libp2p/gossipsub'
@@ -143,4 +144,36 @@ test('gossip over a 6-node line: delivery, regions, forged messages, scoring', a
     await assert.rejects(n[0]!.node.publishCapability(capabilityAd(n[1]!.id)), { name: 'MeshError', code: 'InvalidInput' })
     assert.ok(n[0]!.node.topics().includes(RECEIPTS_AVAILABLE_TOPIC))
   })
+})
+
+test('a node that only submits jobs (jobAnnouncements: false) publishes announcements but never receives them; receipts still reach it', async (t) => {
+  // executors e0 - e1, buyer b attached to e0
+  const e0 = await spawn()
+  const e1 = await spawn()
+  const b = await spawn({ jobAnnouncements: false })
+  t.after(async () => { await stopAll([e0.node, e1.node, b.node]) })
+  await connect(e0.node, e1.node)
+  await connect(b.node, e0.node)
+  assert.deepEqual(b.node.topics().sort(), [CAPABILITIES_TOPIC, RECEIPTS_AVAILABLE_TOPIC].sort())
+  assert.ok(e0.node.topics().includes(JOBS_ANNOUNCE_TOPIC))
+  await until(() => e0.node.meshPeers(JOBS_ANNOUNCE_TOPIC).includes(e1.node.peerId) && b.node.topicPeers(JOBS_ANNOUNCE_TOPIC).includes(e0.node.peerId) &&
+    e0.node.meshPeers(RECEIPTS_AVAILABLE_TOPIC).includes(b.node.peerId), 'gossip mesh')
+  const got = [e0, e1, b].map((x) => record(x.node, 'message:received'))
+  const fromBuyer = randomUUID()
+  const fromE1 = randomUUID()
+  const announcements = (i: number): string[] => got[i]!.filter((e) => e.message.variant === 'JobAnnouncementV1').map((e) => (e.message.body as { announcement_id: string }).announcement_id)
+
+  // the buyer's announcement goes out through the fanout and reaches both executors
+  const r = await b.node.publishAnnouncement(announcement(b.id, fromBuyer))
+  assert.ok(r.recipients >= 1)
+  await until(() => announcements(0).includes(fromBuyer) && announcements(1).includes(fromBuyer), 'the buyer announcement at both executors')
+
+  // another originator's announcement (published by e1) reaches e0, never the buyer
+  await e1.node.publishAnnouncement(announcement(e1.id, fromE1))
+  await until(() => announcements(0).includes(fromE1), 'e1 announcement at e0')
+  // a receipt announcement published after it reaches the buyer: by then the announcement would have too
+  const bytes = receiptAvailable(e1.id, b.id, receipt(e1.id, b.id).cid)
+  await e1.node.publishReceiptAvailable(bytes)
+  await until(() => got[2]!.some((e) => e.message.variant === 'ExecutionReceiptAvailableV1'), 'receipt announcement at the buyer')
+  assert.deepEqual(announcements(2), [])
 })
