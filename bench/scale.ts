@@ -49,7 +49,9 @@ interface Worker {
 }
 
 async function startWorker (): Promise<Worker> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./lib/scale-worker.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] })
+  // BENCH_CPU_PROF_DIR=DIR: a V8 CPU profile of each worker process (how the DHT phase's CPU was looked at)
+  const prof = process.env.BENCH_CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+  const proc = spawn(process.execPath, [...prof, '--import', 'tsx', fileURLToPath(new URL('./lib/scale-worker.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] })
   const waiting = new Map<number, (m: Record<string, unknown>) => void>()
   let ready: () => void = () => {}
   const readyP = new Promise<void>((resolve) => { ready = resolve })
@@ -161,6 +163,7 @@ async function report (mesh: Mesh): Promise<{ received: Map<string, Map<number, 
     bytes += r.bytes as number
     rss += r.rss as number
     elu.push(r.elu as number)
+    if (process.env.SCALE_DEBUG_CONNS !== undefined) console.error('connections opened', r.connectionsOpened, 'closed', r.connectionsClosed)
     for (const [id, local, t] of r.received as Array<[string, number, number]>) {
       const node = w.nodes[local] as number
       let m = received.get(id)
@@ -233,7 +236,10 @@ async function steady (mesh: Mesh, n: number, settleMs: number): Promise<Record<
   const r = await report(mesh)
   const d = deliveries(mesh, published, r.received)
   const netBytes = Math.max(0, r.bytes - q1.bytes - idleBytesPerMs * durMs)
+  const traced = process.env.SCALE_DEBUG_PUT_LOAD !== undefined ? sleep(2000).then(async () => { console.error(((await mesh.ask(mesh.random(mesh.live()), 'putTrace')).events as string[]).join('\n')) }) : undefined
   const dht = await dhtOps(mesh, DHT_OPS, 4000)
+  await traced
+  const rd = await report(mesh)
   return {
     bench: 'scale', nodes: n, processes: mesh.workers.length, churn: false, settle_ms: settleMs,
     announcements: published.length, delivery: Math.round((d.delivered / d.expected) * 10000) / 10000, missed: d.missed,
@@ -242,6 +248,7 @@ async function steady (mesh: Mesh, n: number, settleMs: number): Promise<Record<
     idle_bytes_per_node_per_s: Math.round((idleBytesPerMs * 1000) / n),
     rss_per_node_mib: Math.round((r.rss / n / 2 ** 20) * 10) / 10,
     event_loop_utilization: r.elu,
+    dht_event_loop_utilization: rd.elu,
     ...dht
   }
 }

@@ -44,12 +44,17 @@ function options (identity: Identity, bootstrap: string[]): MeshNodeOptions {
   }
 }
 
+let connectionsOpened = 0
+let connectionsClosed = 0
+
 async function startSlot (i: number, bootstrap: string[]): Promise<void> {
   const slot = slots[i] as Slot
   const node = await createMeshNode(options(slot.identity, bootstrap.filter((a) => !a.endsWith(slot.identity.peerId))))
   node.events.on('message:received', (e) => {
     if (e.message.variant === 'JobAnnouncementV1') received.push([e.message.body.announcement_id, i, now()])
   })
+  node.events.on('connection:opened', () => { connectionsOpened++ })
+  node.events.on('connection:closed', () => { connectionsClosed++ })
   await node.start()
   slot.node = node
   slot.up = true
@@ -126,7 +131,7 @@ const handlers: Record<string, (m: Req) => Promise<Record<string, unknown>>> = {
     lastElu = performance.eventLoopUtilization()
     const cpu = process.cpuUsage(lastCpu)
     lastCpu = process.cpuUsage()
-    return { received: out, bytes, rss: process.memoryUsage().rss, up: slots.filter((s) => s.up).length, elu: Math.round(elu.utilization * 100) / 100, cpuMs: Math.round((cpu.user + cpu.system) / 1000) }
+    return { connectionsOpened, connectionsClosed, received: out, bytes, rss: process.memoryUsage().rss, up: slots.filter((s) => s.up).length, elu: Math.round(elu.utilization * 100) / 100, cpuMs: Math.round((cpu.user + cpu.system) / 1000) }
   },
   async put (m) {
     const i = m.node as number
