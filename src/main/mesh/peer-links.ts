@@ -20,6 +20,7 @@ import type { TypedEmitter } from './events.js'
 import { abortError, timeoutSignal } from './frame.js'
 import { isCircuit } from './nat.js'
 import { cachePeerStoreMerges } from './peer-store-cache.js'
+import { skipKnownRoutingTableUpdates } from './routing-table-shortcut.js'
 import type { ConnectionInfo, MeshEvents, RelayLimits, RelayPath } from './types.js'
 
 async function sleep (ms: number, signal: AbortSignal): Promise<void> {
@@ -102,6 +103,7 @@ class PeerLinksImpl implements PeerLinks {
   readonly [Symbol.toStringTag] = 'icn-mesh-links'
   private timer: ReturnType<typeof setInterval> | undefined
   private undoMergeCache: (() => void) | undefined
+  private undoRoutingShortcut: (() => void) | undefined
   // The connection each protocol dial last used, per peer: a failure over a limited (relayed)
   // connection is reported as RelayLimited rather than a bare transport error.
   private readonly limitsUsed = new Map<string, ConnectionLimits | undefined>()
@@ -110,6 +112,7 @@ class PeerLinksImpl implements PeerLinks {
 
   start (): void {
     this.undoMergeCache = cachePeerStoreMerges(this.c.peerStore, this.c.events)
+    this.undoRoutingShortcut = skipKnownRoutingTableUpdates(this.c.dht)
     this.c.events.addEventListener('peer:connect', this.onPeerConnect)
     this.c.events.addEventListener('peer:disconnect', this.onPeerDisconnect)
     this.c.events.addEventListener('connection:open', this.onConnectionOpen)
@@ -118,6 +121,7 @@ class PeerLinksImpl implements PeerLinks {
 
   stop (): void {
     this.undoMergeCache?.()
+    this.undoRoutingShortcut?.()
     this.undoMergeCache = undefined
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = undefined
