@@ -153,15 +153,17 @@ async function announce (mesh: Mesh, count: number, rate: number): Promise<Publi
   return (await Promise.all(published)).filter((p): p is Published => p !== undefined)
 }
 
-async function report (mesh: Mesh): Promise<{ received: Map<string, Map<number, number>>, bytes: number, rss: number, elu: number[] }> {
+async function report (mesh: Mesh): Promise<{ received: Map<string, Map<number, number>>, bytes: number, rss: number, elu: number[], cpuMs: number }> {
   const received = new Map<string, Map<number, number>>()
   let bytes = 0
   let rss = 0
+  let cpuMs = 0
   const elu: number[] = []
   for (const w of mesh.workers) {
     const r = await w.ask('report')
     bytes += r.bytes as number
     rss += r.rss as number
+    cpuMs += r.cpuMs as number
     elu.push(r.elu as number)
     if (process.env.SCALE_DEBUG_CONNS !== undefined) console.error('connections opened', r.connectionsOpened, 'closed', r.connectionsClosed)
     for (const [id, local, t] of r.received as Array<[string, number, number]>) {
@@ -171,7 +173,7 @@ async function report (mesh: Mesh): Promise<{ received: Map<string, Map<number, 
       if (!m.has(node)) m.set(node, t)
     }
   }
-  return { received, bytes, rss, elu }
+  return { received, bytes, rss, elu, cpuMs }
 }
 
 async function dhtOps (mesh: Mesh, count: number, spreadMs: number): Promise<Record<string, number>> {
@@ -249,6 +251,8 @@ async function steady (mesh: Mesh, n: number, settleMs: number): Promise<Record<
     rss_per_node_mib: Math.round((r.rss / n / 2 ** 20) * 10) / 10,
     event_loop_utilization: r.elu,
     dht_event_loop_utilization: rd.elu,
+    // CPU of the worker processes over the 3 s idle window before the announcements, per node
+    idle_cpu_ms_per_node_per_s: Math.round((q1.cpuMs / 3 / n) * 10) / 10,
     ...dht
   }
 }

@@ -40,7 +40,8 @@ let lastCpu = process.cpuUsage()
 function options (identity: Identity, bootstrap: string[]): MeshNodeOptions {
   return {
     identity, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap, lan: true, nat: false,
-    limits: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 1000 }
+    limits: { inboundConnectionThreshold: 10_000, maxIncomingPendingConnections: 1000 },
+    ...(process.env.SCALE_PING_MS !== undefined ? { timeouts: { pingMs: Number(process.env.SCALE_PING_MS) } } : {})
   }
 }
 

@@ -166,6 +166,7 @@ export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: o.mdns ? [mdns({ serviceTag: 'icn-mesh.local' })] : [],
+    connectionMonitor: { pingInterval: o.timeouts.pingMs },
     connectionManager: {
       maxConnections: o.limits.maxConnections,
       inboundConnectionThreshold: o.limits.inboundConnectionThreshold,

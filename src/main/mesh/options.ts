@@ -17,6 +17,8 @@ export interface MeshTimeouts {
   dhtMs: number
   /** Listener side: reading the request frame of an inbound stream (ms). */
   inboundReadMs: number
+  /** Connection monitor: each open connection is pinged this often and closed when the ping fails (ms). */
+  pingMs: number
 }
 
 export interface MeshLimits {
@@ -181,7 +183,8 @@ export const DEFAULT_TIMEOUTS: MeshTimeouts = {
   directMs: 15_000,
   blockMs: 60_000,
   dhtMs: 30_000,
-  inboundReadMs: 10_000
+  inboundReadMs: 10_000,
+  pingMs: 30_000
 }
 
 export const DEFAULT_LIMITS: MeshLimits = {
