@@ -105,8 +105,9 @@ function createIntakeLimiter (o: { burst: number, perSecond: number }, clock: ()
   return (key) => {
     const now = clock()
     const b = buckets.get(key) ?? { tokens: o.burst, at: now }
-    b.tokens = Math.min(o.burst, b.tokens + ((now - b.at) / 1000) * o.perSecond)
-    b.at = now
+    // a clock that steps back (NTP) refills nothing, rather than draining the bucket for as long
+    b.tokens = Math.min(o.burst, b.tokens + (Math.max(0, now - b.at) / 1000) * o.perSecond)
+    b.at = Math.max(b.at, now)
     buckets.delete(key)
     buckets.set(key, b)
     if (buckets.size > 50_000) {
