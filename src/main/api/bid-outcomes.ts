@@ -15,7 +15,7 @@ type RanBy = (id: string) => string | undefined
 export interface BidQueries {
   /** `ranBy`: who else announced a receipt for a job (a bid we did not win is lost as soon as that is known). */
   bidOutcome(announcementId: string, now: number, ranBy?: RanBy): BidOutcomeView | null
-  bidOutcomeCounts(sinceMs: number, now: number, ranBy?: RanBy): { won: number, lost: number, waiting: number, notSent: number }
+  bidOutcomeCounts(sinceMs: number, now: number, ranBy?: RanBy): { won: number, lost: number, refused: number, waiting: number, notSent: number }
   /** Recent bids that could not be delivered, newest first (error text). */
   undeliveredBids(sinceMs: number, limit: number): Array<{ announcementId: string, error: string, at: number }>
 }
@@ -31,6 +31,8 @@ function closesAtOf (raw: unknown): number | null {
 function outcomeOf (r: Row, now: number, ranBy?: RanBy): BidOutcomeView {
   const jobState = str(r.job_state) as JobStateName | null
   const closesAt = closesAtOf(r.raw)
+  const refused = str(r.refused)
+  if (jobState === null && refused !== null) return { outcome: 'refused', text: `refused: the buyer chose us, but ${refused}`, error: null, jobState: null, closesAt }
   if (jobState !== null) return { outcome: 'won', text: `won: the job is ${jobState === 'Completed' ? 'completed' : jobState === 'Failed' ? 'done (it failed)' : jobState === 'Cancelled' ? 'cancelled' : 'in progress'}`, error: null, jobState, closesAt }
   const other = ranBy?.(String(r.announcement_id))
   if (other !== undefined) return { outcome: 'lost', text: `lost: another executor ran it (${other.length > 24 ? `${other.slice(0, 14)}…${other.slice(-6)}` : other})`, error: null, jobState: null, closesAt }
@@ -47,19 +49,21 @@ function outcomeOf (r: Row, now: number, ranBy?: RanBy): BidOutcomeView {
   return { outcome: 'lost', text: 'lost: the buyer chose another executor', error: null, jobState: null, closesAt }
 }
 
-function countOutcomes ({ one, all }: SqlReader, since: number, now: number, ranBy?: RanBy): { won: number, lost: number, waiting: number, notSent: number } {
+function countOutcomes ({ one, all }: SqlReader, since: number, now: number, ranBy?: RanBy): { won: number, lost: number, refused: number, waiting: number, notSent: number } {
   const won = Number(one(`SELECT count(*) AS n FROM bids b JOIN jobs j ON j.announcement_id = b.announcement_id WHERE b.created_at >= ?`, since)?.n ?? 0)
+  const refused = Number(one(`SELECT count(*) AS n FROM bids b WHERE b.created_at >= ? AND b.refused IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.announcement_id = b.announcement_id)`, since)?.n ?? 0)
   const notSent = Number(one(`SELECT count(*) AS n FROM bids b WHERE b.created_at >= ? AND b.sent_ok = 0
     AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.announcement_id = b.announcement_id)`, since)?.n ?? 0)
   // bids older than a day without a job are lost; younger ones are decided from their window
   const day = now - 86_400_000
-  const oldLost = Number(one(`SELECT count(*) AS n FROM bids b WHERE b.created_at >= ? AND b.created_at < ? AND (b.sent_ok = 1 OR b.sent_ok IS NULL)
+  const oldLost = Number(one(`SELECT count(*) AS n FROM bids b WHERE b.created_at >= ? AND b.created_at < ? AND (b.sent_ok = 1 OR b.sent_ok IS NULL) AND b.refused IS NULL
     AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.announcement_id = b.announcement_id)`, since, day)?.n ?? 0)
   let lost = oldLost
   let waiting = 0
   let recentNotSent = 0
   const recent = all(`SELECT b.announcement_id, b.sent_ok, b.error, b.created_at, NULL AS job_state, a.raw FROM bids b LEFT JOIN announcements a ON a.announcement_id = b.announcement_id
-    WHERE b.created_at >= ? AND (b.sent_ok = 1 OR b.sent_ok IS NULL)
+    WHERE b.created_at >= ? AND (b.sent_ok = 1 OR b.sent_ok IS NULL) AND b.refused IS NULL
     AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.announcement_id = b.announcement_id) ORDER BY b.created_at DESC LIMIT 2000`, Math.max(since, day))
   for (const r of recent) {
     const o = outcomeOf(r, now, ranBy).outcome
@@ -67,14 +71,14 @@ function countOutcomes ({ one, all }: SqlReader, since: number, now: number, ran
     else if (o === 'not_sent') recentNotSent++
     else waiting++
   }
-  return { won, lost, waiting, notSent: notSent + recentNotSent }
+  return { won, lost, refused, waiting, notSent: notSent + recentNotSent }
 }
 
 export function bidQueries (sql: SqlReader): BidQueries {
   const { one, all } = sql
   return {
     bidOutcome (id, now, ranBy) {
-      const r = one(`SELECT b.announcement_id, b.sent_ok, b.error, b.created_at, j.state AS job_state, a.raw
+      const r = one(`SELECT b.announcement_id, b.sent_ok, b.error, b.refused, b.created_at, j.state AS job_state, a.raw
         FROM bids b LEFT JOIN jobs j ON j.announcement_id = b.announcement_id LEFT JOIN announcements a ON a.announcement_id = b.announcement_id
         WHERE b.announcement_id = ?`, id)
       return r === undefined ? null : outcomeOf(r, now, ranBy)

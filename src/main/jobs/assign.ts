@@ -31,19 +31,24 @@ function checkAssignment (ctx: ExecutorContext, a: MessageOf<'AssignJobV1'>['bod
     if (existing.originatorDid === a.originator_did) return undefined
     refuse('WrongState', `job ${id} is already ${existing.state}`)
   }
-  if (!accepting) refuse('PolicyRejected', 'this node is shutting down')
   if (ann.decision !== 'bid') refuse('PolicyRejected', `we decided not to bid on ${id}`)
   const bid = store.getBid(id)
   if (bid === undefined || bid.sentOk === false) refuse('WrongState', `we have no delivered bid for ${id}`)
+  // from here on the buyer chose our bid: a refusal is recorded with the bid (neither won nor lost)
+  const refuseChosen = (reason: Reason, detail: string): never => {
+    store.markBidRefused(id, detail)
+    return refuse(reason, detail)
+  }
+  if (!accepting) refuseChosen('PolicyRejected', 'this node is shutting down')
   const decoded = decodeMessage(ann.raw, { maxBytes: 1024 * 1024 })
   if (decoded.kind !== 'message' || decoded.message.variant !== 'JobAnnouncementV1') return refuse('UnknownJob', `stored announcement ${id} is unreadable`)
   const announcement = decoded.message.body
   const now = ctx.clock()
   const { closesAt } = biddingCloses(announcement)
-  if (now > closesAt + ASSIGNMENT_GRACE_MS) refuse('WrongState', `assignment came ${Math.round((now - closesAt) / 1000)} s after bidding closed (limit ${ASSIGNMENT_GRACE_MS / 1000} s)`)
-  if (announcement.job_params.deadline !== undefined && now > Date.parse(announcement.job_params.deadline)) refuse('WrongState', 'the job deadline has passed')
+  if (now > closesAt + ASSIGNMENT_GRACE_MS) refuseChosen('WrongState', `assignment came ${Math.round((now - closesAt) / 1000)} s after bidding closed (limit ${ASSIGNMENT_GRACE_MS / 1000} s)`)
+  if (announcement.job_params.deadline !== undefined && now > Date.parse(announcement.job_params.deadline)) refuseChosen('WrongState', 'the job deadline has passed')
   const limit = ctx.opts.maxConcurrent?.() ?? Infinity
-  if (ctx.running.size >= limit) refuse('PolicyRejected', `already running ${ctx.running.size} job(s), limit ${limit}`)
+  if (ctx.running.size >= limit) refuseChosen('PolicyRejected', `already running ${ctx.running.size} job(s), limit ${limit}`)
   return { announcement, region: ann.region, price: bid?.price }
 }
 

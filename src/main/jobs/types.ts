@@ -25,7 +25,7 @@ export interface ExecutorEvents {
 export interface ExecutorOptions {
   node: MeshNode
   /** the parts of the store the executor uses: jobs, receipts, and the announcements/bids it checks assignments against */
-  store: JobStore & ReceiptStore & Pick<MarketStore, 'getAnnouncement' | 'getBid'>
+  store: JobStore & ReceiptStore & Pick<MarketStore, 'getAnnouncement' | 'getBid' | 'markBidRefused'>
   identity: Identity
   sandbox: Sandbox
   blocks: ExecutorBlockStore

@@ -60,6 +60,9 @@ export function createMarketStore (sql: Sql): MarketStore {
       tx(() => run('UPDATE bids SET sent_ok = ?, error = ?, sent_at = ? WHERE announcement_id = ?',
         result.ok ? 1 : 0, result.error ?? null, result.at ?? clock(), id))
     },
+    markBidRefused (id, reason) {
+      tx(() => run('UPDATE bids SET refused = ? WHERE announcement_id = ?', reason.slice(0, 500), id))
+    },
     getBid (id) {
       const r = one('SELECT * FROM bids WHERE announcement_id = ?', id)
       return r === undefined

@@ -201,6 +201,8 @@ export interface MarketStore {
   /** Reserves the one bid for an announcement before sending; false if a bid already exists. */
   recordBid(b: { announcementId: string, originatorDid: string, price?: bigint | number, raw?: Uint8Array, createdAt?: number }): boolean
   markBidSent(announcementId: string, result: { ok: boolean, error?: string, at?: number }): void
+  /** The buyer chose us but we refused its assignment (reason code and why); the bid is then neither won nor lost. */
+  markBidRefused(announcementId: string, reason: string): void
   getBid(announcementId: string): BidRow | undefined
   originatorRecord(originatorDid: string): OriginatorRecord | undefined
 }

@@ -10,8 +10,8 @@ export function reasonsList (a: { reasons: AnnouncementView['reasons'] }): HTMLE
     h('ul', { class: 'reasons' }, a.reasons.map((r) => h('li', { class: r.ok ? 'ok' : 'fail' }, h('span', { class: 'sr-only' }, r.ok ? 'passed: ' : 'failed: '), r.ok ? '✓ ' : '✗ ', r.text))))
 }
 
-const OUTCOME_KIND: Record<BidOutcomeView['outcome'], string> = { won: 'ok', lost: 'muted', waiting: 'running', not_sent: 'error', sending: 'running' }
-const OUTCOME_WORD: Record<BidOutcomeView['outcome'], string> = { won: 'won', lost: 'lost', waiting: 'waiting', not_sent: 'never assigned', sending: 'sending' }
+const OUTCOME_KIND: Record<BidOutcomeView['outcome'], string> = { won: 'ok', lost: 'muted', refused: 'paused', waiting: 'running', not_sent: 'error', sending: 'running' }
+const OUTCOME_WORD: Record<BidOutcomeView['outcome'], string> = { won: 'won', lost: 'lost', refused: 'chosen, refused', waiting: 'waiting', not_sent: 'never assigned', sending: 'sending' }
 
 function outcomeCell (a: AnnouncementView): HTMLElement {
   if (a.decision !== 'bid') return badge(`skipped: ${a.firstFailedRule ?? '?'}`, 'muted')
@@ -80,6 +80,7 @@ export const marketPage: PageFactory = async ({ api }) => {
         h('div', { class: 'stat' }, h('span', { class: 'label' }, 'We bid'), h('span', { class: 'value', 'data-testid': 'bid-count' }, String(s.bid))),
         h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Won'), h('span', { class: 'value', 'data-testid': 'won-count' }, String(s.outcomes.won))),
         h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Lost'), h('span', { class: 'value', 'data-testid': 'lost-count' }, String(s.outcomes.lost)), h('span', { class: 'hint block' }, 'the buyer picked another executor')),
+        h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Refused'), h('span', { class: 'value', 'data-testid': 'refused-count' }, String(s.outcomes.refused)), h('span', { class: 'hint block' }, 'the buyer chose us, we could not take it')),
         h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Never assigned'), h('span', { class: 'value', 'data-testid': 'notsent-count' }, String(s.outcomes.notSent)), h('span', { class: 'hint block' }, 'the bid did not reach the buyer')),
         h('div', { class: 'stat' }, h('span', { class: 'label' }, 'Skipped'), h('span', { class: 'value' }, String(s.noBid)))),
       h('ul', { class: 'counters', 'data-testid': 'skip-counters' }, s.skipped.map((g) => h('li', {}, h('a', { href: '#/market', 'data-rule': g.rule }, g.text)))))

@@ -229,7 +229,7 @@ export interface DecisionReasonView { rule: string, ok: boolean, text: string }
  * closed, no assignment), `waiting` (delivered, window still open or just closed), `not_sent` (the bid
  * could not be delivered: never assigned), `sending` (being delivered).
  */
-export const BID_OUTCOMES = ['won', 'lost', 'waiting', 'not_sent', 'sending'] as const
+export const BID_OUTCOMES = ['won', 'lost', 'refused', 'waiting', 'not_sent', 'sending'] as const
 export type BidOutcome = (typeof BID_OUTCOMES)[number]
 export interface BidOutcomeView {
   outcome: BidOutcome
@@ -265,7 +265,8 @@ export interface MarketStatsView {
   bid: number
   noBid: number
   /** What became of the bids (same window). */
-  outcomes: { won: number, lost: number, waiting: number, notSent: number }
+  /** `refused`: the buyer chose us, but we refused its assignment (e.g. every job slot was taken by then). */
+  outcomes: { won: number, lost: number, refused: number, waiting: number, notSent: number }
   /** "43 skipped: job pays less than our price" — grouped by the first failing rule, most frequent first. */
   skipped: Array<{ rule: string, count: number, text: string }>
 }

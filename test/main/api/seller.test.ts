@@ -50,7 +50,7 @@ test('earnings: a unit, paid jobs exclude free ones; jobs carry their descriptio
   } finally { f.close() }
 })
 
-test('market: every bid says won / lost / not delivered, and the stats count them', async () => {
+test('market: every bid says won / lost / refused / not delivered, and the stats count them', async () => {
   const f = await createFixture()
   try {
     // a bid that could not be delivered, and one delivered whose window closed long ago without a job
@@ -60,6 +60,10 @@ test('market: every bid says won / lost / not delivered, and the stats count the
     f.store.markBidSent(failed, { ok: false, error: 'BidRefusedError: originator refused the bid: Stale' })
     const waiting = await f.announce(62, { maxPrice: 1000, maxFuel: 1_000_000 })
     f.store.markBidSent(waiting, { ok: true })
+    // the buyer chose us, but every job slot was taken by then: neither won nor lost
+    const refused = await f.announce(64, { maxPrice: 1000, maxFuel: 1_000_000, at: Date.now() - 90 * 60_000 })
+    f.store.markBidSent(refused, { ok: true })
+    f.store.markBidRefused(refused, 'already running 1 job(s), limit 1')
 
     const anns = await f.api.invoke('market.announcements', { limit: 100 })
     const by = (id: string): string | undefined => anns.find((a) => a.announcementId === id)?.bid?.outcome
@@ -67,6 +71,8 @@ test('market: every bid says won / lost / not delivered, and the stats count the
     assert.equal(by(failed), 'not_sent')
     assert.match(anns.find((a) => a.announcementId === failed)?.bid?.text ?? '', /never assigned: the bid was not delivered \(BidRefusedError/)
     assert.equal(by(waiting), 'waiting')
+    assert.equal(by(refused), 'refused')
+    assert.equal(anns.find((a) => a.announcementId === refused)?.bid?.text, 'refused: the buyer chose us, but already running 1 job(s), limit 1')
     for (const id of f.completedIds) assert.equal(by(id), 'won')
     assert.equal(by(f.runningId), 'won')
     for (const a of anns) {
@@ -77,6 +83,7 @@ test('market: every bid says won / lost / not delivered, and the stats count the
     assert.equal(stats.outcomes.won, f.completedIds.length + 2)
     assert.equal(stats.outcomes.notSent, 1)
     assert.equal(stats.outcomes.waiting, 1)
+    assert.equal(stats.outcomes.refused, 1)
     assert.ok(stats.outcomes.lost >= 1)
   } finally { f.close() }
 })

@@ -56,7 +56,8 @@ test('maxConcurrentJobs 1: consecutive jobs are accepted one after another, each
     assert.equal(daemon.store.getJob(second)?.state, 'Completed')
     assert.equal(daemon.executor.runningJobs().length, 0)
 
-    // while a job runs, the next announcement is not bid on (concurrency) and its assignment is refused
+    // while a job runs, the next announcement is not bid on (concurrency) and its assignment is refused;
+    // one bid on before the slot was taken is refused when chosen, and the bid says so
     const loop = new Uint8Array(await readFile(new URL('../../../assets/jobs/hostile_loop.wasm', import.meta.url)))
     orig.blockStore.put(rawCid(loop), loop)
     const announce = async (wasm: Uint8Array): Promise<string> => {
@@ -75,6 +76,9 @@ test('maxConcurrentJobs 1: consecutive jobs are accepted one after another, each
     }
     const busy = await announce(loop)
     await until(() => inbox.some((m) => m.variant === 'JobBidV1' && m.body.announcement_id === busy), 'bid on the long job')
+    // bid on while the slot was still free, chosen after it was taken
+    const chosenLate = await announce(module)
+    await until(() => inbox.some((m) => m.variant === 'JobBidV1' && m.body.announcement_id === chosenLate), 'bid on the second job')
     assert.equal(await assign(busy), 'ok')
     await until(() => daemon.store.getJob(busy)?.state === 'Running', 'long job running')
     const next = await announce(module)
@@ -83,6 +87,11 @@ test('maxConcurrentJobs 1: consecutive jobs are accepted one after another, each
     assert.equal(row?.decision, 'no_bid')
     assert.ok(row?.reasons.some((r) => r.rule === 'concurrency' && !r.ok), JSON.stringify(row?.reasons.filter((r) => !r.ok)))
     assert.equal(await assign(next), 'PolicyRejected')
+    // the buyer chose our bid, we refused: the bid records why (the dashboard says refused, not lost)
+    assert.equal(await assign(chosenLate), 'PolicyRejected')
+    const refused = (daemon.store.db.prepare('SELECT refused FROM bids WHERE announcement_id = ?').get(chosenLate) as { refused: string | null }).refused
+    assert.equal(refused, 'already running 1 job(s), limit 1')
+    assert.equal((daemon.store.db.prepare('SELECT refused FROM bids WHERE announcement_id = ?').get(busy) as { refused: string | null }).refused, null)
     // the owner cancels the long job: it ends Cancelled, with a receipt
     assert.equal(daemon.executor.cancel(busy), true)
     await until(() => inbox.some((m) => m.variant === 'ExecutionReceiptAvailableV1' && m.body.announcement_id === busy), 'receipt of the cancelled job')
