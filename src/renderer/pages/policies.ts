@@ -110,14 +110,15 @@ function saveDraft (api: PageCtx['api'], f: PolicyDraft, ui: { bar: SaveBar, err
   bar.save.disabled = true
   const n = bar.note.value.trim()
   api.call('policy.save', n === '' ? { policy: f.draft } : { policy: f.draft, note: n }).then(async (v) => {
+    // the history first, so the title's version and the saved message change together
+    const g2 = await api.call('policy.get', {})
+    history.render(g2.history, g2.current)
     bar.savedMsg.textContent = `Saved as version ${v.version}. The node uses it for the next announcement.`
     bar.note.value = ''
     f.saved = v.policy
     f.draft = structuredClone(v.policy)
     json.value = JSON.stringify(f.draft, null, 2)
     syncAll(f)
-    const g2 = await api.call('policy.get', {})
-    history.render(g2.history, g2.current)
     f.changed('json')
   }, (err: unknown) => { bar.savedMsg.textContent = ''; showOne(errors, h('p', { class: 'error', role: 'alert' }, errorMessage(err))) })
 }
