@@ -19,7 +19,7 @@ import { MeshError } from './errors.js'
 import type { TypedEmitter } from './events.js'
 import { abortError, timeoutSignal } from './frame.js'
 import { isCircuit } from './nat.js'
-import { cachePeerStoreMerges } from './peer-store-cache.js'
+import { cachePeerStore } from './peer-store-cache.js'
 import { skipKnownRoutingTableUpdates } from './routing-table-shortcut.js'
 import type { ConnectionInfo, MeshEvents, RelayLimits, RelayPath } from './types.js'
 
@@ -102,7 +102,7 @@ const DIAL_PRIORITY = 75
 class PeerLinksImpl implements PeerLinks {
   readonly [Symbol.toStringTag] = 'icn-mesh-links'
   private timer: ReturnType<typeof setInterval> | undefined
-  private undoMergeCache: (() => void) | undefined
+  private undoPeerStoreCache: (() => void) | undefined
   private undoRoutingShortcut: (() => void) | undefined
   // The connection each protocol dial last used, per peer: a failure over a limited (relayed)
   // connection is reported as RelayLimited rather than a bare transport error.
@@ -111,7 +111,7 @@ class PeerLinksImpl implements PeerLinks {
   constructor (private readonly c: PeerLinksComponents, private readonly init: PeerLinksInit) {}
 
   start (): void {
-    this.undoMergeCache = cachePeerStoreMerges(this.c.peerStore, this.c.events)
+    this.undoPeerStoreCache = cachePeerStore(this.c.peerStore, this.c.events)
     this.undoRoutingShortcut = skipKnownRoutingTableUpdates(this.c.dht)
     this.c.events.addEventListener('peer:connect', this.onPeerConnect)
     this.c.events.addEventListener('peer:disconnect', this.onPeerDisconnect)
@@ -120,9 +120,9 @@ class PeerLinksImpl implements PeerLinks {
   }
 
   stop (): void {
-    this.undoMergeCache?.()
+    this.undoPeerStoreCache?.()
     this.undoRoutingShortcut?.()
-    this.undoMergeCache = undefined
+    this.undoPeerStoreCache = undefined
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = undefined
     this.c.events.removeEventListener('connection:open', this.onConnectionOpen)

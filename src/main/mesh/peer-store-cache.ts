@@ -1,5 +1,5 @@
 /**
- * A cheaper per-stream peer-store update.
+ * Cheaper peer-store reads and no-op updates.
  *
  * js-libp2p (libp2p 3.x, connection.js) records the protocol of every stream it opens or accepts
  * with `peerStore.merge(remotePeer, { protocols: [protocol] })`. Each call takes the peer's write
@@ -35,7 +35,7 @@ function onlyProtocolsAndAddresses (data: Parameters<PeerStore['merge']>[1]): bo
 }
 
 /** Installs the shortcuts; returns the function that removes them. */
-export function cachePeerStoreMerges (peerStore: PeerStore, events: TypedEventTarget<Libp2pEvents>, refreshMs = 60_000, maxPeers = 10_000): () => void {
+export function cachePeerStore (peerStore: PeerStore, events: TypedEventTarget<Libp2pEvents>, refreshMs = 60_000, maxPeers = 10_000): () => void {
   const known = new Map<string, Known>()
   const remember = (peer: Peer): void => {
     const id = peer.id.toString()
@@ -56,8 +56,10 @@ export function cachePeerStoreMerges (peerStore: PeerStore, events: TypedEventTa
   const get: PeerStore['get'] = async (id, options) => {
     const k = fresh(id)
     if (k !== undefined) return k.peer
+    const before = known.get(id.toString())
     const peer = await originalGet.call(peerStore, id, options)
-    remember(peer)
+    // an update that landed while we read is newer than what we read: keep it
+    if (known.get(id.toString()) === before) remember(peer)
     return peer
   }
   const originalDelete = peerStore.delete
