@@ -31,9 +31,9 @@ function closesAtOf (raw: unknown): number | null {
 function outcomeOf (r: Row, now: number, ranBy?: RanBy): BidOutcomeView {
   const jobState = str(r.job_state) as JobStateName | null
   const closesAt = closesAtOf(r.raw)
-  const refused = str(r.refused)
-  if (jobState === null && refused !== null) return { outcome: 'refused', text: `refused: the buyer chose us, but ${refused}`, error: null, jobState: null, closesAt }
   if (jobState !== null) return { outcome: 'won', text: `won: the job is ${jobState === 'Completed' ? 'completed' : jobState === 'Failed' ? 'done (it failed)' : jobState === 'Cancelled' ? 'cancelled' : 'in progress'}`, error: null, jobState, closesAt }
+  const refused = str(r.refused)
+  if (refused !== null) return { outcome: 'refused', text: `refused: the buyer chose us, but ${refused}`, error: null, jobState: null, closesAt }
   const other = ranBy?.(String(r.announcement_id))
   if (other !== undefined) return { outcome: 'lost', text: `lost: another executor ran it (${other.length > 24 ? `${other.slice(0, 14)}…${other.slice(-6)}` : other})`, error: null, jobState: null, closesAt }
   const sentOk = r.sent_ok === null || r.sent_ok === undefined ? null : Number(r.sent_ok) !== 0
