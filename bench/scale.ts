@@ -13,7 +13,8 @@
  * published and stayed up 2 s after / expected), latency p50/p99 (publish → message:received, ms),
  * bytes_per_node_per_announcement (TCP bytes written by all nodes during the announcements, minus the
  * idle rate measured just before, / nodes / announcements; steady line only), rss_per_node_mib
- * (process RSS / nodes hosted), dht put/get p50/p99 and get success rate.
+ * (process RSS / nodes hosted), cpu_ms_per_node_per_announcement (worker CPU during the announcements minus
+ * the idle rate, / nodes / announcements; steady line only), dht put/get p50/p99 and get success rate.
  * Usage: npm run bench -- scale [--sizes 10,30,100] [--announcements 100] [--rate 10] [--dht 40] [--per-process 10]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -253,6 +254,8 @@ async function steady (mesh: Mesh, n: number, settleMs: number): Promise<Record<
     dht_event_loop_utilization: rd.elu,
     // CPU of the worker processes over the 3 s idle window before the announcements, per node
     idle_cpu_ms_per_node_per_s: Math.round((q1.cpuMs / 3 / n) * 10) / 10,
+    // CPU of the worker processes during the announcements (and the window after), minus the idle rate, per node per announcement
+    cpu_ms_per_node_per_announcement: Math.round((Math.max(0, r.cpuMs - (q1.cpuMs / 3000) * durMs) / n / Math.max(1, published.length)) * 100) / 100,
     ...dht
   }
 }

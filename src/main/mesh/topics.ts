@@ -61,6 +61,11 @@ export function gossipMessageId (topic: string, data: Uint8Array): Uint8Array {
   return new Uint8Array(h.digest())
 }
 
+/** gossipsub's fast message id (its duplicate check before signature verification): the message id as base64. */
+export function gossipFastMessageId (topic: string, data: Uint8Array | undefined): string {
+  return Buffer.from(gossipMessageId(topic, data ?? new Uint8Array(0))).toString('base64')
+}
+
 /** Content key used to drop duplicates across the global and the region topic. */
 export function contentKey (data: Uint8Array): string {
   return createHash('sha256').update(data).digest('base64')

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import nodeCrypto, { randomUUID } from 'node:crypto'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Message } from '@libp2p/gossipsub'
@@ -176,4 +176,41 @@ test('a node that only submits jobs (jobAnnouncements: false) publishes announce
   await e1.node.publishReceiptAvailable(bytes)
   await until(() => got[2]!.some((e) => e.message.variant === 'ExecutionReceiptAvailableV1'), 'receipt announcement at the buyer')
   assert.deepEqual(announcements(2), [])
+})
+
+test('duplicate copies of a message are dropped before gossipsub verifies their signature again', async (t) => {
+  // four nodes, every pair connected: each message reaches a receiver from up to three peers
+  const n: TestNode[] = []
+  for (let i = 0; i < 4; i++) n.push(await spawn())
+  t.after(async () => { await stopAll(n.map((x) => x.node)) })
+  for (let i = 0; i < 4; i++) for (let j = i + 1; j < 4; j++) await connect(n[i]!.node, n[j]!.node)
+  await until(() => n.every((x) => x.node.meshPeers(JOBS_ANNOUNCE_TOPIC).length === 3), 'complete gossip mesh')
+
+  // gossipsub's StrictSign check: node:crypto verify over "libp2p-pubsub:" ‖ message (@libp2p/crypto calls it on the module object)
+  const prefix = Buffer.from('libp2p-pubsub:')
+  let envelopeChecks = 0
+  const realVerify = nodeCrypto.verify
+  nodeCrypto.verify = ((...a: Parameters<typeof nodeCrypto.verify>) => {
+    const data = a[1]
+    if (data instanceof Uint8Array && Buffer.from(data.subarray(0, prefix.length)).equals(prefix)) envelopeChecks++
+    return realVerify(...a)
+  }) as typeof nodeCrypto.verify
+  t.after(() => { nodeCrypto.verify = realVerify })
+  // every copy handed to gossipsub, duplicates included
+  let copies = 0
+  for (const x of n.slice(1)) {
+    const ps = x.node.libp2p.services.pubsub as unknown as { handleReceivedMessage: (...a: unknown[]) => Promise<void> }
+    const handle = ps.handleReceivedMessage.bind(ps)
+    ps.handleReceivedMessage = async (...a) => { copies++; await handle(...a) }
+  }
+
+  const received = n.map((x) => record(x.node, 'message:received'))
+  const count = 5
+  for (let k = 0; k < count; k++) await n[0]!.node.publishAnnouncement(announcement(n[0]!.id))
+  await until(() => received.slice(1).every((r) => r.length === count), 'every announcement at every node')
+  // let the duplicates still in flight arrive (each receiver forwards to the two others)
+  await until(() => copies >= count * 3 + 1, 'duplicate copies', 5000)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  assert.ok(copies > count * 3, `duplicates arrived (${copies} copies of ${count * 3} deliveries)`)
+  assert.equal(envelopeChecks, count * 3, 'one envelope check per receiving node and message')
 })
