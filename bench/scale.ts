@@ -12,7 +12,8 @@
  * Fields: delivery (valid announcements received by every node that was up and joined when it was
  * published and stayed up 2 s after / expected), latency p50/p99 (publish → message:received, ms),
  * bytes_per_node_per_announcement (TCP bytes written by all nodes during the announcements, minus the
- * idle rate measured just before, / nodes / announcements; steady line only), rss_per_node_mib
+ * idle rate measured just before, / nodes / announcements; steady line only), mesh_peers_p50/max (gossip mesh degree
+ * on the jobs topic: the copies of each message a node sends and receives) and connections_p50/max, rss_per_node_mib
  * (process RSS / nodes hosted), cpu_ms_per_node_per_announcement (worker CPU during the announcements minus
  * the idle rate, / nodes / announcements; steady line only), dht put/get p50/p99 and get success rate.
  * Usage: npm run bench -- scale [--sizes 10,30,100] [--announcements 100] [--rate 10] [--dht 40] [--per-process 10]
@@ -232,6 +233,10 @@ async function steady (mesh: Mesh, n: number, settleMs: number): Promise<Record<
   await sleep(3000)
   const q1 = await report(mesh)
   const idleBytesPerMs = (q1.bytes - q0.bytes) / 3000
+  // how many copies of each message a node handles: its gossip mesh degree on the jobs topic
+  const st = (await mesh.status()).filter((x) => x.up === true)
+  const meshPeers = st.map((x) => x.meshPeers as number)
+  const connections = st.map((x) => x.connections as number)
   const tA = performance.now()
   const published = await announce(mesh, ANNOUNCEMENTS, RATE)
   await sleep(WINDOW_MS + 1000)
@@ -247,6 +252,7 @@ async function steady (mesh: Mesh, n: number, settleMs: number): Promise<Record<
     bench: 'scale', nodes: n, processes: mesh.workers.length, churn: false, settle_ms: settleMs,
     announcements: published.length, delivery: Math.round((d.delivered / d.expected) * 10000) / 10000, missed: d.missed,
     latency_p50_ms: pct(d.latencies, 0.5), latency_p99_ms: pct(d.latencies, 0.99),
+    mesh_peers_p50: pct(meshPeers, 0.5), mesh_peers_max: Math.max(...meshPeers), connections_p50: pct(connections, 0.5), connections_max: Math.max(...connections),
     bytes_per_node_per_announcement: Math.round(netBytes / n / Math.max(1, published.length)),
     idle_bytes_per_node_per_s: Math.round((idleBytesPerMs * 1000) / n),
     rss_per_node_mib: Math.round((r.rss / n / 2 ** 20) * 10) / 10,

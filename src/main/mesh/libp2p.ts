@@ -27,6 +27,7 @@ import type { DirectMessaging } from './direct-messaging.js'
 import type { GossipGate } from './gossip-gate.js'
 import type { PeerLinks } from './peer-links.js'
 import type { ReceiptRecords } from './receipt-records.js'
+import { quietEmptyFrameReads } from './noise-decoder-shortcut.js'
 import { gossipFastMessageId, gossipMessageId, topicsFor } from './topics.js'
 
 export const KAD_PROTOCOL = '/icn/kad/1.0.0'
@@ -122,6 +123,7 @@ function scoreParams (o: ResolvedOptions): Parameters<typeof gossipsub>[0] {
 }
 
 export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
+  quietEmptyFrameReads()
   const o = init.options
   const freshnessMs = (o.validator.maxAgeMs ?? 300_000) + (o.validator.maxFutureMs ?? 30_000)
   const nat = o.nat

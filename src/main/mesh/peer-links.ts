@@ -21,6 +21,7 @@ import { abortError, timeoutSignal } from './frame.js'
 import { isCircuit } from './nat.js'
 import { cachePeerStore } from './peer-store-cache.js'
 import { skipKnownRoutingTableUpdates } from './routing-table-shortcut.js'
+import { batchTcpWrites } from './tcp-write-batching.js'
 import type { ConnectionInfo, MeshEvents, RelayLimits, RelayPath } from './types.js'
 
 async function sleep (ms: number, signal: AbortSignal): Promise<void> {
@@ -287,6 +288,7 @@ class PeerLinksImpl implements PeerLinks {
   private readonly onPeerConnect = (evt: CustomEvent<PeerId>): void => { this.init.events.emit('peer:connected', { peerId: evt.detail.toString() }) }
   private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>): void => { this.init.events.emit('peer:disconnected', { peerId: evt.detail.toString() }) }
   private readonly onConnectionOpen = (evt: CustomEvent<Connection>): void => {
+    batchTcpWrites(evt.detail)
     const info = connectionInfo(evt.detail)
     const others = this.c.connectionManager.getConnections(evt.detail.remotePeer).filter((x) => x.id !== evt.detail.id)
     const upgraded = !info.relayed && others.length > 0 && others.every((x) => x.limits !== undefined || isCircuit(x.remoteAddr))
