@@ -25,7 +25,7 @@ import { isValidRegion, loadOrCreateIdentityFile, parseDuration, peerIdFromDid, 
 import type { Identity, QosProfile } from '../../shared/protocol/index.js'
 import { createMeshNode, JOBS_ANNOUNCE_TOPIC } from '../mesh/index.js'
 import type { ConnectionInfo, MeshNode, ReachabilityStatus } from '../mesh/index.js'
-import { openStore } from '../store/index.js'
+import { DataDirLockedError, openStore } from '../store/index.js'
 import type { Store } from '../store/index.js'
 import { AccessBlockStore, createOriginator, OriginatorError } from '../originator/index.js'
 import type { OriginatorEvent, SubmitJob, SubmitResult } from '../originator/index.js'
@@ -416,7 +416,9 @@ export async function runSubmit (argv: string[], io: CliIo): Promise<number> {
     logFile = await openLogFile(plan.dataDir)
   } catch (err) {
     store?.close()
-    io.stderr.write(`mesh-executor submit: data dir ${plan.dataDir}: ${(err as Error).message}\n`)
+    // two submissions at once from one data dir: say how to run the second
+    const hint = err instanceof DataDirLockedError ? '; another submission may still be running: wait for it, or give this one its own --data-dir' : ''
+    io.stderr.write(`mesh-executor submit: data dir ${plan.dataDir}: ${(err as Error).message}${hint}\n`)
     return EXIT.usage
   }
   try {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { runSubmit, parseWindow } from '../../../src/main/commands/submit.js'
 import { runReceipt } from '../../../src/main/commands/receipt.js'
 import { createSandbox } from '../../../src/main/sandbox/index.js'
+import { openStore } from '../../../src/main/store/index.js'
 import { startTestExecutor } from './test-executor.js'
 import type { TestExecutor } from './test-executor.js'
 import type { ReachabilityStatus } from '../../../src/main/mesh/index.js'
@@ -131,5 +132,16 @@ test('submit and receipt verify commands', async (t) => {
     assert.equal((await run(runSubmit, ['--input', input])).code, 2)
     assert.equal((await run(runSubmit, ['--module', asset('sha256.wasm')])).code, 2, 'no --bootstrap')
     assert.equal((await run(runSubmit, [...base, '--bidding-window', 'soon'])).code, 2)
+  })
+
+  await t.test('a second submission from a data dir in use: exit 2, one line saying how to run it', async () => {
+    const held = openStore(join(dir, 'orig'))
+    try {
+      const r = await run(runSubmit, base)
+      assert.equal(r.code, 2)
+      assert.match(r.stderr, /^mesh-executor submit: data dir .* is in use by another mesh-executor instance .*; another submission may still be running: wait for it, or give this one its own --data-dir\n$/)
+    } finally {
+      held.close()
+    }
   })
 })
