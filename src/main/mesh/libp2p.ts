@@ -27,6 +27,7 @@ import type { DirectMessaging } from './direct-messaging.js'
 import type { GossipGate } from './gossip-gate.js'
 import type { PeerLinks } from './peer-links.js'
 import type { ReceiptRecords } from './receipt-records.js'
+import { noiseCrypto } from './noise-crypto.js'
 import { quietEmptyFrameReads } from './noise-decoder-shortcut.js'
 import { gossipFastMessageId, gossipMessageId, topicsFor } from './topics.js'
 
@@ -165,7 +166,8 @@ export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
     addresses: { listen: o.listen, announce: o.announce },
     // the circuit transport dials relayed addresses; it listens (reserves) only when the nat service asks
     transports: nat === undefined ? [tcp()] : [tcp(), circuitRelayTransport()],
-    connectionEncrypters: [noise()],
+    // X25519 keys kept as KeyObjects: no private-key import per Diffie-Hellman (noise-crypto.ts)
+    connectionEncrypters: [noise({ crypto: noiseCrypto })],
     streamMuxers: [yamux()],
     peerDiscovery: o.mdns ? [mdns({ serviceTag: 'icn-mesh.local' })] : [],
     connectionMonitor: { pingInterval: o.timeouts.pingMs },
