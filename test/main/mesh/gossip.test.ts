@@ -214,3 +214,48 @@ test('duplicate copies of a message are dropped before gossipsub verifies their 
   assert.ok(copies > count * 3, `duplicates arrived (${copies} copies of ${count * 3} deliveries)`)
   assert.equal(envelopeChecks, count * 3, 'one envelope check per receiving node and message')
 })
+
+test('a copy with a forged gossipsub envelope that arrives first does not shadow the real message', async (t) => {
+  // r hears h's announcement first from m (a copy under a forged envelope signature), then from h
+  const r = await spawn()
+  const m = await spawn()
+  const h = await spawn()
+  t.after(async () => { await stopAll([r, m, h].map((x) => x.node)) })
+  await connect(m.node, r.node)
+  await connect(h.node, r.node)
+  await until(() => r.node.meshPeers(JOBS_ANNOUNCE_TOPIC).length === 2, 'r meshed with m and h')
+  // gossipsub's verdict on each copy r gets: [sender, code]
+  const verdicts: Array<[string, string]> = []
+  const ps = r.node.libp2p.services.pubsub as unknown as { validateReceivedMessage: (from: { toString: () => string }, ...rest: unknown[]) => Promise<{ code: string }> }
+  const validate = ps.validateReceivedMessage.bind(ps)
+  ps.validateReceivedMessage = async (from, ...rest) => {
+    const v = await validate(from, ...rest)
+    verdicts.push([from.toString(), v.code])
+    return v
+  }
+  const received = record(r.node, 'message:received')
+
+  const data = announcement(h.id) // a genuine announcement, signed by its originator h
+  const realSign = nodeCrypto.sign
+  const prefix = Buffer.from('libp2p-pubsub:')
+  nodeCrypto.sign = ((...a: Parameters<typeof nodeCrypto.sign>) => {
+    const sig = realSign(...a) as unknown as Buffer
+    const d = a[1]
+    if (d instanceof Uint8Array && Buffer.from(d.subarray(0, prefix.length)).equals(prefix)) sig[0] = (sig[0] as number) ^ 0xff
+    return sig
+  }) as typeof nodeCrypto.sign
+  try {
+    await m.node.libp2p.services.pubsub.publish(JOBS_ANNOUNCE_TOPIC, data)
+  } finally {
+    nodeCrypto.sign = realSign
+  }
+  await until(() => verdicts.some(([from]) => from === m.node.peerId), 'r checked the forged copy')
+  assert.deepEqual(verdicts, [[m.node.peerId, 'invalid']], 'the forged copy is refused at the envelope check')
+  assert.equal(received.length, 0)
+
+  await h.node.publishAnnouncement(data)
+  await r.node.events.waitFor('message:received', { signal: AbortSignal.timeout(10_000) })
+  assert.equal(received.length, 1)
+  assert.equal(Buffer.compare(Buffer.from(received[0]!.bytes), Buffer.from(data)), 0)
+  assert.deepEqual(verdicts[1], [h.node.peerId, 'valid'], 'the real copy is checked and accepted, not taken for a duplicate')
+})
