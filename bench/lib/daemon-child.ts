@@ -35,6 +35,13 @@ if (cfg.trace === true) {
 send({ ready: true, peerId: d.identity.peerId, did: d.identity.did, multiaddrs: d.node.multiaddrs(), t: readyAt })
 
 const lines = createInterface({ input: process.stdin })
+// the bench died (its end of our stdin closed): stop too, rather than live on as an orphan
+lines.on('close', () => {
+  void d.stop({ graceMs: 0 }).finally(async () => {
+    if (cfg.dataDir === undefined) await rm(dir, { recursive: true, force: true })
+    process.exit(0)
+  })
+})
 lines.on('line', (line) => {
   const m = JSON.parse(line) as { id: number, cmd: string, addr?: string, topic?: string }
   void (async () => {

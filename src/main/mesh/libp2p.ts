@@ -29,6 +29,7 @@ import type { PeerLinks } from './peer-links.js'
 import type { ReceiptRecords } from './receipt-records.js'
 import { noiseCrypto } from './noise-crypto.js'
 import { quietEmptyFrameReads } from './noise-decoder-shortcut.js'
+import { halfWindowUpdates } from './yamux-window-updates.js'
 import { gossipFastMessageId, gossipMessageId, topicsFor } from './topics.js'
 
 export const KAD_PROTOCOL = '/icn/kad/1.0.0'
@@ -125,6 +126,7 @@ function scoreParams (o: ResolvedOptions): Parameters<typeof gossipsub>[0] {
 
 export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
   quietEmptyFrameReads()
+  halfWindowUpdates()
   const o = init.options
   const freshnessMs = (o.validator.maxAgeMs ?? 300_000) + (o.validator.maxFutureMs ?? 30_000)
   const nat = o.nat
