@@ -6,6 +6,8 @@
  *   message PeerInfo { optional bytes id = 1; repeated bytes addrs = 2; }
  *   message DialResponse { optional ResponseStatus status = 1; optional string statusText = 2; optional bytes addr = 3; }
  */
+import { varint } from './frame.js'
+
 export const AUTONAT_PROTOCOL = '/libp2p/autonat/1.0.0'
 
 export const MessageType = { DIAL: 0, DIAL_RESPONSE: 1 } as const
@@ -22,16 +24,6 @@ export class AutonatMessageError extends Error {
   readonly code = 'Malformed'
 }
 
-function varint (n: number): number[] {
-  const out: number[] = []
-  let v = n
-  while (v > 0x7f) {
-    out.push((v & 0x7f) | 0x80)
-    v = Math.floor(v / 128)
-  }
-  out.push(v)
-  return out
-}
 
 class Writer {
   private readonly parts: number[] = []

@@ -7,7 +7,7 @@ import { lpStream } from '@libp2p/utils'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { ReasonCode } from '../../shared/protocol/index.js'
 import { MeshError } from './errors.js'
-import { abortError, decodeDirectAnswer, encodeDirectAnswer, timeoutSignal } from './frame.js'
+import { abortError, decodeDirectAnswer, encodeDirectAnswer, timeoutSignal, varint } from './frame.js'
 import type { DirectAnswer } from './frame.js'
 
 import type { Logger } from '../log/index.js'
@@ -61,16 +61,6 @@ export async function serveDirect (
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))
   }
-}
-
-function varint (n: number): number[] {
-  const out: number[] = []
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80)
-    n = Math.floor(n / 128)
-  }
-  out.push(n)
-  return out
 }
 
 export type OpenStream = (peerId: PeerId, protocol: string, signal: AbortSignal) => Promise<Stream>

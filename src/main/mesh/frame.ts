@@ -74,3 +74,14 @@ export function abortError (signal: AbortSignal, what: string): MeshError {
   if (reason instanceof Error && reason.name === 'TimeoutError') return new MeshError('Timeout', `${what} timed out`, { cause: reason })
   return new MeshError('Aborted', `${what} aborted`, { cause: reason })
 }
+
+/** An unsigned LEB128 varint (the length prefix of multistream lines and of our frames). */
+export function varint (n: number): number[] {
+  const out: number[] = []
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80)
+    n = Math.floor(n / 128)
+  }
+  out.push(n)
+  return out
+}

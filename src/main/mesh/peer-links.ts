@@ -7,7 +7,8 @@
  * - makes libp2p's per-stream peer-store update cheap (peer-store-cache.ts);
  * - opens the streams of our own protocols: a direct connection is preferred over a relayed one; a
  *   dial that fails with the addresses we hold asks the DHT afresh before giving up; the limits of the
- *   connection used are remembered per peer, so a failure over a limited relay is reported as such.
+ *   connection used are remembered per peer, so a failure over a limited relay is reported as such;
+ *   a protocol the peer is known to speak is selected optimistically (optimistic-select.ts).
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -19,6 +20,7 @@ import { MeshError } from './errors.js'
 import type { TypedEmitter } from './events.js'
 import { abortError, timeoutSignal } from './frame.js'
 import { isCircuit } from './nat.js'
+import { openOptimistic } from './optimistic-select.js'
 import { cachePeerStore } from './peer-store-cache.js'
 import { skipKnownRoutingTableUpdates } from './routing-table-shortcut.js'
 import { batchTcpWrites } from './tcp-write-batching.js'
@@ -108,6 +110,8 @@ class PeerLinksImpl implements PeerLinks {
   // The connection each protocol dial last used, per peer: a failure over a limited (relayed)
   // connection is reported as RelayLimited rather than a bare transport error.
   private readonly limitsUsed = new Map<string, ConnectionLimits | undefined>()
+  /** `peer protocol` pairs whose optimistic proposal the peer refused (cleared when it grows large). */
+  private readonly refusedOptimistic = new Set<string>()
 
   constructor (private readonly c: PeerLinksComponents, private readonly init: PeerLinksInit) {}
 
@@ -176,9 +180,26 @@ class PeerLinksImpl implements PeerLinks {
     const open = this.c.connectionManager.getConnections(peerId).filter((x) => x.status === 'open')
     const conn = open.find((x) => x.limits === undefined) ?? open[0] ?? await this.connect(peerId, signal)
     this.limitsUsed.set(peerId.toString(), conn.limits)
-    // negotiateFully: false writes the protocol id together with the first frame (saves a round
-    // trip per message; an unsupported protocol still fails, when the answer is read)
-    return await conn.newStream(protocol, { signal, runOnLimitedConnection: true, negotiateFully: false })
+    // a protocol identify says the peer speaks: proposal and first frame together (optimistic-select.ts)
+    if (await this.speaks(peerId, protocol)) {
+      const key = `${peerId.toString()} ${protocol}`
+      const s = await openOptimistic(conn, protocol, () => {
+        if (this.refusedOptimistic.size >= 10_000) this.refusedOptimistic.clear()
+        this.refusedOptimistic.add(key)
+      })
+      if (s !== undefined) return s
+    }
+    return await conn.newStream(protocol, { signal, runOnLimitedConnection: true })
+  }
+
+  /** Identify lists `protocol` for the peer, and the peer has not refused an optimistic proposal of it. */
+  private async speaks (peerId: PeerId, protocol: string): Promise<boolean> {
+    if (this.refusedOptimistic.has(`${peerId.toString()} ${protocol}`)) return false
+    try {
+      return (await this.c.peerStore.get(peerId)).protocols.includes(protocol)
+    } catch {
+      return false
+    }
   }
 
   lastLimits (peerId: string): ConnectionLimits | undefined {
