@@ -13,14 +13,15 @@ import '../polyfills.js'
 import { toLibp2pPrivateKey } from '../../shared/protocol/index.js'
 import { noLogger } from '../log/index.js'
 import { blockExchange } from './block-exchange.js'
-import { MemoryBlockStore } from './blocks.js'
+import { BLOCK_PROTOCOL, MemoryBlockStore } from './blocks.js'
+import { DIRECT_PROTOCOL } from './direct.js'
 import { directMessaging } from './direct-messaging.js'
 import { receiptSelector, receiptValidator } from './dht.js'
 import { MeshError } from './errors.js'
 import { TypedEmitter } from './events.js'
 import { timeoutSignal } from './frame.js'
 import { BanList, gossipGate } from './gossip-gate.js'
-import { buildLibp2p } from './libp2p.js'
+import { buildLibp2p, KAD_PROTOCOL } from './libp2p.js'
 import type { MeshServiceFactories } from './libp2p.js'
 import type { ReachabilityStatus } from './nat.js'
 import { resolveOptions } from './options.js'
@@ -59,7 +60,8 @@ function meshServices (o: ResolvedOptions, events: TypedEmitter<MeshEvents>, ban
   const { limits, timeouts } = o
   return {
     meshLinks: peerLinks({
-      events, log, bootstrap: o.bootstrap, bootstrapRetryMs: o.bootstrapRetryMs, dialMs: timeouts.dialMs, dhtMs: timeouts.dhtMs, freshLookup: o.nat !== undefined
+      events, log, bootstrap: o.bootstrap, bootstrapRetryMs: o.bootstrapRetryMs, dialMs: timeouts.dialMs, dhtMs: timeouts.dhtMs, freshLookup: o.nat !== undefined,
+      optimisticProtocols: [DIRECT_PROTOCOL, BLOCK_PROTOCOL, KAD_PROTOCOL]
     }) as MeshServiceFactories['meshLinks'],
     meshGossip: gossipGate({
       identity, events, log, bans, regions: o.regions, jobAnnouncements: o.jobAnnouncements, validator: o.validator, maxFrameBytes: limits.maxFrameBytes, score: o.score, capabilityRepublishMinMs: o.capabilityRepublishMinMs

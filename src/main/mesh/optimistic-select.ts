@@ -1,13 +1,15 @@
 /**
  * Optimistic multistream-select: a stream of a protocol the peer is known to support starts with
  * the protocol proposal and the first message together, without waiting for the echo.
+ * Installed per connection (`optimisticStreams`, on `connection:open`) for our direct and block
+ * protocols and the mesh DHT's: each opens one stream per message or query.
  *
  * The pinned js-libp2p (3.x, @libp2p/multistream-select 7.x) always negotiates fully: the dialer
  * writes the multistream header and the protocol, waits for the listener to echo both, and only then
  * may write its message. Its `negotiateFully: false` option is accepted and ignored. Every direct
  * message and block request opens a stream, so each paid an extra round trip before its frame left:
  * in the job round trip that is a bid, an assignment, four statuses sent one after another, a receipt
- * notice and three block fetches.
+ * notice and three block fetches; in a DHT query, every hop.
  *
  * go-libp2p and rust-libp2p (`V1Lazy`) do what this does, when identify told them the peer supports
  * the protocol (libp2p/specs#643 describes it): write header, protocol and data at once and check the
@@ -18,12 +20,14 @@
  * The echo is checked before the application sees a byte: the stream's `onData` first consumes
  * exactly the bytes we proposed; anything else (`na`, garbage) aborts the stream with
  * `UnsupportedProtocolError`, and the caller's read fails. The caller always reads its answer before
- * closing, so the negotiation completes before the stream ends. Used only on a connection whose
- * muxer and streams have the expected internals, when the peer store lists the protocol, and below
- * libp2p's per-protocol outbound stream limit; otherwise the library's full negotiation runs.
+ * closing, or closes and lets the echo arrive (kad-dht's ADD_PROVIDER), so nothing is left half
+ * negotiated. Used only for one protocol at a time, on a connection whose muxer and streams have the
+ * expected internals, when the peer store lists the protocol, the peer has not refused it on this
+ * connection, and below the protocol's outbound stream limit; otherwise the library's full
+ * negotiation runs.
  */
 import { UnsupportedProtocolError } from '@libp2p/interface'
-import type { Connection, Stream } from '@libp2p/interface'
+import type { Connection, PeerStore, Stream } from '@libp2p/interface'
 import { varint } from './frame.js'
 
 export const MULTISTREAM_ID = '/multistream/1.0.0'
@@ -87,18 +91,28 @@ export function expectEcho (stream: StreamInternals, expected: Uint8Array, proto
   return true
 }
 
+/** The connection's own per-protocol outbound limit, as libp2p's `newStream` looks it up. */
+function outboundLimit (conn: Connection, protocol: string): number {
+  try {
+    const registrar = (conn as unknown as { components?: { registrar?: { getHandler: (p: string) => { options?: { maxOutboundStreams?: number } } } } }).components?.registrar
+    return registrar?.getHandler(protocol).options?.maxOutboundStreams ?? MAX_OUTBOUND_PER_PROTOCOL
+  } catch {
+    return MAX_OUTBOUND_PER_PROTOCOL // no handler of our own for it: libp2p's default
+  }
+}
+
 /**
  * Opens `protocol` on `conn` optimistically; undefined when this connection cannot (unknown
  * internals, muxer not open, at the outbound stream limit): the caller negotiates fully instead.
  * `onRefused` runs when the peer answers anything but the echo (it does not speak the protocol
- * after all), so the caller can negotiate fully from then on.
+ * after all).
  */
 export async function openOptimistic (conn: Connection, protocol: string, onRefused?: () => void): Promise<Stream | undefined> {
   const muxer = (conn as unknown as { muxer?: MuxerLike }).muxer
   if (muxer?.status !== 'open' || typeof muxer.createStream !== 'function' || conn.status !== 'open') return undefined
   let open = 0
   for (const s of conn.streams) if (s.direction === 'outbound' && s.protocol === protocol) open++
-  if (open >= MAX_OUTBOUND_PER_PROTOCOL) return undefined
+  if (open >= outboundLimit(conn, protocol)) return undefined
   const stream = await muxer.createStream({})
   const expected = proposal(protocol)
   if (!expectEcho(stream, expected, protocol, onRefused)) {
@@ -109,4 +123,36 @@ export async function openOptimistic (conn: Connection, protocol: string, onRefu
   const s = stream as unknown as Stream
   s.send(expected)
   return s
+}
+
+const installed = new WeakSet<object>()
+
+/**
+ * Makes `connection.newStream` select `protocols` optimistically where it can (see above); returns
+ * whether it is installed (or already was).
+ */
+export function optimisticStreams (connection: Connection, peerStore: Pick<PeerStore, 'get'>, protocols: ReadonlySet<string>): boolean {
+  if (installed.has(connection)) return true
+  const original = connection.newStream
+  if (typeof original !== 'function' || (connection as unknown as { muxer?: unknown }).muxer === undefined) return false
+  const refused = new Set<string>()
+  const speaks = async (protocol: string): Promise<boolean> => {
+    if (!protocols.has(protocol) || refused.has(protocol)) return false
+    try {
+      return (await peerStore.get(connection.remotePeer)).protocols.includes(protocol)
+    } catch {
+      return false
+    }
+  }
+  connection.newStream = async (p, options) => {
+    const protocol = typeof p === 'string' ? p : p.length === 1 ? p[0] : undefined
+    if (protocol !== undefined && (options?.runOnLimitedConnection === true || connection.limits === undefined) && await speaks(protocol)) {
+      options?.signal?.throwIfAborted()
+      const s = await openOptimistic(connection, protocol, () => { refused.add(protocol) })
+      if (s !== undefined) return s
+    }
+    return await original.call(connection, p, options)
+  }
+  installed.add(connection)
+  return true
 }

@@ -8,7 +8,8 @@
  * - opens the streams of our own protocols: a direct connection is preferred over a relayed one; a
  *   dial that fails with the addresses we hold asks the DHT afresh before giving up; the limits of the
  *   connection used are remembered per peer, so a failure over a limited relay is reported as such;
- *   a protocol the peer is known to speak is selected optimistically (optimistic-select.ts).
+ *   on every connection, a stream of our direct, block or DHT protocol that the peer is known to
+ *   speak is selected optimistically (optimistic-select.ts).
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -20,7 +21,7 @@ import { MeshError } from './errors.js'
 import type { TypedEmitter } from './events.js'
 import { abortError, timeoutSignal } from './frame.js'
 import { isCircuit } from './nat.js'
-import { openOptimistic } from './optimistic-select.js'
+import { optimisticStreams } from './optimistic-select.js'
 import { cachePeerStore } from './peer-store-cache.js'
 import { skipKnownRoutingTableUpdates } from './routing-table-shortcut.js'
 import { batchTcpWrites } from './tcp-write-batching.js'
@@ -68,6 +69,8 @@ export interface PeerLinksInit {
   dhtMs: number
   /** NAT traversal is on: a failed dial may be retried with addresses freshly looked up in the DHT. */
   freshLookup: boolean
+  /** Protocols whose streams are selected optimistically where the peer is known to speak them. */
+  optimisticProtocols: string[]
 }
 
 /** The parts of libp2p's components this service uses. */
@@ -110,10 +113,12 @@ class PeerLinksImpl implements PeerLinks {
   // The connection each protocol dial last used, per peer: a failure over a limited (relayed)
   // connection is reported as RelayLimited rather than a bare transport error.
   private readonly limitsUsed = new Map<string, ConnectionLimits | undefined>()
-  /** `peer protocol` pairs whose optimistic proposal the peer refused (cleared when it grows large). */
-  private readonly refusedOptimistic = new Set<string>()
 
-  constructor (private readonly c: PeerLinksComponents, private readonly init: PeerLinksInit) {}
+  private readonly optimistic: ReadonlySet<string>
+
+  constructor (private readonly c: PeerLinksComponents, private readonly init: PeerLinksInit) {
+    this.optimistic = new Set(init.optimisticProtocols)
+  }
 
   start (): void {
     this.undoPeerStoreCache = cachePeerStore(this.c.peerStore, this.c.events)
@@ -180,26 +185,8 @@ class PeerLinksImpl implements PeerLinks {
     const open = this.c.connectionManager.getConnections(peerId).filter((x) => x.status === 'open')
     const conn = open.find((x) => x.limits === undefined) ?? open[0] ?? await this.connect(peerId, signal)
     this.limitsUsed.set(peerId.toString(), conn.limits)
-    // a protocol identify says the peer speaks: proposal and first frame together (optimistic-select.ts)
-    if (await this.speaks(peerId, protocol)) {
-      const key = `${peerId.toString()} ${protocol}`
-      const s = await openOptimistic(conn, protocol, () => {
-        if (this.refusedOptimistic.size >= 10_000) this.refusedOptimistic.clear()
-        this.refusedOptimistic.add(key)
-      })
-      if (s !== undefined) return s
-    }
+    // a protocol identify says the peer speaks goes optimistically (installed on connection:open)
     return await conn.newStream(protocol, { signal, runOnLimitedConnection: true })
-  }
-
-  /** Identify lists `protocol` for the peer, and the peer has not refused an optimistic proposal of it. */
-  private async speaks (peerId: PeerId, protocol: string): Promise<boolean> {
-    if (this.refusedOptimistic.has(`${peerId.toString()} ${protocol}`)) return false
-    try {
-      return (await this.c.peerStore.get(peerId)).protocols.includes(protocol)
-    } catch {
-      return false
-    }
   }
 
   lastLimits (peerId: string): ConnectionLimits | undefined {
@@ -310,6 +297,7 @@ class PeerLinksImpl implements PeerLinks {
   private readonly onPeerDisconnect = (evt: CustomEvent<PeerId>): void => { this.init.events.emit('peer:disconnected', { peerId: evt.detail.toString() }) }
   private readonly onConnectionOpen = (evt: CustomEvent<Connection>): void => {
     batchTcpWrites(evt.detail)
+    optimisticStreams(evt.detail, this.c.peerStore, this.optimistic)
     const info = connectionInfo(evt.detail)
     const others = this.c.connectionManager.getConnections(evt.detail.remotePeer).filter((x) => x.id !== evt.detail.id)
     const upgraded = !info.relayed && others.length > 0 && others.every((x) => x.limits !== undefined || isCircuit(x.remoteAddr))

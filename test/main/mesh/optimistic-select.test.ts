@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { YamuxStream } from '@libp2p/yamux/stream'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { expectEcho, proposal } from '../../../src/main/mesh/optimistic-select.js'
-import { DIRECT_PROTOCOL } from '../../../src/main/mesh/direct.js'
+import { DIRECT_PROTOCOL, KAD_PROTOCOL } from '../../../src/main/mesh/index.js'
 import { capabilityAd, connect, spawn, stopAll } from './helpers.js'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -44,20 +44,19 @@ test('optimistic select: the proposal is the two multistream lines; the echo is 
   assert.equal(expectEcho({ protocol: '', direction: 'outbound', abort () {} }, p, '/x/1'), false, 'a stream without onData is left alone')
 })
 
-interface Spy { direct: boolean, out: number, inAt: number[] }
+interface Spy { protocol?: string, out: number, inAt: number[] }
 
-test('optimistic select on real nodes: a direct message leaves with its proposal before any echo; a peer that stopped speaking it gets a full negotiation next', async (t) => {
+test('optimistic select on real nodes: a direct message and a DHT query leave with their proposal before any echo; a peer that stopped speaking it gets a full negotiation next', async (t) => {
   // every outbound yamux stream: its sends, and how many it had made when each data frame came back
   const P = YamuxStream.prototype as unknown as { send: (d: Uint8Array) => boolean, handleData: (f: unknown) => void, direction: string }
   const hadOwnSend = Object.prototype.hasOwnProperty.call(YamuxStream.prototype, 'send')
   const { handleData, send } = P
   const spies = new Map<object, Spy>()
-  const spy = (s: object): Spy => { let x = spies.get(s); if (x === undefined) { x = { direct: false, out: 0, inAt: [] }; spies.set(s, x) } return x }
-  const name = Buffer.from(DIRECT_PROTOCOL)
+  const spy = (s: object): Spy => { let x = spies.get(s); if (x === undefined) { x = { out: 0, inAt: [] }; spies.set(s, x) } return x }
   P.send = function (this: typeof P, d: Uint8Array) {
     if (this.direction === 'outbound') {
       const x = spy(this)
-      if (x.out === 0 && Buffer.from(d.subarray()).includes(name)) x.direct = true
+      if (x.out === 0) x.protocol = [DIRECT_PROTOCOL, KAD_PROTOCOL].find((p) => Buffer.from(d.subarray()).includes(Buffer.from(p)))
       x.out++
     }
     return send.call(this, d)
@@ -71,7 +70,8 @@ test('optimistic select on real nodes: a direct message leaves with its proposal
     else delete (P as { send?: unknown }).send
     P.handleData = handleData
   })
-  const directStreams = (): Spy[] => [...spies.values()].filter((x) => x.direct)
+  const streamsOf = (protocol: string): Spy[] => [...spies.values()].filter((x) => x.protocol === protocol)
+  const directStreams = (): Spy[] => streamsOf(DIRECT_PROTOCOL)
 
   const a = await spawn()
   const b = await spawn()
@@ -90,6 +90,14 @@ test('optimistic select on real nodes: a direct message leaves with its proposal
   assert.equal(streams.length, 1, 'one stream for the message')
   const s = streams[0] as Spy
   assert.ok(s.out >= 2 && s.inAt[0] !== undefined && s.inAt[0] >= 2, `proposal and frame sent (${s.out}) before the first byte back (after ${String(s.inAt[0])} sends)`)
+
+  // kad-dht's streams (one per query message) go the same way
+  spies.clear()
+  const dht = a.node.libp2p.services.dht as unknown as { getClosestPeers: (key: Uint8Array) => AsyncIterable<unknown> }
+  for await (const _ of dht.getClosestPeers(new TextEncoder().encode('any key'))) { /* drain */ }
+  const kad = streamsOf(KAD_PROTOCOL)
+  assert.ok(kad.length >= 1, 'the query asked b')
+  for (const k of kad) assert.ok(k.out >= 2 && k.inAt[0] !== undefined && k.inAt[0] >= 2, `kad proposal and query sent (${k.out}) before the first byte back (after ${String(k.inAt[0])} sends)`)
 
   // b stops speaking it, but a's peer store still says it does: one optimistic try is refused, the
   // retry negotiates fully and fails like any unsupported protocol
