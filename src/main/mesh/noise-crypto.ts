@@ -9,8 +9,11 @@
  *
  * Here a key pair is generated as node:crypto `KeyObject`s and the private `KeyObject` is kept beside
  * the bytes handed to Noise (a WeakMap keyed by that byte array, checked against a copy of its
- * bytes), so a DH with our static or ephemeral key imports nothing. Keys we did not generate (a
- * seed-derived static key, a `Uint8ArrayList`) go the library's own way. Same algorithm, same bytes
+ * bytes), so a DH with our static or ephemeral key imports nothing. The peer's public key is
+ * imported as a JWK (a tenth of the cost of the DER import the library does), from a
+ * `Uint8ArrayList`'s bytes too (until 2026-12-03 such a key sent the DH down the library's path,
+ * private key import included: in most DHs, since keys read off the wire come as lists). Private keys we did not generate (a seed-derived static key, a list) go the
+ * library's own way. Same algorithm, same bytes
  * on the wire; everything else is the library's default crypto.
  */
 import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, timingSafeEqual, type KeyObject } from 'node:crypto'
@@ -41,10 +44,13 @@ const generateX25519KeyPair: ICryptoInterface['generateX25519KeyPair'] = () => {
 }
 
 const generateX25519SharedKey: ICryptoInterface['generateX25519SharedKey'] = (privateKey, publicKey) => {
-  if (!(privateKey instanceof Uint8Array) || !(publicKey instanceof Uint8Array)) return defaultCrypto.generateX25519SharedKey(privateKey, publicKey)
+  if (!(privateKey instanceof Uint8Array)) return defaultCrypto.generateX25519SharedKey(privateKey, publicKey)
+  // the peer's key, read off the wire, is often a Uint8ArrayList: its bytes, not the library's path
+  const pub = publicKey instanceof Uint8Array ? publicKey : publicKey.subarray()
   return diffieHellman({
     privateKey: privateKeyObject(privateKey),
-    publicKey: createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
+    // a JWK import: ~7 µs here against ~70 µs for the same key as SPKI DER (OpenSSL 3's decoders)
+    publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(pub.buffer, pub.byteOffset, pub.byteLength).toString('base64url') }, format: 'jwk' })
   })
 }
 

@@ -23,7 +23,10 @@ test('Noise X25519 with kept KeyObjects: the same shared keys as the library and
     // twice: the second DH uses the kept KeyObject
     for (let k = 0; k < 2; k++) assert.deepEqual(new Uint8Array(noiseCrypto.generateX25519SharedKey(ours.privateKey, theirs.publicKey)), expected)
     assert.deepEqual(new Uint8Array(defaultCrypto.generateX25519SharedKey(theirs.privateKey, ours.publicKey)), expected, 'the peer computes the same key')
-    // a key we did not generate, and the Uint8ArrayList form, take the library's path
+    // the peer's key as read off the wire: a Uint8ArrayList, in pieces (our kept private key still serves)
+    const tp = theirs.publicKey as Uint8Array
+    assert.deepEqual(new Uint8Array(noiseCrypto.generateX25519SharedKey(ours.privateKey, new Uint8ArrayList(tp.subarray(0, 11), tp.subarray(11)))), expected)
+    // a private key we did not generate, and the Uint8ArrayList form, take the library's path
     assert.deepEqual(new Uint8Array(noiseCrypto.generateX25519SharedKey(theirs.privateKey, ours.publicKey)), expected)
     assert.deepEqual(new Uint8Array(noiseCrypto.generateX25519SharedKey(new Uint8ArrayList(ours.privateKey), theirs.publicKey)), expected)
   }
