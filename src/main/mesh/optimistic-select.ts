@@ -91,13 +91,13 @@ export function expectEcho (stream: StreamInternals, expected: Uint8Array, proto
   return true
 }
 
-/** The connection's own per-protocol outbound limit, as libp2p's `newStream` looks it up. */
-function outboundLimit (conn: Connection, protocol: string): number {
+/** The per-protocol outbound limit, looked up as libp2p's `newStream` does (our handler's, the call's, the default). */
+function outboundLimit (conn: Connection, protocol: string, requested?: number): number {
   try {
     const registrar = (conn as unknown as { components?: { registrar?: { getHandler: (p: string) => { options?: { maxOutboundStreams?: number } } } } }).components?.registrar
-    return registrar?.getHandler(protocol).options?.maxOutboundStreams ?? MAX_OUTBOUND_PER_PROTOCOL
+    return registrar?.getHandler(protocol).options?.maxOutboundStreams ?? requested ?? MAX_OUTBOUND_PER_PROTOCOL
   } catch {
-    return MAX_OUTBOUND_PER_PROTOCOL // no handler of our own for it: libp2p's default
+    return requested ?? MAX_OUTBOUND_PER_PROTOCOL // no handler of our own for it
   }
 }
 
@@ -107,12 +107,12 @@ function outboundLimit (conn: Connection, protocol: string): number {
  * `onRefused` runs when the peer answers anything but the echo (it does not speak the protocol
  * after all).
  */
-export async function openOptimistic (conn: Connection, protocol: string, onRefused?: () => void): Promise<Stream | undefined> {
+export async function openOptimistic (conn: Connection, protocol: string, onRefused?: () => void, maxOutboundStreams?: number): Promise<Stream | undefined> {
   const muxer = (conn as unknown as { muxer?: MuxerLike }).muxer
   if (muxer?.status !== 'open' || typeof muxer.createStream !== 'function' || conn.status !== 'open') return undefined
   let open = 0
   for (const s of conn.streams) if (s.direction === 'outbound' && s.protocol === protocol) open++
-  if (open >= outboundLimit(conn, protocol)) return undefined
+  if (open >= outboundLimit(conn, protocol, maxOutboundStreams)) return undefined
   const stream = await muxer.createStream({})
   const expected = proposal(protocol)
   if (!expectEcho(stream, expected, protocol, onRefused)) {
@@ -148,7 +148,7 @@ export function optimisticStreams (connection: Connection, peerStore: Pick<PeerS
     const protocol = typeof p === 'string' ? p : p.length === 1 ? p[0] : undefined
     if (protocol !== undefined && (options?.runOnLimitedConnection === true || connection.limits === undefined) && await speaks(protocol)) {
       options?.signal?.throwIfAborted()
-      const s = await openOptimistic(connection, protocol, () => { refused.add(protocol) })
+      const s = await openOptimistic(connection, protocol, () => { refused.add(protocol) }, options?.maxOutboundStreams)
       if (s !== undefined) return s
     }
     return await original.call(connection, p, options)

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { YamuxStream } from '@libp2p/yamux/stream'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { expectEcho, proposal } from '../../../src/main/mesh/optimistic-select.js'
+import { expectEcho, openOptimistic, proposal } from '../../../src/main/mesh/optimistic-select.js'
 import { DIRECT_PROTOCOL, KAD_PROTOCOL } from '../../../src/main/mesh/index.js'
 import { capabilityAd, connect, spawn, stopAll } from './helpers.js'
 
@@ -42,6 +42,28 @@ test('optimistic select: the proposal is the two multistream lines; the echo is 
   assert.equal(aborted[0]?.name, 'UnsupportedProtocolError')
   assert.equal(refused, 1)
   assert.equal(expectEcho({ protocol: '', direction: 'outbound', abort () {} }, p, '/x/1'), false, 'a stream without onData is left alone')
+})
+
+test('optimistic select falls back to full negotiation: muxer not open, unknown internals, at the outbound stream limit', async () => {
+  const sent: Uint8Array[] = []
+  const made = (): object => ({ protocol: '', direction: 'outbound', onData () {}, abort () {}, send (d: Uint8Array) { sent.push(d); return true } })
+  const conn = (streams: number, muxer: object | undefined, limit?: number): never => ({
+    status: 'open',
+    muxer,
+    streams: Array.from({ length: streams }, () => ({ direction: 'outbound', protocol: '/x/1' })),
+    components: { registrar: { getHandler: () => ({ options: limit === undefined ? {} : { maxOutboundStreams: limit } }) } }
+  }) as never
+  const open = { status: 'open', createStream: made }
+  assert.equal(await openOptimistic(conn(0, undefined), '/x/1'), undefined, 'no muxer')
+  assert.equal(await openOptimistic(conn(0, { status: 'closing', createStream: made }), '/x/1'), undefined, 'muxer closing')
+  assert.equal(await openOptimistic(conn(64, open), '/x/1'), undefined, 'libp2p default limit of 64 reached')
+  assert.equal(await openOptimistic(conn(2, open, 2), '/x/1'), undefined, 'the handler\'s own limit reached')
+  assert.equal(await openOptimistic(conn(1, open), '/x/1', undefined, 1), undefined, 'the call\'s limit reached')
+  assert.equal(sent.length, 0)
+  const s = await openOptimistic(conn(63, open), '/x/1')
+  assert.ok(s !== undefined)
+  assert.equal((s as unknown as { protocol: string }).protocol, '/x/1')
+  assert.deepEqual([...(sent[0] ?? [])], [...proposal('/x/1')], 'the proposal went out at once')
 })
 
 interface Spy { protocol?: string, out: number, inAt: number[] }
