@@ -61,7 +61,8 @@ function meshServices (o: ResolvedOptions, events: TypedEmitter<MeshEvents>, ban
   return {
     meshLinks: peerLinks({
       events, log, bootstrap: o.bootstrap, bootstrapRetryMs: o.bootstrapRetryMs, dialMs: timeouts.dialMs, dhtMs: timeouts.dhtMs, freshLookup: o.nat !== undefined,
-      optimisticProtocols: [DIRECT_PROTOCOL, BLOCK_PROTOCOL, KAD_PROTOCOL]
+      optimisticProtocols: [DIRECT_PROTOCOL, BLOCK_PROTOCOL, KAD_PROTOCOL],
+      lan: o.lan
     }) as MeshServiceFactories['meshLinks'],
     meshGossip: gossipGate({
       identity, events, log, bans, regions: o.regions, jobAnnouncements: o.jobAnnouncements, validator: o.validator, maxFrameBytes: limits.maxFrameBytes, score: o.score, capabilityRepublishMinMs: o.capabilityRepublishMinMs

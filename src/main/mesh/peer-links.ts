@@ -47,6 +47,14 @@ export function toPeerId (s: string): PeerId {
   }
 }
 
+/** A dial that found no address to try, outside LAN mode: the likely cause and its fix, for the person reading it. */
+export function explainDialFailure (err: unknown, lan: boolean): unknown {
+  if (lan || !(err instanceof Error) || err.name !== 'NoValidAddressesError') return err
+  const e = new Error(`${err.message} (no usable address is known for it: outside LAN mode private and loopback addresses are dropped; on one machine or a LAN, run every node with --lan)`, { cause: err })
+  e.name = err.name
+  return e
+}
+
 export function limitsInfo (l: ConnectionLimits): RelayLimits {
   const out: RelayLimits = {}
   if (l.bytes !== undefined) out.bytes = String(l.bytes)
@@ -71,6 +79,8 @@ export interface PeerLinksInit {
   freshLookup: boolean
   /** Protocols whose streams are selected optimistically where the peer is known to speak them. */
   optimisticProtocols: string[]
+  /** LAN mode: private and loopback addresses are kept (else a dial failure for want of one says so). */
+  lan: boolean
 }
 
 /** The parts of libp2p's components this service uses. */
@@ -221,7 +231,7 @@ class PeerLinksImpl implements PeerLinks {
       onOpen = (evt) => { if (evt.detail.remotePeer.equals(peerId) && evt.detail.status === 'open') resolve(evt.detail) }
       this.c.events.addEventListener('connection:open', onOpen)
     })
-    const dialed = this.dialFresh(peerId, dialSignal)
+    const dialed = this.dialFresh(peerId, dialSignal).catch((err: unknown) => { throw explainDialFailure(err, this.init.lan) })
     try {
       const conn = await Promise.race([dialed, inbound])
       // the peer's connection came first: our dial is no longer needed

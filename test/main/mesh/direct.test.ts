@@ -5,6 +5,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { decodeCbor, encodeCanonical, ProtocolError } from '../../../src/shared/protocol/index.js'
 import type { CborMap } from '../../../src/shared/protocol/index.js'
 import { DIRECT_PROTOCOL } from '../../../src/main/mesh/index.js'
+import { explainDialFailure } from '../../../src/main/mesh/peer-links.js'
 import type { MeshEvents } from '../../../src/main/mesh/index.js'
 import { bid, capabilityAd, connect, corruptSignature, spawn, stopAll } from './helpers.js'
 
@@ -113,4 +114,18 @@ test('direct protocol: round trip and every refusal', async (t) => {
   await t.test('bad input is a clear error', async () => {
     await assert.rejects(a.node.sendDirect('not-a-peer-id', bid(a.id)), { name: 'MeshError', code: 'InvalidInput' })
   })
+})
+
+
+test('a dial with no usable address, outside LAN mode, names the likely cause and its fix; other errors pass as they are', () => {
+  const noAddr = new Error('The dial request has no valid addresses for peer: 12D3KooW…')
+  noAddr.name = 'NoValidAddressesError'
+  const e = explainDialFailure(noAddr, false) as Error
+  assert.equal(e.name, 'NoValidAddressesError', 'still matched by name')
+  assert.match(e.message, /^The dial request has no valid addresses for peer: 12D3KooW… \(no usable address is known for it: .*--lan\)$/)
+  assert.equal(e.cause, noAddr)
+  assert.equal(explainDialFailure(noAddr, true), noAddr, 'in LAN mode the addresses were kept: no such hint')
+  const other = new Error('timed out')
+  assert.equal(explainDialFailure(other, false), other)
+  assert.equal(explainDialFailure('x', false), 'x')
 })
