@@ -4,14 +4,15 @@
  * latency), handing one out per job, and killing them. A process serves exactly one job and exits,
  * so the pool only ever grows by spawning.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import type { Logger } from '../log/index.js'
 import { FrameReader, T_HELLO } from './protocol.js'
+import type { HostChild, Spawner } from './spawner.js'
 import type { SandboxOptions } from './types.js'
 
 /** One host process: spawned warm, then given exactly one job. */
 export interface HostProcess {
-  child: ChildProcess
+  child: HostChild
   /** the host said HELLO: its engine is ready */
   hello: boolean
   exited: boolean
@@ -39,6 +40,8 @@ export interface HostPoolOptions {
   /** spares kept started and waiting */
   warmCount: number
   log: Logger
+  /** spawns off the app's event loop when running (spawner.ts); else the pool spawns itself */
+  spawner?: Spawner
 }
 
 /** The host's command line for these options (bench and test switches). */
@@ -79,7 +82,7 @@ export function createHostPool (o: HostPoolOptions): HostPool {
 
 /** Spawns one host; `onExited` runs (before the job's `onExit`) once it is gone or failed to start. */
 function spawnHost (o: HostPoolOptions, onExited: (hp: HostProcess) => void): HostProcess {
-  const child = spawn(o.binaryPath, o.args, { stdio: ['pipe', 'pipe', 'pipe'] })
+  const child: HostChild = o.spawner?.spawn(o.binaryPath, o.args) ?? spawn(o.binaryPath, o.args, { stdio: ['pipe', 'pipe', 'pipe'] })
   const hp: HostProcess = { child, hello: false, exited: false, exitCode: null, exitSignal: null, stderrTail: '' }
   const reader = new FrameReader((type, payload) => {
     if (type === T_HELLO) { hp.hello = true; return }
@@ -111,7 +114,7 @@ function spawnHost (o: HostPoolOptions, onExited: (hp: HostProcess) => void): Ho
 
 /** Whether the process and its pipes keep the event loop alive: only while it has a job. */
 export function setRef (hp: HostProcess, on: boolean): void {
-  const handles = [hp.child, hp.child.stdin, hp.child.stdout, hp.child.stderr] as Array<{ ref?: () => void, unref?: () => void } | null>
+  const handles = [hp.child, hp.child.stdin, hp.child.stdout, hp.child.stderr] as unknown as Array<{ ref?: () => void, unref?: () => void } | null>
   for (const h of handles) {
     if (on) h?.ref?.()
     else h?.unref?.()

@@ -8,7 +8,7 @@
  * This client keeps the `run(job)` / `runInteractive(job)` contract. See docs/SANDBOX.md.
  *
  * This file composes the parts: host-binary.ts (find and probe the binary), host-pool.ts (the
- * processes), job-request.ts (checks and the RUN request), host-job.ts (one job's exchange with its
+ * processes), spawner.ts (their spawning, off this event loop), job-request.ts (checks and the RUN request), host-job.ts (one job's exchange with its
  * process), results.ts, module-cache.ts and interactive.ts.
  */
 import { noLogger } from '../log/index.js'
@@ -17,6 +17,7 @@ import { probeHostBinary, resolveHostBinary, type HostProbe } from './host-binar
 import { runOnHost, type JobHooks, type JobRunEnv, type Started } from './host-job.js'
 import { createHostPool, hostArgs, killHost } from './host-pool.js'
 import { startInteractive } from './interactive.js'
+import { startSpawner } from './spawner.js'
 import { checkJob, jobSettings, refuseBeforeStart, runRequest } from './job-request.js'
 import { createCacheSweeper, openModuleCache, DEFAULT_CACHE_MAX_BYTES } from './module-cache.js'
 import { failedResult } from './results.js'
@@ -39,7 +40,8 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
   const binary = resolveHostBinary(opts.hostBinary)
   const cache = openModuleCache(opts.cacheDir, log)
   const sweeper = createCacheSweeper(cache, opts.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES, log)
-  const pool = createHostPool({ binaryPath: binary.path, args: hostArgs(opts), warmCount: Math.max(0, opts.warmProcesses ?? 2), log })
+  const spawner = opts.spawner === false ? undefined : startSpawner(log)
+  const pool = createHostPool({ binaryPath: binary.path, args: hostArgs(opts), warmCount: Math.max(0, opts.warmProcesses ?? 2), log, spawner })
   const env: JobRunEnv = {
     graceMs: opts.watchdogGraceMs ?? 5000,
     running: new Map(),
@@ -98,6 +100,7 @@ export function createSandbox (opts: SandboxOptions = {}): Sandbox {
       const all = [...pool.close(), ...env.running.keys()]
       for (const finish of [...env.running.values()]) finish(failedResult('Cancelled', 'sandbox closed'))
       await Promise.all(all.map(killHost))
+      spawner?.close()
     }
   }
 }

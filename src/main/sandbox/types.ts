@@ -92,6 +92,8 @@ export interface SandboxOptions {
   cacheMaxBytes?: number
   /** Host processes kept started and waiting for a job (default 2). */
   warmProcesses?: number
+  /** Spawn host processes from a helper process, off this event loop (default true; spawner.ts). */
+  spawner?: boolean
   /** Path of the mesh-sandbox-host binary (default: $MESH_SANDBOX_HOST, the packaged app's resources, or the cargo build output). */
   hostBinary?: string
   /** Bench only: run without fuel metering (fuel_used is 0, max_fuel is not enforced). */

@@ -187,7 +187,7 @@ test('exact fuel on hand-counted WAT modules (profile 7: entries 1, nop/drop/blo
     assertOk(ok)
     assert.equal(ok.fuel_used, fuel, name)
     const more = await sandbox.run({ module: load(name), maxFuel: fuel * 1000n, timeoutMs: 10_000 })
-    assert.equal(more.fuel_used, fuel, `${name} with a large budget`)
+    assert.equal(more.fuel_used, fuel, `${name} with a large budget: ${more.status} ${more.failure_reason ?? ""} ${more.detail ?? ""}`)
     const short = await sandbox.run({ module: load(name), maxFuel: fuel - 1n, timeoutMs: 10_000 })
     assertFailed(short, 'FuelExhausted')
     assert.equal(short.fuel_used, fuel - 1n, `${name} one short`)
