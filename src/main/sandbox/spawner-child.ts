@@ -5,7 +5,8 @@
  * Messages in: {spawn: id, binary, args} and {kill: id, signal}. Out: {ready: true};
  * {id, pid, fd: 'stdin'|'stdout'|'stderr'} with the pipe as the handle (three per spawn);
  * {id, error} when the host could not be started; {id, exit: code, signal} once it is gone.
- * It exits when the app goes (the channel closes), killing the hosts it still holds.
+ * It exits when the app goes (the channel closes, or this process is reparented), killing the hosts
+ * it still holds.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 
@@ -42,8 +43,13 @@ process.on('message', (m: SpawnRequest | KillRequest) => {
   if ('spawn' in m) start(m)
   else if ('kill' in m) children.get(m.kill)?.kill(m.signal)
 })
-process.on('disconnect', () => {
+const shutdown = (): void => {
   for (const c of children.values()) c.kill('SIGKILL')
   process.exit(0)
-})
+}
+process.on('disconnect', shutdown)
+// An app killed while a pipe was on its way (its handle not yet acknowledged) never gets this
+// process its 'disconnect' (seen on Node 20): being reparented says the app is gone too.
+const parent = process.ppid
+setInterval(() => { if (process.ppid !== parent) shutdown() }, 200)
 send({ ready: true })

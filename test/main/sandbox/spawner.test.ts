@@ -5,8 +5,10 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { createSandbox, type Sandbox } from '../../../src/main/sandbox/index.js'
+import { fileURLToPath } from 'node:url'
+import { createSandbox, resolveHostBinary, type Sandbox } from '../../../src/main/sandbox/index.js'
 import { FUEL, assertOk, enc, load, text } from './helpers.js'
 
 const linux = process.platform === 'linux'
@@ -89,4 +91,24 @@ test('without the helper (turned off, or killed) hosts are spawned directly and 
   } finally {
     await sb.close()
   }
+})
+
+test('the helper does not outlive an app killed while a host\'s pipes were on their way', { skip: !linux }, async () => {
+  const helperScript = fileURLToPath(new URL('../../../src/main/sandbox/spawner-child.ts', import.meta.url))
+  const binary = resolveHostBinary().path
+  // an "app" that asks for a host and is SIGKILLed before the pipes can have been acknowledged
+  const app = `
+    import { fork } from 'node:child_process'
+    const h = fork(${JSON.stringify(helperScript)}, [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'json', execArgv: ['--import', 'tsx'] })
+    h.on('message', (m) => {
+      if (m.ready !== true) return
+      h.send({ spawn: 1, binary: ${JSON.stringify(binary)}, args: ['--serve'] })
+      process.stdout.write(String(h.pid) + '\\n', () => process.kill(process.pid, 'SIGKILL'))
+    })`
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', app], { encoding: 'utf8', timeout: 20_000 })
+  const helper = Number(r.stdout.trim())
+  assert.ok(helper > 0, `the app printed its helper's pid (${r.stdout} ${r.stderr})`)
+  const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
+  for (let i = 0; i < 100 && alive(helper); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  assert.equal(alive(helper), false, 'the helper exited')
 })
