@@ -48,8 +48,11 @@ const shutdown = (): void => {
   process.exit(0)
 }
 process.on('disconnect', shutdown)
-// An app killed while a pipe was on its way (its handle not yet acknowledged) never gets this
-// process its 'disconnect' (seen on Node 20): being reparented says the app is gone too.
-const parent = process.ppid
-setInterval(() => { if (process.ppid !== parent) shutdown() }, 200)
+// The app may be gone without a 'disconnect' reaching us: killed while a pipe was on its way (its
+// handle not yet acknowledged; seen on Node 20), or before this module finished loading (the event
+// fired with no listener). The app passes its pid: not being its child any more says it is gone.
+const app = Number(process.argv[2])
+const appGone = (): boolean => !process.connected || (Number.isSafeInteger(app) && app > 0 && process.ppid !== app)
+if (appGone()) shutdown()
+setInterval(() => { if (appGone()) shutdown() }, 200)
 send({ ready: true })

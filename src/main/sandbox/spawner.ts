@@ -142,7 +142,7 @@ export function startSpawner (log: Logger): Spawner {
   }
   let helper: ChildProcess | undefined
   try {
-    helper = script === undefined ? undefined : fork(script, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' })
+    helper = script === undefined ? undefined : fork(script, [String(process.pid)], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'json' })
   } catch (err) {
     log.warn({ err }, 'the host spawner could not be started; host processes are spawned directly')
   }

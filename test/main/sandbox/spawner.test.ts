@@ -99,7 +99,7 @@ test('the helper does not outlive an app killed while a host\'s pipes were on th
   // an "app" that asks for a host and is SIGKILLed before the pipes can have been acknowledged
   const app = `
     import { fork } from 'node:child_process'
-    const h = fork(${JSON.stringify(helperScript)}, [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'json', execArgv: ['--import', 'tsx'] })
+    const h = fork(${JSON.stringify(helperScript)}, [String(process.pid)], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'json', execArgv: ['--import', 'tsx'] })
     h.on('message', (m) => {
       if (m.ready !== true) return
       h.send({ spawn: 1, binary: ${JSON.stringify(binary)}, args: ['--serve'] })
@@ -110,5 +110,19 @@ test('the helper does not outlive an app killed while a host\'s pipes were on th
   assert.ok(helper > 0, `the app printed its helper's pid (${r.stdout} ${r.stderr})`)
   const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
   for (let i = 0; i < 100 && alive(helper); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  assert.equal(alive(helper), false, 'the helper exited')
+})
+
+test('the helper does not outlive an app that exited before it had loaded', { skip: !linux }, async () => {
+  const helperScript = fileURLToPath(new URL('../../../src/main/sandbox/spawner-child.ts', import.meta.url))
+  const app = `
+    import { fork } from 'node:child_process'
+    const h = fork(${JSON.stringify(helperScript)}, [String(process.pid)], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'json', execArgv: ['--import', 'tsx'] })
+    process.stdout.write(String(h.pid) + '\\n', () => process.exit(0))`
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', app], { encoding: 'utf8', timeout: 20_000 })
+  const helper = Number(r.stdout.trim())
+  assert.ok(helper > 0, `the app printed its helper's pid (${r.stdout} ${r.stderr})`)
+  const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
+  for (let i = 0; i < 200 && alive(helper); i++) await new Promise((resolve) => setTimeout(resolve, 50))
   assert.equal(alive(helper), false, 'the helper exited')
 })
