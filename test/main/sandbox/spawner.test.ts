@@ -93,6 +93,15 @@ test('without the helper (turned off, or killed) hosts are spawned directly and 
   }
 })
 
+/** The app printed its helper's pid; that process is gone within 10 s. */
+async function assertHelperExits (r: { stdout: string, stderr: string }): Promise<void> {
+  const helper = Number(r.stdout.trim())
+  assert.ok(helper > 0, `the app printed its helper's pid (${r.stdout} ${r.stderr})`)
+  const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
+  for (let i = 0; i < 200 && alive(helper); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  assert.equal(alive(helper), false, 'the helper exited')
+}
+
 test('the helper does not outlive an app killed while a host\'s pipes were on their way', { skip: !linux }, async () => {
   const helperScript = fileURLToPath(new URL('../../../src/main/sandbox/spawner-child.ts', import.meta.url))
   const binary = resolveHostBinary().path
@@ -106,11 +115,7 @@ test('the helper does not outlive an app killed while a host\'s pipes were on th
       process.stdout.write(String(h.pid) + '\\n', () => process.kill(process.pid, 'SIGKILL'))
     })`
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', app], { encoding: 'utf8', timeout: 20_000 })
-  const helper = Number(r.stdout.trim())
-  assert.ok(helper > 0, `the app printed its helper's pid (${r.stdout} ${r.stderr})`)
-  const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
-  for (let i = 0; i < 100 && alive(helper); i++) await new Promise((resolve) => setTimeout(resolve, 50))
-  assert.equal(alive(helper), false, 'the helper exited')
+  await assertHelperExits(r)
 })
 
 test('the helper does not outlive an app that exited before it had loaded', { skip: !linux }, async () => {
@@ -120,9 +125,5 @@ test('the helper does not outlive an app that exited before it had loaded', { sk
     const h = fork(${JSON.stringify(helperScript)}, [String(process.pid)], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], serialization: 'json', execArgv: ['--import', 'tsx'] })
     process.stdout.write(String(h.pid) + '\\n', () => process.exit(0))`
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', app], { encoding: 'utf8', timeout: 20_000 })
-  const helper = Number(r.stdout.trim())
-  assert.ok(helper > 0, `the app printed its helper's pid (${r.stdout} ${r.stderr})`)
-  const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
-  for (let i = 0; i < 200 && alive(helper); i++) await new Promise((resolve) => setTimeout(resolve, 50))
-  assert.equal(alive(helper), false, 'the helper exited')
+  await assertHelperExits(r)
 })
