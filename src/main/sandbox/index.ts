@@ -8,8 +8,9 @@
  * This client keeps the `run(job)` / `runInteractive(job)` contract. See docs/SANDBOX.md.
  *
  * This file composes the parts: host-binary.ts (find and probe the binary), host-pool.ts (the
- * processes), spawner.ts (their spawning, off this event loop), job-request.ts (checks and the RUN request), host-job.ts (one job's exchange with its
- * process), results.ts, module-cache.ts and interactive.ts.
+ * processes), spawner.ts (their spawning, off this event loop), job-request.ts (checks and the RUN
+ * request), host-job.ts (one job's exchange with its process), results.ts, module-cache.ts and
+ * interactive.ts.
  */
 import { noLogger } from '../log/index.js'
 import { SandboxError } from './errors.js'

@@ -50,6 +50,8 @@ export class RemoteChild extends EventEmitter implements HostChild {
   private exit?: { code: number | null, signal: NodeJS.Signals | null }
   private ended = { stdout: false, stderr: false }
   private closed = false
+  /** the helper reaped it: its pid may already be another process's */
+  private reaped = false
 
   /**
    * `killer` sends a signal; `keepAlive(true|false)` is told when this child starts or stops keeping
@@ -75,6 +77,7 @@ export class RemoteChild extends EventEmitter implements HostChild {
   exited (code: number | null, signal: NodeJS.Signals | null, error?: string, orphaned = false): void {
     if (this.exit !== undefined) return
     this.exit = { code, signal }
+    this.reaped = !orphaned
     if (error !== undefined) this.emit('error', new Error(error))
     // pipes that never arrived will not end by themselves
     if (error !== undefined || orphaned) {
@@ -89,7 +92,8 @@ export class RemoteChild extends EventEmitter implements HostChild {
   get holdsPipes (): boolean { return !this.ended.stdout }
 
   kill (signal: NodeJS.Signals = 'SIGTERM'): boolean {
-    if (this.exit !== undefined) return false
+    // an orphan (its helper died) is still signalled, by pid, until its pipes end
+    if (this.closed || this.reaped) return false
     return this.killer(signal)
   }
 

@@ -127,3 +127,26 @@ test('the helper does not outlive an app that exited before it had loaded', { sk
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', app], { encoding: 'utf8', timeout: 20_000 })
   await assertHelperExits(r)
 })
+
+test('a host orphaned by the helper\'s death can still be killed: close() ends a runaway job at once', { skip: !linux }, async () => {
+  const sb = createSandbox({ warmProcesses: 1 })
+  const helper = await helperStarted(sb)
+  await new Promise((resolve) => setTimeout(resolve, 300)) // the spare has its pipes and said HELLO
+  const running = sb.run({ module: load('hostile_loop'), maxFuel: 10n ** 15n, timeoutMs: 60_000 })
+  let pid: number | undefined
+  while ((pid = sb.jobPids()[0]) === undefined) await new Promise((resolve) => setTimeout(resolve, 5))
+  assert.equal(parentOf(pid), helper)
+  process.kill(helper, 'SIGKILL')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const t0 = Date.now()
+  await sb.close()
+  assert.ok(Date.now() - t0 < 5000, `closed in ${Date.now() - t0} ms`)
+  assert.equal((await running).status, 'Cancelled')
+  // gone, or a zombie waiting for init (its parent, since the helper died) to reap it
+  const stateOf = (p: number): string => {
+    try { return /State:\s+(\S)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 'gone' } catch { return 'gone' }
+  }
+  let state = stateOf(pid)
+  for (let i = 0; i < 40 && state !== 'gone' && state !== 'Z'; i++) { await new Promise((resolve) => setTimeout(resolve, 50)); state = stateOf(pid) }
+  assert.ok(state === 'gone' || state === 'Z', `the runaway host is not running (state ${state})`)
+})
