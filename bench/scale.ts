@@ -16,7 +16,7 @@
  * on the jobs topic: the copies of each message a node sends and receives) and connections_p50/max, rss_per_node_mib
  * (process RSS / nodes hosted), cpu_ms_per_node_per_announcement (worker CPU during the announcements minus
  * the idle rate, / nodes / announcements; steady line only), dht put/get p50/p99 and get success rate.
- * Usage: npm run bench -- scale [--sizes 10,30,100] [--announcements 100] [--rate 10] [--dht 40] [--per-process 10]
+ * Usage: npm run bench -- scale [--sizes 10,30,100] [--announcements 100] [--rate 10] [--dht 40] [--dht-rate 10] [--per-process 10] [--no-churn]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
@@ -31,6 +31,10 @@ const SIZES = arg('sizes', '10,30,100').split(',').map(Number)
 const ANNOUNCEMENTS = Number(arg('announcements', '100'))
 const RATE = Number(arg('rate', '10'))
 const DHT_OPS = Number(arg('dht', '40'))
+/** steady line: DHT put→get pairs started per second */
+const DHT_RATE = Number(arg('dht-rate', '10'))
+/** only the steady line per size */
+const NO_CHURN = args.includes('--no-churn')
 const PER_PROCESS = Number(arg('per-process', '10'))
 const SEEDS = 3
 const WINDOW_MS = 2000
@@ -245,9 +249,11 @@ async function steady (mesh: Mesh, n: number, settleMs: number): Promise<Record<
   const d = deliveries(mesh, published, r.received)
   const netBytes = Math.max(0, r.bytes - q1.bytes - idleBytesPerMs * durMs)
   const traced = process.env.SCALE_DEBUG_PUT_LOAD !== undefined ? sleep(2000).then(async () => { console.error(((await mesh.ask(mesh.random(mesh.live()), 'putTrace')).events as string[]).join('\n')) }) : undefined
-  const dht = await dhtOps(mesh, DHT_OPS, 4000)
+  const tD = performance.now()
+  const dht = await dhtOps(mesh, DHT_OPS, (DHT_OPS * 1000) / DHT_RATE)
   await traced
   const rd = await report(mesh)
+  const dhtMs = performance.now() - tD
   return {
     bench: 'scale', nodes: n, processes: mesh.workers.length, churn: false, settle_ms: settleMs,
     announcements: published.length, delivery: Math.round((d.delivered / d.expected) * 10000) / 10000, missed: d.missed,
@@ -262,6 +268,8 @@ async function steady (mesh: Mesh, n: number, settleMs: number): Promise<Record<
     idle_cpu_ms_per_node_per_s: Math.round((q1.cpuMs / 3 / n) * 10) / 10,
     // CPU of the worker processes during the announcements (and the window after), minus the idle rate, per node per announcement
     cpu_ms_per_node_per_announcement: Math.round((Math.max(0, r.cpuMs - (q1.cpuMs / 3000) * durMs) / n / Math.max(1, published.length)) * 100) / 100,
+    // CPU of all worker processes during the DHT phase, minus the idle rate, per put→get pair (a put, then a get of it)
+    dht_cpu_ms_per_op: Math.round(Math.max(0, rd.cpuMs - (q1.cpuMs / 3000) * dhtMs) / Math.max(1, DHT_OPS)),
     ...dht
   }
 }
@@ -329,7 +337,7 @@ for (const n of SIZES) {
       for (let k = 0; k < 2; k++) console.error(((await mesh.ask(mesh.random(mesh.live()), 'putTrace')).events as string[]).join('\n'))
     }
     console.log(JSON.stringify(await steady(mesh, n, settleMs)))
-    console.log(JSON.stringify(await churn(mesh, n)))
+    if (!NO_CHURN) console.log(JSON.stringify(await churn(mesh, n)))
   } finally {
     await mesh.stop()
   }
