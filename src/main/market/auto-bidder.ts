@@ -16,6 +16,7 @@ import {
 } from '../../shared/protocol/index.js'
 import type { MarketStore } from '../store/index.js'
 import type { Policy } from '../../shared/policy/index.js'
+import { DEFAULT_INTAKE } from '../../shared/policy/index.js'
 import { biddingCloses, buildDecisionContext, type DecisionSources, type OriginatorPath, type PathLimits } from './context.js'
 import { decide, type Decision } from './decide.js'
 import { declaredSizes } from './rules/index.js'
@@ -129,7 +130,7 @@ export function createAutoBidder (opts: AutoBidderOptions): AutoBidder {
   const { store, identity } = opts
   const clock = opts.now ?? Date.now
   const emitter = new TypedEmitter<AutoBidderEvents>()
-  const intake = opts.intake ?? { burst: 60, perSecond: 2 }
+  const intake = opts.intake ?? DEFAULT_INTAKE
   const admit = createIntakeLimiter(intake, clock)
   /** announcement ids waiting for the path to their originator: a copy arriving meanwhile is a duplicate */
   const pending = new Set<string>()

@@ -40,6 +40,8 @@ export interface OriginatorContext {
   storeSafe: (fn: (s: Store) => void) => void
   /** Jobs in flight, by announcement id (the direct handlers route by it). */
   jobs: Map<string, Pending>
+  /** When our recent announcements went out (ms, ascending, the last few hundred): for the NoBids hint */
+  announcedAt: number[]
 }
 
 /** One submission: the job, its state, its abort signal. */
@@ -51,6 +53,8 @@ export interface Submission {
   p: Pending
   signal: AbortSignal
   emit: (e: OriginatorEvent) => void
+  /** set when announced: this announcement was over an executor's default intake from us (the NoBids hint) */
+  overIntake?: boolean
   /** the submission's state as recorded in the store (Bidding, Assigned, Completed, …) */
   state: string
   setState: (s: string) => void

@@ -66,7 +66,8 @@ function contextOf (options: OriginatorOptions): OriginatorContext {
       // bookkeeping must never break a submission
       try { fn(store) } catch (err) { log.warn({ err }, 'recording a submission in the store failed') }
     },
-    jobs: new Map()
+    jobs: new Map(),
+    announcedAt: []
   }
 }
 

@@ -15,6 +15,29 @@ export type EvaluatedRuleId = (typeof EVALUATED_RULES)[number]
  * `unreachable` (our last bid to its originator could not be delivered).
  */
 export const RECORDED_RULES = ['intake', 'unreachable'] as const
+
+/**
+ * An executor's default per-originator intake (rule `intake`): `burst` announcements at once, then
+ * `perSecond`. An originator uses it to tell its user why a long burst of jobs got no bids.
+ */
+export const DEFAULT_INTAKE = { burst: 60, perSecond: 2 } as const
+
+/**
+ * Whether the last of `announcedAt` (ms, ascending) would be over an executor's intake bucket
+ * `intake` after all the earlier ones (which each took a token).
+ */
+export function overIntake (announcedAt: readonly number[], intake: { burst: number, perSecond: number } = DEFAULT_INTAKE): boolean {
+  let tokens = intake.burst
+  let prev: number | undefined
+  let over = false
+  for (const t of announcedAt) {
+    if (prev !== undefined) tokens = Math.min(intake.burst, tokens + (Math.max(0, t - prev) / 1000) * intake.perSecond)
+    prev = t
+    over = tokens < 1
+    if (!over) tokens -= 1
+  }
+  return over
+}
 export type RuleId = EvaluatedRuleId | (typeof RECORDED_RULES)[number]
 
 /** Why a job was skipped, for counters like "43 skipped: job pays less than our price". */

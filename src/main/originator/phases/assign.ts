@@ -3,6 +3,7 @@
  * assign with fallback — the best-ranked bidder first; one that refuses, or sends no status within
  * `acceptTimeoutMs`, is replaced by the next one (bids that arrive meanwhile join the ranking).
  */
+import { DEFAULT_INTAKE } from '../../../shared/policy/index.js'
 import { formatTimestamp, signMessage } from '../../../shared/protocol/index.js'
 import { MeshError } from '../../mesh/index.js'
 import { errText } from '../check.js'
@@ -54,12 +55,18 @@ export async function assignWithFallback (sub: Submission): Promise<{ chosen: Ca
   }
 }
 
+/** When this node announced faster than executors take from one originator by default, says so. */
+function intakeHint (sub: Submission): string {
+  if (sub.overIntake !== true) return ''
+  return ` (this node announced jobs faster than executors evaluate them from one originator by default: ${DEFAULT_INTAKE.burst} at once, then ${DEFAULT_INTAKE.perSecond}/s; space the submissions out)`
+}
+
 /** Nobody left to try: NoBids, or NoValidBids with every reason. */
 function noneAccepted (sub: Submission, sel: Selection, attempts: Attempts, why: Map<string, string[]>): never {
   const { p } = sub
   if (p.bids.length === 0) {
     sub.setState('NoBids')
-    throw new NoBidsError(`no executor bid on ${p.id} within the ${sub.checked.windowMs} ms bidding window`)
+    throw new NoBidsError(`no executor bid on ${p.id} within the ${sub.checked.windowMs} ms bidding window${intakeHint(sub)}`)
   }
   const all = [...sel.refused.map((r) => ({ executorDid: r.bid.executorDid, reasons: r.reasons })),
     ...[...why].map(([executorDid, reasons]) => ({ executorDid, reasons }))]
