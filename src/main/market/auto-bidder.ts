@@ -16,7 +16,7 @@ import {
 } from '../../shared/protocol/index.js'
 import type { MarketStore } from '../store/index.js'
 import type { Policy } from '../../shared/policy/index.js'
-import { DEFAULT_INTAKE } from '../../shared/policy/index.js'
+import { createIntakeLimiter, DEFAULT_INTAKE } from '../../shared/policy/index.js'
 import { biddingCloses, buildDecisionContext, type DecisionSources, type OriginatorPath, type PathLimits } from './context.js'
 import { decide, type Decision } from './decide.js'
 import { declaredSizes } from './rules/index.js'
@@ -100,26 +100,6 @@ export function summarizeAnnouncement (a: JobAnnouncementV1): { [key: string]: s
   }
 }
 
-/** Token buckets per key, bounded in number (idle, full buckets are forgotten first). */
-function createIntakeLimiter (o: { burst: number, perSecond: number }, clock: () => number): (key: string) => boolean {
-  const buckets = new Map<string, { tokens: number, at: number }>()
-  return (key) => {
-    const now = clock()
-    const b = buckets.get(key) ?? { tokens: o.burst, at: now }
-    // a clock that steps back (NTP) refills nothing, rather than draining the bucket for as long
-    b.tokens = Math.min(o.burst, b.tokens + (Math.max(0, now - b.at) / 1000) * o.perSecond)
-    b.at = Math.max(b.at, now)
-    buckets.delete(key)
-    buckets.set(key, b)
-    if (buckets.size > 50_000) {
-      const oldest = buckets.keys().next().value
-      if (oldest !== undefined) buckets.delete(oldest)
-    }
-    if (b.tokens < 1) return false
-    b.tokens -= 1
-    return true
-  }
-}
 
 /** A decision and what it was made under. */
 interface Evaluated { decision: Decision, version?: number, now: number, ourRegion?: string }

@@ -40,8 +40,8 @@ export interface OriginatorContext {
   storeSafe: (fn: (s: Store) => void) => void
   /** Jobs in flight, by announcement id (the direct handlers route by it). */
   jobs: Map<string, Pending>
-  /** When our recent announcements went out (ms, ascending, the last few hundred): for the NoBids hint */
-  announcedAt: number[]
+  /** Our announcements through an executor's default intake bucket (false: over it), for the NoBids hint */
+  intake: (key: string) => boolean
 }
 
 /** One submission: the job, its state, its abort signal. */

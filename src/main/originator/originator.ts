@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { rawCid } from '../../shared/protocol/index.js'
+import { createIntakeLimiter, DEFAULT_INTAKE } from '../../shared/policy/index.js'
 import { noLogger } from '../log/index.js'
 import type { Store } from '../store/index.js'
 import { AccessBlockStore } from './blocks.js'
@@ -67,7 +68,7 @@ function contextOf (options: OriginatorOptions): OriginatorContext {
       try { fn(store) } catch (err) { log.warn({ err }, 'recording a submission in the store failed') }
     },
     jobs: new Map(),
-    announcedAt: []
+    intake: createIntakeLimiter(DEFAULT_INTAKE, Date.now)
   }
 }
 

@@ -23,20 +23,27 @@ export const RECORDED_RULES = ['intake', 'unreachable'] as const
 export const DEFAULT_INTAKE = { burst: 60, perSecond: 2 } as const
 
 /**
- * Whether the last of `announcedAt` (ms, ascending) would be over an executor's intake bucket
- * `intake` after all the earlier ones (which each took a token).
+ * Token buckets per key, bounded in number (idle, full buckets are forgotten first): the executor's
+ * intake per originator, and the originator's own estimate of it (the NoBids hint). True: admitted.
  */
-export function overIntake (announcedAt: readonly number[], intake: { burst: number, perSecond: number } = DEFAULT_INTAKE): boolean {
-  let tokens = intake.burst
-  let prev: number | undefined
-  let over = false
-  for (const t of announcedAt) {
-    if (prev !== undefined) tokens = Math.min(intake.burst, tokens + (Math.max(0, t - prev) / 1000) * intake.perSecond)
-    prev = t
-    over = tokens < 1
-    if (!over) tokens -= 1
+export function createIntakeLimiter (o: { burst: number, perSecond: number }, clock: () => number): (key: string) => boolean {
+  const buckets = new Map<string, { tokens: number, at: number }>()
+  return (key) => {
+    const now = clock()
+    const b = buckets.get(key) ?? { tokens: o.burst, at: now }
+    // a clock that steps back (NTP) refills nothing, rather than draining the bucket for as long
+    b.tokens = Math.min(o.burst, b.tokens + (Math.max(0, now - b.at) / 1000) * o.perSecond)
+    b.at = Math.max(b.at, now)
+    buckets.delete(key)
+    buckets.set(key, b)
+    if (buckets.size > 50_000) {
+      const oldest = buckets.keys().next().value
+      if (oldest !== undefined) buckets.delete(oldest)
+    }
+    if (b.tokens < 1) return false
+    b.tokens -= 1
+    return true
   }
-  return over
 }
 export type RuleId = EvaluatedRuleId | (typeof RECORDED_RULES)[number]
 

@@ -1,10 +1,19 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { DEFAULT_INTAKE, overIntake } from '../../../src/shared/policy/index.js'
+import { createIntakeLimiter, DEFAULT_INTAKE } from '../../../src/shared/policy/index.js'
+
+/** Whether the last of `times` (ms, ascending) is over the default bucket after the earlier ones: the shared limiter on a fake clock. */
+function overIntake (times: number[]): boolean {
+  let now = 0
+  const admit = createIntakeLimiter(DEFAULT_INTAKE, () => now)
+  let over = false
+  for (const t of times) { now = t; over = !admit('originator') }
+  return over
+}
 import { startOriginator } from './harness.js'
 
-test('overIntake: the executors\' default bucket (60 at once, then 2/s) over our own announcement times', () => {
+test('intake limiter: the executors\' default bucket (60 at once, then 2/s) over our own announcement times', () => {
   const at = (n: number, gapMs: number): number[] => Array.from({ length: n }, (_, i) => i * gapMs)
   assert.equal(DEFAULT_INTAKE.burst, 60)
   assert.equal(overIntake(at(60, 0)), false)

@@ -1,7 +1,6 @@
 /** Phase 1, announce: serve the module (public) and the input (assignee only), sign and publish JobAnnouncementV1. */
 import { formatDuration, formatTimestamp, signMessage } from '../../../shared/protocol/index.js'
 import type { JobAnnouncementV1, MeshJobParams, Unsigned } from '../../../shared/protocol/index.js'
-import { overIntake } from '../../../shared/policy/index.js'
 import { wireUint } from '../check.js'
 import type { Submission } from '../context.js'
 
@@ -68,9 +67,7 @@ export async function announce (sub: Submission): Promise<number> {
     createdAt: ctx.now()
   }))
   const announcedAt = Date.now()
-  ctx.announcedAt.push(announcedAt)
-  if (ctx.announcedAt.length > 500) ctx.announcedAt.splice(0, ctx.announcedAt.length - 500)
-  sub.overIntake = overIntake(ctx.announcedAt)
+  sub.overIntake = !ctx.intake(ctx.identity.did)
   p.windowClosesAt = announcedAt + checked.windowMs
   const pub = await ctx.node.publishAnnouncement(ann.bytes, job.region)
   sub.emit({
