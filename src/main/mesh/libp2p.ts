@@ -27,6 +27,8 @@ import type { DirectMessaging } from './direct-messaging.js'
 import type { GossipGate } from './gossip-gate.js'
 import type { PeerLinks } from './peer-links.js'
 import type { ReceiptRecords } from './receipt-records.js'
+import { libp2pLogger } from './quiet-logger.js'
+import { cacheEd25519KeyObjects } from './ed25519-key-objects.js'
 import { noiseCrypto } from './noise-crypto.js'
 import { quietEmptyFrameReads } from './noise-decoder-shortcut.js'
 import { halfWindowUpdates } from './yamux-window-updates.js'
@@ -127,6 +129,7 @@ function scoreParams (o: ResolvedOptions): Parameters<typeof gossipsub>[0] {
 export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
   quietEmptyFrameReads()
   halfWindowUpdates()
+  cacheEd25519KeyObjects()
   const o = init.options
   const freshnessMs = (o.validator.maxAgeMs ?? 300_000) + (o.validator.maxFutureMs ?? 30_000)
   const nat = o.nat
@@ -162,9 +165,11 @@ export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
       })
     }
   }
+  const logger = libp2pLogger()
   const node = await createLibp2p({
     start: false,
     privateKey: init.privateKey,
+    ...(logger !== undefined ? { logger } : {}),
     addresses: { listen: o.listen, announce: o.announce },
     // the circuit transport dials relayed addresses; it listens (reserves) only when the nat service asks
     transports: nat === undefined ? [tcp()] : [tcp(), circuitRelayTransport()],
@@ -172,7 +177,11 @@ export async function buildLibp2p (init: BuildInit): Promise<MeshLibp2p> {
     connectionEncrypters: [noise({ crypto: noiseCrypto })],
     streamMuxers: [yamux()],
     peerDiscovery: o.mdns ? [mdns({ serviceTag: 'icn-mesh.local' })] : [],
-    connectionMonitor: { pingInterval: o.timeouts.pingMs },
+    connectionMonitor: {
+      pingInterval: o.timeouts.pingMs,
+      // a floor under libp2p's adaptive ping timeout (its own floor is 5 s, its ceiling 60 s)
+      pingTimeout: { minTimeout: o.timeouts.pingTimeoutMs, maxTimeout: Math.max(60_000, o.timeouts.pingTimeoutMs) }
+    },
     connectionManager: {
       maxConnections: o.limits.maxConnections,
       inboundConnectionThreshold: o.limits.inboundConnectionThreshold,

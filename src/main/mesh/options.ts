@@ -19,6 +19,12 @@ export interface MeshTimeouts {
   inboundReadMs: number
   /** Connection monitor: each open connection is pinged this often and closed when the ping fails (ms). */
   pingMs: number
+  /**
+   * Connection monitor: the shortest time a ping may take before it counts as failed (ms; the floor of
+   * libp2p's adaptive ping timeout, whose own floor is 5 s). A node whose event loop is saturated
+   * answers late, not never: see docs/ARCHITECTURE.md, "Transport stack and limits".
+   */
+  pingTimeoutMs: number
 }
 
 export interface MeshLimits {
@@ -184,7 +190,8 @@ export const DEFAULT_TIMEOUTS: MeshTimeouts = {
   blockMs: 60_000,
   dhtMs: 30_000,
   inboundReadMs: 10_000,
-  pingMs: 30_000
+  pingMs: 30_000,
+  pingTimeoutMs: 20_000
 }
 
 export const DEFAULT_LIMITS: MeshLimits = {
