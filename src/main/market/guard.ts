@@ -35,7 +35,9 @@ export function createMachineGuard (start = Date.now()): MachineGuard {
       const t = m.cpuTemperatureC ?? null
       s.thermal.tempC = t
       const g = policy.thermalGuard
-      const hot = g !== undefined && t !== null && (s.thermal.holding ? t >= g.resumeBelowC : t >= g.stopAboveC)
+      // a sample without a temperature (a sensor read that failed once, a file being rewritten) changes nothing:
+      // otherwise one bad read would end the hold and bids would resume between the limits
+      const hot = g !== undefined && (t === null ? s.thermal.holding : s.thermal.holding ? t >= g.resumeBelowC : t >= g.stopAboveC)
       if (hot !== s.thermal.holding) { s.thermal.holding = hot; s.thermal.since = now }
 
       const rule = policy.idleOnly

@@ -34,6 +34,10 @@ test('thermal guard: stops above the limit, holds until below the lower one, the
   // 80 °C is below the stop limit, but the guard holds until the CPU is below 75 °C (no flapping at 84/86)
   assert.equal(at(80, 2).bid, false)
   assert.equal(at(84, 3).bid, false)
+  // a sample without a temperature (a failed read) does not end the hold
+  const unknown = guard.observe({ loadAvg: 0, cpuCount: 2 }, policy, 2, T + 3 * 5000 + 1)
+  assert.equal(unknown.thermal.holding, true)
+  assert.equal(at(80, 3).bid, false, 'still holding after the failed read')
   assert.equal(at(74, 4).bid, true)
   assert.equal(at(84, 5).bid, true, 'below the stop limit and not holding: bids')
   // without the guard's memory the rule still stops above the limit
