@@ -18,14 +18,10 @@ import { CAPABILITIES_TOPIC, JOBS_ANNOUNCE_TOPIC } from '../src/main/mesh/index.
 import type { OriginatorEvent } from '../src/main/originator/index.js'
 import { startOriginator, until } from '../test/main/originator/harness.js'
 import { spawnDaemonChild } from './lib/daemons.js'
+import { numberArg, flag } from './lib/args.js'
 
-const args = process.argv.slice(2)
-const arg = (name: string, dflt: number): number => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : dflt
-}
-const RUNS = arg('runs', 3)
-const SAMPLE = args.includes('--sample')
+const RUNS = numberArg('runs', 3)
+const SAMPLE = flag('sample')
 const WARM_JOBS = 5
 const POLICY = { pricing: { mode: 'fixed', price: 5 }, maxConcurrentJobs: 8, stopOnBattery: false, bidMarginMs: 0 }
 const epoch = (): number => performance.timeOrigin + performance.now()

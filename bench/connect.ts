@@ -14,14 +14,10 @@ import '../src/main/polyfills.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { generateIdentity } from '../src/shared/protocol/index.js'
 import { createMeshNode, type MeshNode } from '../src/main/mesh/index.js'
+import { numberArg } from './lib/args.js'
 
-const args = process.argv.slice(2)
-const arg = (name: string, dflt: number): number => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : dflt
-}
-const CYCLES = arg('cycles', 100)
-const RUNS = arg('runs', 3)
+const CYCLES = numberArg('cycles', 100)
+const RUNS = numberArg('runs', 3)
 
 async function node (): Promise<MeshNode> {
   const n = await createMeshNode({ identity: generateIdentity(), listen: ['/ip4/127.0.0.1/tcp/0'], lan: true, nat: false, limits: { inboundConnectionThreshold: 10_000 } })

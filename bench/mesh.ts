@@ -8,14 +8,10 @@ import { randomUUID } from 'node:crypto'
 import { formatTimestamp, signMessage } from '../src/shared/protocol/index.js'
 import { JOBS_ANNOUNCE_TOPIC } from '../src/main/mesh/index.js'
 import { announcement, spawn as spawnNode, until, type TestNode } from '../test/main/mesh/helpers.js'
+import { numberArg } from './lib/args.js'
 
-const args = process.argv.slice(2)
-const arg = (name: string, dflt: number): number => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : dflt
-}
-const MESSAGES = arg('messages', 60)
-const ROUNDS = arg('rounds', 300)
+const MESSAGES = numberArg('messages', 60)
+const ROUNDS = numberArg('rounds', 300)
 
 type Peer = TestNode
 

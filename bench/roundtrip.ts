@@ -24,21 +24,17 @@ import type { OriginatorEvent, SubmitResult } from '../src/main/originator/index
 import { startOriginator, until } from '../test/main/originator/harness.js'
 import { startTestExecutor } from '../test/main/originator/test-executor.js'
 import { spawnDaemonChild } from './lib/daemons.js'
+import { numberArg, flag } from './lib/args.js'
 
-const args = process.argv.slice(2)
-const arg = (name: string, dflt: number): number => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : dflt
-}
-const ROUNDS = arg('rounds', 60)
-const WARMUP = arg('warmup', 5)
+const ROUNDS = numberArg('rounds', 60)
+const WARMUP = numberArg('warmup', 5)
 /** head start of the DHT lookup before the executor is asked directly (ms); -1: the originator's default */
-const DIRECT_AFTER = arg('direct-after', -1)
-const NO_DHT_PUT = args.includes('--no-dht-put')
-const TEST_EXECUTOR = args.includes('--test-executor')
-const TRACE = args.includes('--trace')
+const DIRECT_AFTER = numberArg('direct-after', -1)
+const NO_DHT_PUT = flag('no-dht-put')
+const TEST_EXECUTOR = flag('test-executor')
+const TRACE = flag('trace')
 /** the executor daemons run in the bench's own process (one event loop for all three nodes) */
-const IN_PROCESS = args.includes('--in-process')
+const IN_PROCESS = flag('in-process')
 
 function pct (xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b)

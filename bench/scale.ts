@@ -21,21 +21,17 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { flag, numberArg, stringArg } from './lib/args.js'
 
-const args = process.argv.slice(2)
-const arg = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] as string : dflt
-}
-const SIZES = arg('sizes', '10,30,100').split(',').map(Number)
-const ANNOUNCEMENTS = Number(arg('announcements', '100'))
-const RATE = Number(arg('rate', '10'))
-const DHT_OPS = Number(arg('dht', '40'))
+const SIZES = stringArg('sizes', '10,30,100').split(',').map(Number)
+const ANNOUNCEMENTS = numberArg('announcements', 100)
+const RATE = numberArg('rate', 10)
+const DHT_OPS = numberArg('dht', 40)
 /** steady line: DHT put→get pairs started per second */
-const DHT_RATE = Number(arg('dht-rate', '10'))
+const DHT_RATE = numberArg('dht-rate', 10)
 /** only the steady line per size */
-const NO_CHURN = args.includes('--no-churn')
-const PER_PROCESS = Number(arg('per-process', '10'))
+const NO_CHURN = flag('no-churn')
+const PER_PROCESS = numberArg('per-process', 10)
 const SEEDS = 3
 const WINDOW_MS = 2000
 const epoch = (): number => performance.timeOrigin + performance.now()
