@@ -43,8 +43,8 @@ function privateObject (key: PrivateLike): KeyObject {
   return ko
 }
 
-/** The key object for a peer's 32-byte public key (cached; exported for the test). */
-export function publicObject (raw: Uint8Array): KeyObject {
+/** The key object for a peer's 32-byte public key (cached). */
+function publicObject (raw: Uint8Array): KeyObject {
   const id = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1')
   let ko = publicObjects.get(id)
   if (ko === undefined) {

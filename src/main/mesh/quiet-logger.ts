@@ -4,9 +4,9 @@
  * js-libp2p makes a logger for every connection, stream and protocol handler it runs
  * (`log.newScope(…)`), and @libp2p/logger builds each one from `weald` debug instances, even when
  * every namespace is disabled: a colour pick, an `isatty` call and a namespace match per instance,
- * about 1 ms of CPU per connection set up and torn down (2.7 % of a dial-and-hang-up cycle in a
- * `npm run bench -- connect` profile; docs/ARCHITECTURE.md, "Cheaper connections"). Disabled, each of them only ever returned without
- * doing anything, so one shared no-op logger behaves the same. With `DEBUG` set libp2p gets its
+ * 2.7 % of the CPU of a dial-and-hang-up cycle in a `npm run bench -- connect` profile
+ * (docs/ARCHITECTURE.md, "What a connection costs"). Disabled, each of them only ever returned
+ * without doing anything, so one shared no-op logger behaves the same. With `DEBUG` set libp2p gets its
  * own default logger, and the namespaces print as usual.
  */
 import type { ComponentLogger, Logger } from '@libp2p/interface'
