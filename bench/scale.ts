@@ -13,7 +13,8 @@
  * published and stayed up 2 s after / expected), latency p50/p99 (publish → message:received, ms),
  * bytes_per_node_per_announcement (TCP bytes written by all nodes during the announcements, minus the
  * idle rate measured just before, / nodes / announcements; steady line only), mesh_peers_p50/max (gossip mesh degree
- * on the jobs topic: the copies of each message a node sends and receives) and connections_p50/max, rss_per_node_mib
+ * on the jobs topic: the copies of each message a node sends and receives) and connections_p50/max (before the
+ * announcements; connections_after_dht_p50: after the DHT phase, whose puts dial new peers), rss_per_node_mib
  * (process RSS / nodes hosted), cpu_ms_per_node_per_announcement (worker CPU during the announcements minus
  * the idle rate, / nodes / announcements; steady line only), dht put/get p50/p99 and get success rate.
  * Usage: npm run bench -- scale [--sizes 10,30,100] [--announcements 100] [--rate 10] [--dht 40] [--dht-rate 10] [--per-process 10] [--no-churn]
@@ -250,11 +251,14 @@ async function steady (mesh: Mesh, n: number, settleMs: number): Promise<Record<
   await traced
   const rd = await report(mesh)
   const dhtMs = performance.now() - tD
+  // puts dial the peers closest to each key: how far the connection set has grown by the end
+  const connectionsAfter = (await mesh.status()).filter((x) => x.up === true).map((x) => x.connections as number)
   return {
     bench: 'scale', nodes: n, processes: mesh.workers.length, churn: false, settle_ms: settleMs,
     announcements: published.length, delivery: Math.round((d.delivered / d.expected) * 10000) / 10000, missed: d.missed,
     latency_p50_ms: pct(d.latencies, 0.5), latency_p99_ms: pct(d.latencies, 0.99),
     mesh_peers_p50: pct(meshPeers, 0.5), mesh_peers_max: Math.max(...meshPeers), connections_p50: pct(connections, 0.5), connections_max: Math.max(...connections),
+    connections_after_dht_p50: pct(connectionsAfter, 0.5),
     bytes_per_node_per_announcement: Math.round(netBytes / n / Math.max(1, published.length)),
     idle_bytes_per_node_per_s: Math.round((idleBytesPerMs * 1000) / n),
     rss_per_node_mib: Math.round((r.rss / n / 2 ** 20) * 10) / 10,

@@ -85,6 +85,24 @@ const live = (i: number): MeshNode => {
   return s.node
 }
 
+/** diagnostics: a receipt get with its kad-dht events (printed on stderr when it took over 300 ms) */
+async function tracedGet (i: number, cid: string): Promise<Record<string, unknown>> {
+  const t0 = now()
+  const evs: string[] = []
+  const dht = live(i).libp2p.services.dht as unknown as { contentFetching: { getMany: (k: Uint8Array, o: { signal: AbortSignal }) => AsyncIterable<{ name: string, messageName?: string, peer?: unknown, from?: unknown, error?: Error }> } }
+  let ok = false
+  try {
+    for await (const ev of dht.contentFetching.getMany(receiptKey(cid), { signal: AbortSignal.timeout(5000) })) {
+      const peer = String((ev as { from?: unknown }).from ?? (ev as { peer?: { id?: unknown } }).peer?.id ?? ev.peer ?? '').slice(-6)
+      evs.push(`${Math.round(now() - t0)} ${ev.name}${ev.messageName !== undefined ? ':' + ev.messageName : ''} ${peer}${ev.error !== undefined ? ' ' + ev.error.message.slice(0, 80) : ''}`)
+      if (ev.name === 'VALUE') { ok = true; break }
+    }
+  } catch (err) { evs.push(`${Math.round(now() - t0)} threw ${String(err)}`) }
+  const ms = now() - t0
+  if (ms > 300) console.error(`slow get ${Math.round(ms)} ms (${live(i).connectedPeers().length} connections):\n  ${evs.join('\n  ')}`)
+  return { ok, ms }
+}
+
 type Req = Record<string, unknown> & { id: number, cmd: string }
 const handlers: Record<string, (m: Req) => Promise<Record<string, unknown>>> = {
   async start (m) {
@@ -157,6 +175,7 @@ const handlers: Record<string, (m: Req) => Promise<Record<string, unknown>>> = {
   },
   async get (m) {
     const t0 = now()
+    if (process.env.SCALE_DEBUG_SLOW_GET !== undefined) return await tracedGet(m.node as number, m.cid as string)
     const v = await live(m.node as number).getReceipt(m.cid as string, { signal: AbortSignal.timeout(5000) }).catch(() => undefined)
     return { ok: v !== undefined, ms: now() - t0 }
   },
