@@ -6,6 +6,7 @@
  *   stdout   {"ready":true,"peerId","did","multiaddrs","t"} (t: epoch ms when startDaemon resolved), then answers {"id","ok"|"error"|"value"} and,
  *            with trace, {"mark":step,"t":epochMs} for each daemon event
  *   stdin    {"id","cmd":"dial","addr"} | {"id","cmd":"topicPeers","topic"} | {"id","cmd":"stop"}
+ *   BENCH_DEBUG_DECISIONS=1  prints each announcement the daemon did not bid on, with why, on stderr
  */
 import '../../src/main/polyfills.js'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -32,6 +33,7 @@ if (cfg.trace === true) {
   d.events.on('receipt:published', () => { mark('exec:dht_published') })
   d.events.on('capability:published', (e) => { mark(`exec:capability_published_to_${e.recipients}`) })
 }
+if (process.env.BENCH_DEBUG_DECISIONS !== undefined) d.events.on('announcement:decided', (e) => { if (!e.bid) console.error('no bid:', e.announcementId, e.reasons.filter((r) => !r.ok).map((r) => r.text).join('; ')) })
 send({ ready: true, peerId: d.identity.peerId, did: d.identity.did, multiaddrs: d.node.multiaddrs(), t: readyAt })
 
 const lines = createInterface({ input: process.stdin })
