@@ -17,7 +17,7 @@ import '../../src/main/polyfills.js'
 import { randomUUID } from 'node:crypto'
 import { Socket } from 'node:net'
 import { createInterface } from 'node:readline'
-import { formatTimestamp, generateIdentity, rawCid, signMessage, signReceipt, type Identity } from '../../src/shared/protocol/index.js'
+import { formatTimestamp, generateIdentity, rawCid, signMessage, signReceipt, verifyReceiptBlock, type Identity } from '../../src/shared/protocol/index.js'
 import { createMeshNode, JOBS_ANNOUNCE_TOPIC, receiptKey, type MeshNode, type MeshNodeOptions } from '../../src/main/mesh/index.js'
 
 const now = (): number => performance.timeOrigin + performance.now()
@@ -85,17 +85,26 @@ const live = (i: number): MeshNode => {
   return s.node
 }
 
-/** diagnostics: a receipt get with its kad-dht events (printed on stderr when it took over 300 ms) */
+/** diagnostics: one kad-dht query event as a line, `ms since t0, event[:message] peer [error]` */
+function eventLine (ev: { name: string }, t0: number): string {
+  const e = ev as { name: string, messageName?: string, from?: unknown, peer?: { id?: unknown } | unknown, error?: Error }
+  const peer = String(e.from ?? (e.peer as { id?: unknown } | undefined)?.id ?? e.peer ?? '').slice(-6)
+  return `${Math.round(now() - t0)} ${e.name}${e.messageName !== undefined ? ':' + e.messageName : ''} ${peer}${e.error !== undefined ? ' ' + e.error.message.slice(0, 80) : ''}`
+}
+
+/**
+ * diagnostics: a receipt get as the node does it (the first value that verifies), with its kad-dht
+ * events, printed on stderr when it took over 300 ms
+ */
 async function tracedGet (i: number, cid: string): Promise<Record<string, unknown>> {
   const t0 = now()
   const evs: string[] = []
-  const dht = live(i).libp2p.services.dht as unknown as { contentFetching: { getMany: (k: Uint8Array, o: { signal: AbortSignal }) => AsyncIterable<{ name: string, messageName?: string, peer?: unknown, from?: unknown, error?: Error }> } }
+  const dht = live(i).libp2p.services.dht as unknown as { contentFetching: { getMany: (k: Uint8Array, o: { signal: AbortSignal }) => AsyncIterable<{ name: string, value?: Uint8Array }> } }
   let ok = false
   try {
     for await (const ev of dht.contentFetching.getMany(receiptKey(cid), { signal: AbortSignal.timeout(5000) })) {
-      const peer = String((ev as { from?: unknown }).from ?? (ev as { peer?: { id?: unknown } }).peer?.id ?? ev.peer ?? '').slice(-6)
-      evs.push(`${Math.round(now() - t0)} ${ev.name}${ev.messageName !== undefined ? ':' + ev.messageName : ''} ${peer}${ev.error !== undefined ? ' ' + ev.error.message.slice(0, 80) : ''}`)
-      if (ev.name === 'VALUE') { ok = true; break }
+      evs.push(eventLine(ev, t0))
+      if (ev.name === 'VALUE' && ev.value !== undefined && verifyReceiptBlock(ev.value, cid).ok) { ok = true; break }
     }
   } catch (err) { evs.push(`${Math.round(now() - t0)} threw ${String(err)}`) }
   const ms = now() - t0
@@ -167,8 +176,7 @@ const handlers: Record<string, (m: Req) => Promise<Record<string, unknown>>> = {
     const evs: string[] = []
     try {
       for await (const ev of live(i).libp2p.services.dht.put(receiptKey(r.cid), r.bytes, { signal: AbortSignal.timeout(15_000) })) {
-        const peer = 'peer' in ev ? String((ev as { peer: { id?: unknown } }).peer.id ?? ev.peer).slice(-6) : ''
-        evs.push(`${Math.round(now() - t0)} ${ev.name}${'messageName' in ev ? ':' + String(ev.messageName) : ''} ${peer}${'error' in ev ? ' ' + String((ev as { error: Error }).error.message).slice(0, 80) : ''}`)
+        evs.push(eventLine(ev, t0))
       }
     } catch (err) { evs.push(`${Math.round(now() - t0)} threw ${String(err)}`) }
     return { events: evs }
