@@ -41,6 +41,8 @@ export function createExecutor (opts: ExecutorOptions): Executor {
     const id = job.announcementId
     out.transition(id, 'Accepted')
     events.emit('job:accepted', { announcementId: id, originatorDid: rj.originatorDid })
+    // the originator's statuses answers and interactive input get a session's allowance until the job is over
+    const endSession = opts.node.openDirectSession(rj.originatorPeerId)
     rj.done = (async () => {
       await Promise.resolve()
       try {
@@ -51,6 +53,7 @@ export function createExecutor (opts: ExecutorOptions): Executor {
         // whatever ended the job, its sandbox run ends with it
         rj.controller.abort(new Error('job ended'))
         running.delete(id)
+        endSession()
       }
     })()
     inFlight.add(rj.done)

@@ -8,7 +8,7 @@ import {
   formatTimestamp, rawCid, signMessage, type ExecutionReceiptV1, type FailureReason, type JobAnnouncementV1
 } from '../../shared/protocol/index.js'
 import { failureText } from '../../shared/text.js'
-import { MeshError } from '../mesh/index.js'
+import { createChunkPacer, INTERACTIVE_MIN_INTERVAL_MS, MeshError } from '../mesh/index.js'
 import type { SandboxJob, SandboxResult } from '../sandbox/index.js'
 import type { JobRow } from '../store/index.js'
 import type { Outbox } from './outbox.js'
@@ -49,23 +49,20 @@ async function runInteractive (ctx: ExecutorContext, out: Outbox, job: JobRow, r
   for (const chunk of rj.pendingInput.splice(0)) await handle.write(chunk)
   if (rj.pendingEnd) handle.end()
   let seq = 0
-  let chain = Promise.resolve()
-  const sendOut = (data: Uint8Array, isFinal: boolean): void => {
+  const sendOut = async (data: Uint8Array, isFinal: boolean): Promise<void> => {
     const n = seq++
-    chain = chain.then(async () => {
-      const { bytes } = signMessage('JobInteractiveOutputV1', {
-        executor_did: identity.did, originator_did: job.originatorDid, output_id: `${id}/out/${n}`,
-        announcement_id: id, sequence_number: n, is_final: isFinal, timestamp: formatTimestamp(ctx.clock()), data
-      }, identity)
-      await out.sendTo(rj.originatorPeerId, bytes, `output #${n}`, id)
-    })
+    const { bytes } = signMessage('JobInteractiveOutputV1', {
+      executor_did: identity.did, originator_did: job.originatorDid, output_id: `${id}/out/${n}`,
+      announcement_id: id, sequence_number: n, is_final: isFinal, timestamp: formatTimestamp(ctx.clock()), data
+    }, identity)
+    await out.sendTo(rj.originatorPeerId, bytes, `output #${n}`, id)
   }
-  handle.onStdout((chunk) => {
-    for (let off = 0; off < chunk.length; off += OUTPUT_CHUNK_BYTES) sendOut(chunk.subarray(off, off + OUTPUT_CHUNK_BYTES), false)
-  })
+  // stdout written while a chunk is on its way is coalesced into the next one (≤ 50 messages/s)
+  const pacer = createChunkPacer({ maxBytes: OUTPUT_CHUNK_BYTES, minIntervalMs: INTERACTIVE_MIN_INTERVAL_MS, send: async (d) => { await sendOut(d, false) } })
+  handle.onStdout((chunk) => { pacer.push(chunk) })
   const result = await handle.result
-  sendOut(new Uint8Array(), true)
-  await chain
+  await pacer.drain()
+  await sendOut(new Uint8Array(), true)
   return result
 }
 

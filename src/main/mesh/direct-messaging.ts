@@ -4,9 +4,11 @@
  * registered for the variant — and the sender (retries on transport errors only).
  */
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
-import { createValidator, ProtocolError, ReplayCache } from '../../shared/protocol/index.js'
+import { createValidator, decodeMessage, ProtocolError, ReplayCache } from '../../shared/protocol/index.js'
 import type { ReasonCode, Variant } from '../../shared/protocol/index.js'
 import type { Logger } from '../log/index.js'
+import { createDirectBudget } from './direct-budget.js'
+import type { DirectBudget } from './direct-budget.js'
 import { DIRECT_PROTOCOL, sendDirectFrame, serveDirect } from './direct.js'
 import { MeshError } from './errors.js'
 import type { TypedEmitter } from './events.js'
@@ -43,6 +45,8 @@ export interface DirectMessaging {
   stop(): Promise<void>
   handle<V extends Variant>(variant: V, handler: DirectHandler<V>): () => void
   send(peerId: string, bytes: Uint8Array, opts?: SendDirectOptions): Promise<DirectAnswer>
+  /** what peers may send us: widened for job sessions and open bidding windows (direct-budget.ts) */
+  readonly budget: Pick<DirectBudget, 'openSession' | 'openBidding'>
 }
 
 class DirectMessagingImpl implements DirectMessaging {
@@ -50,6 +54,7 @@ class DirectMessagingImpl implements DirectMessaging {
   private readonly handlers = new Map<Variant, DirectHandler<Variant>>()
   private readonly validator: ReturnType<typeof createValidator>
   private readonly rateLimiter
+  readonly budget: DirectBudget
 
   constructor (private readonly c: DirectMessagingComponents, private readonly init: DirectMessagingInit) {
     const v = init.validator
@@ -59,6 +64,7 @@ class DirectMessagingImpl implements DirectMessaging {
       replay: new ReplayCache({ ttlMs: freshnessMs, maxEntries: 100_000 })
     })
     this.rateLimiter = createRateLimiter(init.rateLimit, v.now ?? Date.now)
+    this.budget = createDirectBudget(init.rateLimit)
   }
 
   async start (): Promise<void> {
@@ -91,13 +97,22 @@ class DirectMessagingImpl implements DirectMessaging {
     })
   }
 
+  /** Past an empty bucket: a bid on one of our open announcements, the peer's first for it (decoded, not yet verified). */
+  private bidCredit (frame: Uint8Array, remotePeerId: string): boolean {
+    if (!this.budget.bidding) return false
+    const d = decodeMessage(frame, { maxBytes: this.init.maxFrameBytes })
+    return d.kind === 'message' && d.message.variant === 'JobBidV1' && this.budget.takeBidCredit(remotePeerId, d.message.body.announcement_id)
+  }
+
   /** The answer to one inbound frame (listener order of profile 4.2, after the size check). */
   private readonly process = async (frame: Uint8Array, remotePeerId: string): Promise<DirectAnswer> => {
     const refuse = (reason: ReasonCode, detail: string, variant?: string): DirectAnswer => {
       this.init.events.emit('message:rejected', { channel: 'direct', fromPeerId: remotePeerId, reason, detail, variant, action: 'answer' })
       return { ok: false, error: reason, message: detail }
     }
-    if (!this.rateLimiter.take(remotePeerId)) return refuse('RateLimited', 'too many direct messages; slow down')
+    if (!this.rateLimiter.take(remotePeerId, this.budget.limitsFor(remotePeerId)) && !this.bidCredit(frame, remotePeerId)) {
+      return refuse('RateLimited', 'too many direct messages; slow down')
+    }
     // the replay id is remembered only once the handler accepted the message, so a refused one
     // (e.g. an out-of-sequence input) can be sent again in order
     const r = this.validator.validate(frame, { remotePeerId, deferReplay: true })

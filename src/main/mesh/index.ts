@@ -48,6 +48,9 @@ export type { Reachability, ReachabilityStatus, AutonatVerdict, DialBackEvent } 
 export { AUTONAT_PROTOCOL } from './autonat-pb.js'
 export { RELAY_HOP_PROTOCOL, isPrivateIp } from './nat.js'
 export { TypedEmitter } from './events.js'
+export { createChunkPacer, INTERACTIVE_MIN_INTERVAL_MS } from './chunk-pacer.js'
+export type { ChunkPacer } from './chunk-pacer.js'
+export { SESSION_ALLOWANCE } from './direct-budget.js'
 export { VALIDATION_SLICE_MS } from './gossip-gate.js'
 
 const UNKNOWN_REACHABILITY: ReachabilityStatus = {
@@ -158,6 +161,8 @@ export async function createMeshNode (options: MeshNodeOptions): Promise<MeshNod
 
     handleDirect: (variant, handler) => direct.handle(variant, handler),
     sendDirect: live(async (peerId, bytes, opts) => await direct.send(peerId, bytes, opts)),
+    openDirectSession: (peerId) => direct.budget.openSession(peerId),
+    openBidding: (announcementId) => direct.budget.openBidding(announcementId),
     fetchBlock: live(async (cid, opts) => await blocks.fetch(cid, opts)),
     putReceipt: live(async (bytes, opts) => await records.put(bytes, opts)),
     getReceipt: live(async (cid, opts) => await records.get(cid, opts)),

@@ -7,15 +7,19 @@ export interface RateLimitOptions {
 }
 
 export interface RateLimiter {
-  /** Takes one token for `key`; false when the bucket is empty. */
-  take(key: string): boolean
+  /**
+   * Takes one token for `key`; false when the bucket is empty. `limits` replaces the limiter's
+   * options for this take (a key whose allowance changes over time: the bucket refills at the
+   * rate in force and holds at most the burst in force).
+   */
+  take(key: string, limits?: RateLimitOptions): boolean
   clear(): void
 }
 
 export function createRateLimiter (options: RateLimitOptions, now: () => number = Date.now, maxKeys = 10_000): RateLimiter {
   const buckets = new Map<string, { tokens: number, at: number }>()
   return {
-    take (key) {
+    take (key, limits = options) {
       const t = now()
       let b = buckets.get(key)
       if (b === undefined) {
@@ -24,11 +28,11 @@ export function createRateLimiter (options: RateLimitOptions, now: () => number 
           const first = buckets.keys().next()
           if (first.done !== true) buckets.delete(first.value)
         }
-        b = { tokens: options.burst, at: t }
+        b = { tokens: limits.burst, at: t }
         buckets.set(key, b)
       } else {
         const elapsed = Math.max(0, t - b.at) / 1000
-        b.tokens = Math.min(options.burst, b.tokens + elapsed * options.perSecond)
+        b.tokens = Math.min(limits.burst, b.tokens + elapsed * limits.perSecond)
         b.at = t
       }
       if (b.tokens < 1) return false

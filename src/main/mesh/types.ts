@@ -151,6 +151,14 @@ export interface MeshNode {
   handleDirect<V extends Variant>(variant: V, handler: DirectHandler<V>): () => void
   /** Sends one direct message; retried on transport errors only (`attempts`, default 3; `timeoutMs` per attempt). */
   sendDirect(peerId: string, bytes: Uint8Array, opts?: SendDirectOptions): Promise<DirectAnswer>
+  /**
+   * A job in progress with `peerId` (its originator or its assignee): while open, that peer's
+   * inbound direct-message limit is widened for the job's statuses and interactive traffic
+   * (direct-budget.ts). Call the result when the job is over.
+   */
+  openDirectSession(peerId: string): () => void
+  /** One of our announcements takes bids until the result is called: each peer's bid for it gets past a spent rate limit once. */
+  openBidding(announcementId: string): () => void
 
   fetchBlock(cid: string, opts?: FetchBlockOptions): Promise<Uint8Array>
 

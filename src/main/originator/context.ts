@@ -62,12 +62,17 @@ export interface Submission {
   until: (cond: () => boolean, deadline: number) => Promise<boolean>
   /** interactive: the caller's stdin, closed when the submission ends */
   stdinIter?: AsyncIterator<Uint8Array>
+  /** run when the submission ends (the bidding window's and the assignee session's rate allowances) */
+  cleanups: Array<() => void>
+  /** ends the bidding window's allowance (once a bidder accepted; else when the submission ends) */
+  endBidding?: () => void
 }
 
 export function newSubmission (ctx: OriginatorContext, job: SubmitJob, checked: CheckedJob, opts: SubmitOptions, p: Pending, signal: AbortSignal): Submission {
   const sub: Submission = {
     ctx, job, checked, opts, p, signal, emit: p.emit,
     state: 'Bidding',
+    cleanups: [],
     setState: (s) => {
       sub.state = s
       ctx.storeSafe((st) => st.setSubmittedState(p.id, s, ctx.now()))

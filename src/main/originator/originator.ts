@@ -78,6 +78,7 @@ async function runPhases (sub: Submission): Promise<SubmitResult> {
   const announcedAt = await announce(sub)
   await collectBids(sub)
   const { chosen, attempts, assignedAt } = await assignWithFallback(sub)
+  sub.endBidding?.()
   sub.stdinIter = startStdin(sub, chosen)
   const receiptCid = await awaitReceipt(sub, chosen)
   const invalid = receiptInvalid(sub, chosen, receiptCid)
@@ -124,6 +125,7 @@ function releaseJob (sub: Submission): void {
     if (p.assignee !== undefined) ctx.blocks.revoke(p.inputCid, p.assignee.executorPeerId)
     ctx.blocks.release(p.inputCid)
   }
+  for (const end of sub.cleanups.splice(0)) end()
   const iter = sub.stdinIter
   if (iter?.return !== undefined) void iter.return().catch((err: unknown) => { ctx.log.debug({ err }, 'closing the interactive stdin source failed') })
 }

@@ -69,6 +69,9 @@ export async function announce (sub: Submission): Promise<number> {
   const announcedAt = Date.now()
   sub.overIntake = !ctx.intake(ctx.identity.did)
   p.windowClosesAt = announcedAt + checked.windowMs
+  // executors' bids get past a spent per-peer rate limit once each while the window is open
+  sub.endBidding = ctx.node.openBidding(p.id)
+  sub.cleanups.push(sub.endBidding)
   const pub = await ctx.node.publishAnnouncement(ann.bytes, job.region)
   sub.emit({
     type: 'job:announced', announcementId: p.id, wasmCid: p.wasmCid, ...(p.inputCid !== undefined ? { inputCid: p.inputCid } : {}),

@@ -84,9 +84,13 @@ async function assignOne (sub: Submission, bid: CandidateBid, attempt: number): 
   p.accepted = false
   p.running = false
   if (p.inputCid !== undefined) blocks.allow(p.inputCid, bid.executorPeerId)
+  // its statuses, receipt notice and interactive output get a session's rate allowance
+  const endSession = ctx.node.openDirectSession(bid.executorPeerId)
+  sub.cleanups.push(endSession)
   const unassign = (): void => {
     if (p.inputCid !== undefined) blocks.revoke(p.inputCid, bid.executorPeerId)
     p.assignee = undefined
+    endSession()
   }
   ctx.storeSafe((s) => s.chooseExecutor(p.id, bid.executorDid, ctx.now()))
   sub.state = 'Assigned'

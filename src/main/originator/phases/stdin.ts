@@ -1,6 +1,7 @@
 /** Interactive jobs: stdin chunks go out as JobInteractiveInputV1 once the job runs; an empty final chunk closes stdin. */
 import { randomUUID } from 'node:crypto'
 import { formatTimestamp, signMessage } from '../../../shared/protocol/index.js'
+import { createChunkPacer, INTERACTIVE_MIN_INTERVAL_MS } from '../../mesh/index.js'
 import { errText } from '../check.js'
 import type { OriginatorContext, Submission } from '../context.js'
 import type { Pending } from '../pending.js'
@@ -38,14 +39,16 @@ async function pumpStdin (ctx: OriginatorContext, p: Pending, executor: Candidat
     seq++
   }
   if (iter !== undefined) {
+    // chunks read while one is on its way are coalesced into the next message (≤ 50 messages/s);
+    // the source is read no faster than it is sent
+    const pacer = createChunkPacer({ maxBytes: STDIN_CHUNK, minIntervalMs: INTERACTIVE_MIN_INTERVAL_MS, send: async (d) => { await send(d, false) } })
     for (;;) {
+      await pacer.ready()
       const r = await iter.next()
       if (r.done === true || signal.aborted || p.receiptCid !== undefined) break
-      const chunk = r.value
-      for (let off = 0; off < chunk.byteLength; off += STDIN_CHUNK) {
-        await send(chunk.subarray(off, Math.min(chunk.byteLength, off + STDIN_CHUNK)), false)
-      }
+      pacer.push(r.value)
     }
+    await pacer.drain()
   }
   if (!signal.aborted && p.receiptCid === undefined) await send(new Uint8Array(0), true)
 }
