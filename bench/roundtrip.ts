@@ -6,7 +6,10 @@
  * --test-executor the minimal in-test executor of test/main/originator/test-executor.ts.
  * By default each executor daemon runs in its own process (bench/lib/daemon-child.ts), as on a
  * seller's machine; --in-process runs them in the bench's process (one event loop for all three nodes).
- * Usage: npm run bench -- roundtrip [--rounds N] [--warmup N] [--direct-after MS] [--no-dht-put] [--test-executor] [--in-process] [--trace]
+ * Usage: npm run bench -- roundtrip [--rounds N] [--warmup N] [--executors N] [--gap MS] [--direct-after MS] [--no-dht-put] [--test-executor] [--in-process] [--trace]
+ *   --executors N      executor daemons (1–4, default 2); with 1, its CPU per round is all a winner's work
+ *   --gap MS           idle time between rounds (default 0: back to back, so a round shares the CPU with the
+ *                      previous round's background work — its DHT put, the spare host's start)
  *   --direct-after MS  the originator's receiptDirectAfterMs: the DHT first, the executor after MS (default: the executor first)
  *   --no-dht-put       the executors do not put receipts in the DHT (the fetch falls back to them)
  *   --trace            also print {"bench":"job-roundtrip-trace",…}: the p50 time (ms after the announcement
@@ -26,9 +29,13 @@ import { startOriginator, until } from '../test/main/originator/harness.js'
 import { startTestExecutor } from '../test/main/originator/test-executor.js'
 import { spawnDaemonChild } from './lib/daemons.js'
 import { numberArg, flag } from './lib/args.js'
+import { treeCpuMs } from './lib/proc-cpu.js'
 
 const ROUNDS = numberArg('rounds', 60)
 const WARMUP = numberArg('warmup', 5)
+const GAP = numberArg('gap', 0)
+/** executor daemons bidding on every round (the bench's figure is for 2) */
+const EXECUTORS = Math.max(1, Math.min(4, numberArg('executors', 2)))
 /** head start of the DHT lookup before the executor is asked directly (ms); -1: the originator's default */
 const DIRECT_AFTER = numberArg('direct-after', -1)
 const NO_DHT_PUT = flag('no-dht-put')
@@ -52,6 +59,8 @@ interface Exec {
   dial: (addr: string) => Promise<void>
   topicPeers: (t: string) => Promise<string[]>
   stop: () => Promise<void>
+  /** the daemon's own process (undefined: it runs in the bench's process) */
+  pid?: number
   /** reports the daemon's steps (epoch ms) */
   trace?: (mark: (did: string, step: string, t: number) => void) => void
 }
@@ -81,6 +90,7 @@ async function childExecutor (): Promise<Exec> {
   return {
     peerId: c.peerId,
     did: c.did,
+    pid: c.pid,
     dial: c.dial,
     topicPeers: c.topicPeers,
     stop: c.stop,
@@ -91,7 +101,7 @@ async function testExecutor (): Promise<Exec> {
   const e = await startTestExecutor({ sandbox, price: 5, putReceipt: !NO_DHT_PUT })
   return { peerId: e.node.peerId, did: e.id.did, dial: async (a) => { await e.node.dial(a) }, topicPeers: async (t) => e.node.topicPeers(t), stop: async () => { await e.stop() } }
 }
-const execs = await Promise.all([0, 1].map(async () => TEST_EXECUTOR ? await testExecutor() : IN_PROCESS ? await realExecutor() : await childExecutor()))
+const execs = await Promise.all(Array.from({ length: EXECUTORS }, (_, i) => i).map(async () => TEST_EXECUTOR ? await testExecutor() : IN_PROCESS ? await realExecutor() : await childExecutor()))
 for (const e of execs) {
   const addr = o.node.multiaddrs()[0]
   if (addr === undefined) throw new Error('no address')
@@ -115,8 +125,16 @@ const steps: Record<string, number[]> = {}
 const total: number[] = []
 const parts: Record<string, number[]> = { announce_to_first_bid: [], bid_to_accepted: [], accepted_to_receipt_available: [], receipt_fetch: [], verify_and_output: [] }
 const via: Record<string, number> = { dht: 0, executor: 0 }
+/** rounds each executor was assigned */
+const wins = execs.map(() => 0)
 let cpu0 = process.cpuUsage()
 let elu0 = performance.eventLoopUtilization()
+/** CPU of each executor daemon's process tree (its spawner helper and sandbox hosts included) */
+const execCpu = (): Array<number | undefined> => execs.map((e) => e.pid === undefined ? undefined : treeCpuMs(e.pid))
+let execCpu0 = execCpu()
+let wall0 = performance.now()
+/** time spent waiting for the executors' intake bucket: not part of the rounds */
+let admitWaitMs = 0
 // The executors evaluate at most 60 announcements at once from one originator, then 2/s (their
 // default intake). Past that a round waits for the bucket, off the clock; without the wait a fast
 // machine ran out on the 65th round and the bench died with NoBids. One token of margin: an
@@ -124,8 +142,11 @@ let elu0 = performance.eventLoopUtilization()
 // little less than ours.
 const admit = createIntakeLimiter({ burst: DEFAULT_INTAKE.burst - 1, perSecond: DEFAULT_INTAKE.perSecond }, () => performance.now())
 for (let i = 0; i < WARMUP + ROUNDS; i++) {
-  if (i === WARMUP) { cpu0 = process.cpuUsage(); elu0 = performance.eventLoopUtilization() }
+  if (i === WARMUP) { cpu0 = process.cpuUsage(); elu0 = performance.eventLoopUtilization(); execCpu0 = execCpu(); wall0 = performance.now() }
+  const w0 = performance.now()
   while (!admit('bench')) await new Promise((resolve) => setTimeout(resolve, 25))
+  if (i >= WARMUP) admitWaitMs += performance.now() - w0
+  if (GAP > 0) await new Promise((resolve) => setTimeout(resolve, GAP))
   const t0 = performance.now()
   roundStart = epochNow()
   marks = new Map()
@@ -143,6 +164,8 @@ for (let i = 0; i < WARMUP + ROUNDS; i++) {
   parts.receipt_fetch?.push(d(t.receiptAvailableAt, t.receiptFetchedAt))
   parts.verify_and_output?.push(d(t.receiptFetchedAt, t.verifiedAt))
   via[r.receiptVia] = (via[r.receiptVia] ?? 0) + 1
+  const won = execs.findIndex((e) => e.did === r.executorDid)
+  if (won >= 0) wins[won] = (wins[won] ?? 0) + 1
   for (const [k, v] of marks) {
     const [did, step] = k.split(' ') as [string, string]
     // the originator's steps, and the assigned executor's
@@ -151,12 +174,20 @@ for (let i = 0; i < WARMUP + ROUNDS; i++) {
   }
 }
 
+const wallMs = performance.now() - wall0 - admitWaitMs
+const cpu = process.cpuUsage(cpu0)
+const elu = performance.eventLoopUtilization(elu0)
+const perRound = (ms: number): number => Math.round(ms / ROUNDS * 10) / 10
+const originatorCpu = (cpu.user + cpu.system) / 1000
+const execUsed = execCpu().map((v, i) => (v === undefined || execCpu0[i] === undefined ? undefined : v - (execCpu0[i] as number)))
+const measured = execUsed.every((v) => v !== undefined) && !IN_PROCESS && !TEST_EXECUTOR
+const used = measured ? originatorCpu + execUsed.reduce((a: number, b) => a + (b as number), 0) : undefined
 const breakdown: Record<string, number | Record<string, number>> = {}
 for (const [k, xs] of Object.entries(parts)) breakdown[`${k}_p50_ms`] = pct(xs, 50)
 breakdown.receipt_via = via
 console.log(JSON.stringify({
   bench: 'job-roundtrip',
-  nodes: 3,
+  nodes: 1 + EXECUTORS,
   rounds: ROUNDS,
   module: 'fuel_basic.wasm',
   selection: 'first-valid-bid',
@@ -167,11 +198,19 @@ console.log(JSON.stringify({
   p50_ms: pct(total, 50),
   p99_ms: pct(total, 99),
   mean_ms: Math.round((total.reduce((a, b) => a + b, 0) / total.length) * 10) / 10,
-  breakdown
+  gap_ms: GAP,
+  breakdown,
+  // CPU per round of the originator's process and of each executor daemon's process tree (its
+  // spawner helper and sandbox hosts included; Linux /proc, 10 ms ticks), and the cores that kept busy
+  // (all that CPU over the rounds' wall time, gaps included, intake waits not)
+  ...(measured && used !== undefined
+    ? {
+        cpu_ms_per_round: { originator: perRound(originatorCpu), executors: execUsed.map((v) => perRound(v as number)), executors_assigned_rounds: wins, total: perRound(used) },
+        cores_busy: Math.round(used / wallMs * 100) / 100
+      }
+    : {})
 }))
 
-const cpu = process.cpuUsage(cpu0)
-const elu = performance.eventLoopUtilization(elu0)
 if (TRACE) {
   const timeline = Object.entries(steps).map(([k, xs]) => [k, pct(xs, 50)] as const).sort((a, b) => a[1] - b[1])
   console.log(JSON.stringify({

@@ -11,6 +11,8 @@ export interface DaemonChild {
   multiaddrs: string[]
   /** epoch ms at which startDaemon resolved in the child */
   readyAt: number
+  /** the child's process id */
+  pid: number
   dial: (addr: string) => Promise<void>
   topicPeers: (topic: string) => Promise<string[]>
   stop: () => Promise<void>
@@ -47,6 +49,7 @@ export async function spawnDaemonChild (cfg: DaemonChildConfig): Promise<DaemonC
     did: r.did as string,
     multiaddrs: r.multiaddrs as string[],
     readyAt: r.t as number,
+    pid: child.pid ?? -1,
     dial: async (addr) => { await ask({ cmd: 'dial', addr }) },
     topicPeers: async (topic) => (await ask({ cmd: 'topicPeers', topic })).value as string[],
     stop: async () => {
