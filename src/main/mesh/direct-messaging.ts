@@ -20,6 +20,9 @@ import { createRateLimiter } from './rate-limit.js'
 import type { RateLimitOptions } from './rate-limit.js'
 import type { DirectHandler, MeshEvents, SendDirectOptions } from './types.js'
 
+/** The largest frame considered for a bid credit (direct-budget.ts). */
+const MAX_BID_FRAME_BYTES = 16 * 1024
+
 export interface DirectMessagingInit {
   events: TypedEmitter<MeshEvents>
   log: Logger
@@ -64,7 +67,7 @@ class DirectMessagingImpl implements DirectMessaging {
       replay: new ReplayCache({ ttlMs: freshnessMs, maxEntries: 100_000 })
     })
     this.rateLimiter = createRateLimiter(init.rateLimit, v.now ?? Date.now)
-    this.budget = createDirectBudget(init.rateLimit)
+    this.budget = createDirectBudget(v.now ?? Date.now)
   }
 
   async start (): Promise<void> {
@@ -97,9 +100,13 @@ class DirectMessagingImpl implements DirectMessaging {
     })
   }
 
-  /** Past an empty bucket: a bid on one of our open announcements, the peer's first for it (decoded, not yet verified). */
+  /**
+   * Past an empty bucket: a bid on one of our open announcements, the peer's first for it (decoded,
+   * not yet verified). Only small frames are decoded here (a bid is well under 1 KiB), so a peer past
+   * its limit cannot make us decode megabytes.
+   */
   private bidCredit (frame: Uint8Array, remotePeerId: string): boolean {
-    if (!this.budget.bidding) return false
+    if (!this.budget.bidding || frame.byteLength > MAX_BID_FRAME_BYTES) return false
     const d = decodeMessage(frame, { maxBytes: this.init.maxFrameBytes })
     return d.kind === 'message' && d.message.variant === 'JobBidV1' && this.budget.takeBidCredit(remotePeerId, d.message.body.announcement_id)
   }
@@ -110,7 +117,7 @@ class DirectMessagingImpl implements DirectMessaging {
       this.init.events.emit('message:rejected', { channel: 'direct', fromPeerId: remotePeerId, reason, detail, variant, action: 'answer' })
       return { ok: false, error: reason, message: detail }
     }
-    if (!this.rateLimiter.take(remotePeerId, this.budget.limitsFor(remotePeerId)) && !this.bidCredit(frame, remotePeerId)) {
+    if (!this.rateLimiter.take(remotePeerId) && !this.budget.takeSession(remotePeerId) && !this.bidCredit(frame, remotePeerId)) {
       return refuse('RateLimited', 'too many direct messages; slow down')
     }
     // the replay id is remembered only once the handler accepted the message, so a refused one

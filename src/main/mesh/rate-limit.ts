@@ -13,6 +13,8 @@ export interface RateLimiter {
    * rate in force and holds at most the burst in force).
    */
   take(key: string, limits?: RateLimitOptions): boolean
+  /** Forgets `key`'s bucket (its next take starts from a full one). */
+  forget(key: string): void
   clear(): void
 }
 
@@ -39,6 +41,7 @@ export function createRateLimiter (options: RateLimitOptions, now: () => number 
       b.tokens -= 1
       return true
     },
+    forget (key) { buckets.delete(key) },
     clear () { buckets.clear() }
   }
 }

@@ -1,51 +1,36 @@
-/** What a peer may send us directly: the base limit, widened by job sessions; one bid per open announcement past an empty bucket. */
+/** What a peer may send us directly past its base limit: its job sessions' bucket; one bid per open announcement of ours. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createDirectBudget, SESSION_ALLOWANCE } from '../../../src/main/mesh/direct-budget.js'
-import { createRateLimiter } from '../../../src/main/mesh/rate-limit.js'
 
-const BASE = { burst: 20, perSecond: 10 }
+const drain = (take: () => boolean): number => {
+  let n = 0
+  while (n < 10_000 && take()) n++
+  return n
+}
 
-test('a session widens only its peer\'s limits, per session, until it ends (ending twice changes nothing)', () => {
-  const b = createDirectBudget(BASE)
-  assert.deepEqual(b.limitsFor('A'), BASE)
-  const end1 = b.openSession('A')
-  const end2 = b.openSession('A')
-  assert.deepEqual(b.limitsFor('A'), { burst: 20 + 2 * SESSION_ALLOWANCE.burst, perSecond: 10 + 2 * SESSION_ALLOWANCE.perSecond })
-  assert.deepEqual(b.limitsFor('B'), BASE, 'another peer gets nothing from A\'s sessions')
-  end1()
-  end1()
-  assert.deepEqual(b.limitsFor('A'), { burst: 20 + SESSION_ALLOWANCE.burst, perSecond: 10 + SESSION_ALLOWANCE.perSecond })
-  end2()
-  assert.deepEqual(b.limitsFor('A'), BASE)
-})
-
-test('the rate limiter refills at the limits in force: a session peer gets its allowance, a stranger stays at the base', () => {
+test('a session: its peer may go on past its base limit within the sessions\' bucket (full when opened), another peer may not; ending restores', () => {
   let t = 0
-  const lim = createRateLimiter(BASE, () => t)
-  const b = createDirectBudget(BASE)
-  b.openSession('A')
-  let a = 0
-  let s = 0
-  for (let i = 0; i < 1000; i++) {
-    if (lim.take('A', b.limitsFor('A'))) a++
-    if (lim.take('S', b.limitsFor('S'))) s++
-  }
-  assert.equal(a, 20 + SESSION_ALLOWANCE.burst)
-  assert.equal(s, 20)
+  const b = createDirectBudget(() => t)
+  assert.equal(b.takeSession('A'), false, 'no session: nothing past the base limit')
+  const end1 = b.openSession('A')
+  assert.equal(drain(() => b.takeSession('A')), SESSION_ALLOWANCE.burst, 'a full bucket at once')
+  assert.equal(b.takeSession('B'), false, 'another peer gets nothing from A\'s session')
   t += 1000
-  a = 0
-  s = 0
-  for (let i = 0; i < 1000; i++) {
-    if (lim.take('A', b.limitsFor('A'))) a++
-    if (lim.take('S', b.limitsFor('S'))) s++
-  }
-  assert.equal(a, 10 + SESSION_ALLOWANCE.perSecond, 'one second later: the session rate')
-  assert.equal(s, 10)
+  assert.equal(drain(() => b.takeSession('A')), SESSION_ALLOWANCE.perSecond, 'refilled at the session rate')
+  const end2 = b.openSession('A')
+  t += 1000
+  assert.equal(drain(() => b.takeSession('A')), 2 * SESSION_ALLOWANCE.perSecond, 'two sessions: twice the rate')
+  end1()
+  end1()
+  end2()
+  assert.equal(b.takeSession('A'), false, 'all ended (ending twice changes nothing)')
+  b.openSession('A')
+  assert.equal(drain(() => b.takeSession('A')), SESSION_ALLOWANCE.burst, 'a later session starts full again')
 })
 
 test('a bid credit: once per peer per announcement taking bids, none once its window closed', () => {
-  const b = createDirectBudget(BASE)
+  const b = createDirectBudget()
   assert.equal(b.bidding, false)
   assert.equal(b.takeBidCredit('A', 'ann-1'), false, 'no open announcement')
   const close1 = b.openBidding('ann-1')

@@ -1,8 +1,9 @@
 import { test } from 'node:test'
+import { randomUUID } from 'node:crypto'
 import assert from 'node:assert/strict'
 import { lpStream } from '@libp2p/utils'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { decodeCbor, encodeCanonical, ProtocolError } from '../../../src/shared/protocol/index.js'
+import { decodeCbor, encodeCanonical, formatTimestamp, ProtocolError, signMessage } from '../../../src/shared/protocol/index.js'
 import type { CborMap } from '../../../src/shared/protocol/index.js'
 import { DIRECT_PROTOCOL } from '../../../src/main/mesh/index.js'
 import { explainDialFailure } from '../../../src/main/mesh/peer-links.js'
@@ -109,6 +110,31 @@ test('direct protocol: round trip and every refusal', async (t) => {
     assert.ok(limited >= 2, `expected RateLimited answers, got ${JSON.stringify(answers)}`)
     // other peers are not affected
     assert.deepEqual(await a.node.sendDirect(l.node.peerId, bid(a.id)), { ok: true })
+  })
+
+  await t.test('past the limit: one bid per open announcement of ours; a job session widens the limit; big frames get no credit', async () => {
+    const limited = async (bytes: Uint8Array): Promise<boolean> => {
+      const answer = await c.node.sendDirect(l.node.peerId, bytes)
+      return !answer.ok && answer.error === 'RateLimited'
+    }
+    assert.equal(await limited(bid(c.id)), true, 'c is still past its limit')
+    const [open, other, bigId] = [randomUUID(), randomUUID(), randomUUID()]
+    const close = l.node.openBidding(open)
+    assert.equal(await limited(bid(c.id, open)), false, 'its bid for our open announcement gets through')
+    assert.equal(await limited(bid(c.id, open, 11)), true, 'only once per announcement')
+    assert.equal(await limited(bid(c.id, other)), true, 'not for an announcement that is not ours')
+    // a key the profile does not define is kept and ignored (profile 2): a bid padded to 20 KiB
+    const padded = { announcement_id: bigId, executor_did: c.id.did, executor_peer_id: c.id.peerId, price: 1, timestamp: formatTimestamp(Date.now()), padding: 'x'.repeat(20_000) }
+    const big = signMessage('JobBidV1', padded as Parameters<typeof signMessage<'JobBidV1'>>[1], c.id).bytes
+    l.node.openBidding(bigId)
+    assert.equal(await limited(big), true, 'a 20 KiB frame is not decoded for a credit')
+    close()
+    assert.equal(await limited(bid(c.id, open)), true, 'window closed')
+    const end = l.node.openDirectSession(c.id.peerId)
+    const answers = []
+    for (let i = 0; i < 20; i++) answers.push(await limited(bid(c.id)))
+    assert.ok(answers.every((x) => !x), 'a session peer gets its allowance at once (the bucket refills at the widened rate)')
+    end()
   })
 
   await t.test('bad input is a clear error', async () => {
