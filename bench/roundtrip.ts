@@ -135,6 +135,7 @@ let execCpu0 = execCpu()
 let wall0 = performance.now()
 /** time spent waiting for the executors' intake bucket: not part of the rounds */
 let admitWaitMs = 0
+const waitCpu = { originator: 0, executors: execs.map(() => 0) }
 // The executors evaluate at most 60 announcements at once from one originator, then 2/s (their
 // default intake). Past that a round waits for the bucket, off the clock; without the wait a fast
 // machine ran out on the 65th round and the bench died with NoBids. One token of margin: an
@@ -143,9 +144,19 @@ let admitWaitMs = 0
 const admit = createIntakeLimiter({ burst: DEFAULT_INTAKE.burst - 1, perSecond: DEFAULT_INTAKE.perSecond }, () => performance.now())
 for (let i = 0; i < WARMUP + ROUNDS; i++) {
   if (i === WARMUP) { cpu0 = process.cpuUsage(); elu0 = performance.eventLoopUtilization(); execCpu0 = execCpu(); wall0 = performance.now() }
-  const w0 = performance.now()
-  while (!admit('bench')) await new Promise((resolve) => setTimeout(resolve, 25))
-  if (i >= WARMUP) admitWaitMs += performance.now() - w0
+  if (!admit('bench')) {
+    // an intake wait is not part of the rounds: its time and the CPU used meanwhile are left out
+    const w0 = performance.now()
+    const c0 = process.cpuUsage()
+    const e0 = execCpu()
+    while (!admit('bench')) await new Promise((resolve) => setTimeout(resolve, 25))
+    if (i >= WARMUP) {
+      admitWaitMs += performance.now() - w0
+      const c = process.cpuUsage(c0)
+      waitCpu.originator += (c.user + c.system) / 1000
+      execCpu().forEach((v, k) => { waitCpu.executors[k] = (waitCpu.executors[k] ?? 0) + (v ?? 0) - (e0[k] ?? 0) })
+    }
+  }
   if (GAP > 0) await new Promise((resolve) => setTimeout(resolve, GAP))
   const t0 = performance.now()
   roundStart = epochNow()
@@ -178,8 +189,8 @@ const wallMs = performance.now() - wall0 - admitWaitMs
 const cpu = process.cpuUsage(cpu0)
 const elu = performance.eventLoopUtilization(elu0)
 const perRound = (ms: number): number => Math.round(ms / ROUNDS * 10) / 10
-const originatorCpu = (cpu.user + cpu.system) / 1000
-const execUsed = execCpu().map((v, i) => (v === undefined || execCpu0[i] === undefined ? undefined : v - (execCpu0[i] as number)))
+const originatorCpu = (cpu.user + cpu.system) / 1000 - waitCpu.originator
+const execUsed = execCpu().map((v, i) => (v === undefined || execCpu0[i] === undefined ? undefined : v - (execCpu0[i] as number) - (waitCpu.executors[i] ?? 0)))
 const measured = execUsed.every((v) => v !== undefined) && !IN_PROCESS && !TEST_EXECUTOR
 const used = measured ? originatorCpu + execUsed.reduce((a: number, b) => a + (b as number), 0) : undefined
 const breakdown: Record<string, number | Record<string, number>> = {}
@@ -202,7 +213,7 @@ console.log(JSON.stringify({
   breakdown,
   // CPU per round of the originator's process and of each executor daemon's process tree (its
   // spawner helper and sandbox hosts included; Linux /proc, 10 ms ticks), and the cores that kept busy
-  // (all that CPU over the rounds' wall time, gaps included, intake waits not)
+  // (all that CPU over the rounds' wall time, gaps included; intake waits and the CPU used during them left out)
   ...(measured && used !== undefined
     ? {
         cpu_ms_per_round: { originator: perRound(originatorCpu), executors: execUsed.map((v) => perRound(v as number)), executors_assigned_rounds: wins, total: perRound(used) },
