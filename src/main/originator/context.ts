@@ -55,6 +55,8 @@ export interface Submission {
   emit: (e: OriginatorEvent) => void
   /** set when announced: this announcement was over an executor's default intake from us (the NoBids hint) */
   overIntake?: boolean
+  /** set when announced: the peers gossipsub sent the announcement to (the NoBids hint) */
+  recipients?: number
   /** the submission's state as recorded in the store (Bidding, Assigned, Completed, …) */
   state: string
   setState: (s: string) => void

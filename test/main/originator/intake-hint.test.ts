@@ -40,4 +40,6 @@ test('a buyer that announced faster than executors take from one originator is t
   // the first 60 fit an executor's bucket; the 61st and 62nd do not
   assert.equal(hinted.length, 2, errors.map((e) => e.message).join('\n'))
   assert.ok(errors.slice(0, 60).every((e) => !hinted.includes(e)))
+  // no executor at all: the others say the announcement reached nobody
+  assert.ok(errors.slice(0, 60).every((e) => /the announcement reached no peer: check --bootstrap/.test(e.message)), errors[0]?.message)
 })

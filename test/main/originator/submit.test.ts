@@ -84,6 +84,8 @@ test('originator against in-test executors over real libp2p', async (t) => {
     const execs = await startExecutors(o, [{ behaviour: 'no-bid' }], sandbox)
     try {
       await assert.rejects(o.originator.submit({ ...job, biddingWindowMs: 400 }), { name: 'NoBidsError', code: 'NoBids' })
+      // the announcement reached the silent executor: the message says so, and where its reasons are
+      await assert.rejects(o.originator.submit({ ...job, biddingWindowMs: 400 }), { message: /it reached 1 peer\(s\); an executor does not bid while its job slots are full, while it is paused, or when its policy refuses the job/ })
     } finally {
       await stopExecutors(execs)
     }

@@ -73,6 +73,7 @@ export async function announce (sub: Submission): Promise<number> {
   sub.endBidding = ctx.node.openBidding(p.id)
   sub.cleanups.push(sub.endBidding)
   const pub = await ctx.node.publishAnnouncement(ann.bytes, job.region)
+  sub.recipients = pub.recipients
   sub.emit({
     type: 'job:announced', announcementId: p.id, wasmCid: p.wasmCid, ...(p.inputCid !== undefined ? { inputCid: p.inputCid } : {}),
     topics: pub.topics, recipients: pub.recipients, biddingWindowMs: checked.windowMs

@@ -55,10 +55,18 @@ export async function assignWithFallback (sub: Submission): Promise<{ chosen: Ca
   }
 }
 
-/** When this node announced faster than executors take from one originator by default, says so. */
-function intakeHint (sub: Submission): string {
-  if (sub.overIntake !== true) return ''
-  return ` (this node announced jobs faster than executors evaluate them from one originator by default: ${DEFAULT_INTAKE.burst} at once, then ${DEFAULT_INTAKE.perSecond}/s; space the submissions out)`
+/**
+ * Why nobody may have bid: this node announced faster than executors take from one originator by
+ * default; else whether the announcement reached anyone (executors never say why they did not bid:
+ * the reasons are on their side, in the dashboard's Market page).
+ */
+function noBidsHint (sub: Submission): string {
+  if (sub.overIntake === true) {
+    return ` (this node announced jobs faster than executors evaluate them from one originator by default: ${DEFAULT_INTAKE.burst} at once, then ${DEFAULT_INTAKE.perSecond}/s; space the submissions out)`
+  }
+  if (sub.recipients === 0) return ' (the announcement reached no peer: check --bootstrap, and that an executor is running and connected)'
+  if (sub.recipients === undefined) return ''
+  return ` (it reached ${sub.recipients} peer(s); an executor does not bid while its job slots are full, while it is paused, or when its policy refuses the job: its dashboard's Market page says which)`
 }
 
 /** Nobody left to try: NoBids, or NoValidBids with every reason. */
@@ -66,7 +74,7 @@ function noneAccepted (sub: Submission, sel: Selection, attempts: Attempts, why:
   const { p } = sub
   if (p.bids.length === 0) {
     sub.setState('NoBids')
-    throw new NoBidsError(`no executor bid on ${p.id} within the ${sub.checked.windowMs} ms bidding window${intakeHint(sub)}`)
+    throw new NoBidsError(`no executor bid on ${p.id} within the ${sub.checked.windowMs} ms bidding window${noBidsHint(sub)}`)
   }
   const all = [...sel.refused.map((r) => ({ executorDid: r.bid.executorDid, reasons: r.reasons })),
     ...[...why].map(([executorDid, reasons]) => ({ executorDid, reasons }))]
