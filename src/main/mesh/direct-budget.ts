@@ -55,7 +55,6 @@ export function createDirectBudget (now: () => number = Date.now): DirectBudget 
         }
         sessions.delete(peerId)
         sessionBuckets.forget(peerId) // the peer's next first session starts with a full bucket
-
       })
     },
     openBidding (announcementId) {
