@@ -3,7 +3,7 @@
  * price, the health facts (runtime, bootstrap, schedule, idle, battery, temperature, slots) from the
  * same rule table the auto-bidder uses, reachability, running jobs with live fuel, and a recent error.
  */
-import { describeSchedule, ownerWarnings, quote, RULE_TABLE, sellsForFree, type Policy, type RuleInput } from '../market/index.js'
+import { DISK_RESERVE_BYTES, describeSchedule, ownerWarnings, quote, RULE_TABLE, sellsForFree, type Policy, type RuleInput } from '../market/index.js'
 import type { JobAnnouncementV1 } from '../../shared/protocol/index.js'
 import type { Daemon } from '../daemon/index.js'
 import { priceText, type OfferView, type PriceView, type ReachabilityView } from '../../shared/api/index.js'
@@ -28,7 +28,7 @@ export interface DaemonRuntime {
   reachability(): ReachabilityView
 }
 
-type NodeRule = 'paused' | 'schedule' | 'idle' | 'battery' | 'thermal'
+type NodeRule = 'paused' | 'schedule' | 'idle' | 'battery' | 'thermal' | 'disk'
 
 /** One node-level rule's verdict now, from the same rule table the auto-bidder uses (the announcement is not read by these rules). */
 function verdict (daemon: Daemon, now: () => number, rule: NodeRule, policy: Policy): { ok: boolean, text: string } {
@@ -64,7 +64,7 @@ function offerView (daemon: Daemon, policy: Policy): OfferView {
   return {
     cpu: { offered: offer.cpu, machine: hw.cpuCores, model: hw.cpuModel },
     ramBytes: { offered: offer.ramBytes, machine: hw.ramBytes },
-    diskBytes: { offered: offer.diskBytes ?? null, machineFree: hw.diskFreeBytes ?? null },
+    diskBytes: { offered: offer.diskBytes ?? null, machineFree: daemon.decisionSources.machine?.()?.dataDirFreeBytes ?? hw.diskFreeBytes ?? null },
     gpus: hw.gpus.map((g) => ({ name: g.resourceName, model: g.model, vendor: g.vendor, vramBytes: g.vramBytes ?? null, offered: gpusOffered })),
     maxConcurrentJobs: policy.maxConcurrentJobs,
     price: priceView(policy),
@@ -80,7 +80,9 @@ function healthFacts (daemon: Daemon, now: () => number, policy: Policy, offer: 
   const battery = verdict(daemon, now, 'battery', policy)
   const thermal = verdict(daemon, now, 'thermal', policy)
   const tg = policy.thermalGuard
+  const free = daemon.decisionSources.machine?.()?.dataDirFreeBytes
   return {
+    diskFull: !verdict(daemon, now, 'disk', policy).ok && free !== undefined ? { freeBytes: free, neededBytes: DISK_RESERVE_BYTES } : null,
     runtimeUnavailable: runtimes.length === 0 ? daemon.sandbox.unavailableReason() ?? 'the sandbox is not available' : null,
     bootstrap: peers === 0 ? daemon.bootstrap() : { configured: daemon.bootstrap().configured, failures: [] },
     schedule: sched === undefined ? null : { inside: verdict(daemon, now, 'schedule', policy).ok, description: describeSchedule(sched), timezone: sched.timezone },

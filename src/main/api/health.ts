@@ -25,6 +25,8 @@ export interface HealthFacts {
   onBattery: boolean
   /** Idle-only is on and the machine is busy: why (e.g. "load 0.80 per core > 0.5"), else null. */
   notIdle: string | null
+  /** The data dir's disk has less free space than a job needs (rule `disk`): bytes free and needed. */
+  diskFull: { freeBytes: number, neededBytes: number } | null
   /** The thermal guard holds bids: the temperature and the limits. */
   tooHot: { tempC: number, stopAboveC: number, resumeBelowC: number } | null
   slots: { active: number, max: number }
@@ -47,6 +49,7 @@ export interface RecentActivity {
   bids: { won: number, lost: number, notSent: number, lastError: string | null }
 }
 
+const mib = (b: number): string => b >= 1024 ** 2 ? `${(b / 1024 ** 2).toFixed(b >= 10 * 1024 ** 2 ? 0 : 1)} MiB` : `${Math.round(b / 1024)} KiB`
 const time = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC'
 
 export function computeHealth (f: HealthFacts, recent: RecentActivity, now: number): HealthView {
@@ -92,6 +95,9 @@ export function computeHealth (f: HealthFacts, recent: RecentActivity, now: numb
   if (f.tooHot !== null) {
     add({ code: 'too_hot', severity: 'blocking', title: `CPU too hot (${f.tooHot.tempC.toFixed(0)} °C)`, detail: `Bidding stopped above ${f.tooHot.stopAboveC} °C and resumes below ${f.tooHot.resumeBelowC} °C.`, fix: 'Let the machine cool down (check its fans and airflow), or raise the limit in Policies.', action: { kind: 'link', href: '#/policies', label: 'Thermal guard' } })
   }
+  if (f.diskFull !== null) {
+    add({ code: 'disk_full', severity: 'blocking', title: 'The disk is almost full', detail: `The data directory's disk has ${mib(f.diskFull.freeBytes)} free; a job needs ${mib(f.diskFull.neededBytes)} (its output, its records, the module cache), so no bids go out.`, fix: 'Free space on that disk, or move the data directory to a larger one (docs/OPERATIONS.md). Bidding resumes by itself within seconds.' })
+  }
   if (f.slots.max > 0 && f.slots.active >= f.slots.max) {
     add({ code: 'all_slots_busy', severity: 'info', title: 'Busy: every job slot is in use', detail: `${f.slots.active} of ${f.slots.max} job${f.slots.max === 1 ? '' : 's'} at a time.`, fix: 'New bids go out when a job finishes; allow more jobs at once in Policies if the machine can take them.' })
   } else if (f.slots.max === 0) {
@@ -130,7 +136,8 @@ export function computeHealth (f: HealthFacts, recent: RecentActivity, now: numb
   if (recent.bids.lost >= 5 && recent.bids.won === 0) {
     add({ code: 'bids_losing', severity: 'warning', title: `No bid won in the last 24 h (${recent.bids.lost} lost)`, detail: 'Buyers chose other executors, usually cheaper ones or ones with a longer record.', fix: 'Lower your price a little; the market rate on the Market page shows what buyers paid.', action: { kind: 'link', href: '#/market', label: 'Market' } })
   }
-  if (f.error !== null) add({ code: 'daemon_error', severity: 'warning', title: 'The node reported an error', detail: f.error, fix: 'See the Logs page for the details.', action: { kind: 'link', href: '#/logs', label: 'Logs' } })
+  // a disk-full error is the disk_full reason above, not a separate problem
+  if (f.error !== null && !(f.diskFull !== null && /ENOSPC|no space left|disk is full|SQLITE_FULL/i.test(f.error))) add({ code: 'daemon_error', severity: 'warning', title: 'The node reported an error', detail: f.error, fix: 'See the Logs page for the details.', action: { kind: 'link', href: '#/logs', label: 'Logs' } })
   if (f.online && f.peers > 0 && recent.announcementsLastHour === 0) {
     add({ code: 'no_announcements', severity: 'info', title: 'No jobs announced in the last hour', detail: `Connected to ${f.peers} peer${f.peers === 1 ? '' : 's'}, but nobody announced a job.`, fix: 'Nothing to fix: the mesh is quiet. Jobs are bid on as soon as they are announced.' })
   }

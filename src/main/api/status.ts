@@ -57,6 +57,7 @@ function health (ctx: ApiContext, rt: NodeRuntime, runningCount: number, recent:
     onBattery: f.onBattery ?? false,
     notIdle: f.notIdle ?? null,
     tooHot: f.tooHot ?? null,
+    diskFull: f.diskFull ?? null,
     slots: f.slots ?? { active: runningCount, max: offer?.maxConcurrentJobs ?? Math.max(1, runningCount) },
     reachability: (rt.reachability ?? unknownReachability()).state,
     free: f.free ?? offer?.price.free ?? false,

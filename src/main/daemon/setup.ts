@@ -14,7 +14,7 @@ import {
 } from '../market/index.js'
 import { createMarketRateCollector, type MarketRateCollector } from '../market-rate/index.js'
 import {
-  applyCaps, buildCapabilityAd, createAdPublisher, createMachineStateSampler, createTemperatureSampler, probeHardware, WASM_RUNTIME_ID,
+  applyCaps, buildCapabilityAd, createAdPublisher, createDiskSpaceSampler, createMachineStateSampler, createTemperatureSampler, probeHardware, WASM_RUNTIME_ID,
   type AdCache, type AdPublisher, type Hardware, type Offer
 } from '../probe/index.js'
 import { createExecutor, createExecutorBlockStore, type Executor } from '../jobs/index.js'
@@ -89,7 +89,14 @@ export function setupRegion (ctx: Ctx): string | undefined {
 
 export interface Machine { hardware: Hardware, sample: () => MachineState, guard: MachineGuard }
 
-/** Hardware probe, machine state (idle, battery) and CPU temperature, the guard fed from them. */
+/** A daemon error that says the disk is full (SQLite's SQLITE_FULL, ENOSPC from a file write). */
+const DISK_FULL_ERROR = /ENOSPC|no space left|disk is full|SQLITE_FULL/i
+
+/**
+ * Hardware probe, machine state (idle, battery), CPU temperature and the data dir's free space, the
+ * guard fed from them. The free space is sampled every few seconds and at once after a disk-full
+ * error; each sample also updates `hardware.diskFreeBytes` (the dashboard's and the next ad's figure).
+ */
 export async function setupMachine (ctx: Ctx): Promise<Machine> {
   const { o, timers, cleanups } = ctx
   const hardware = await probeHardware({ dataDir: ctx.dataDir, log: ctx.log })
@@ -98,10 +105,14 @@ export async function setupMachine (ctx: Ctx): Promise<Machine> {
   // the machine guard (thermal hysteresis, idle-only grace) is fed every few seconds; see setupBidding
   const temperature = createTemperatureSampler({ intervalMs: timers.machineGuardMs })
   cleanups.push(() => { temperature.close() })
+  const disk = createDiskSpaceSampler({ dir: ctx.dataDir, intervalMs: timers.machineGuardMs, initial: hardware.diskFreeBytes, onSample: (b) => { hardware.diskFreeBytes = b } })
+  cleanups.push(() => { disk.close() })
+  ctx.events.on('daemon:error', (e) => { if (DISK_FULL_ERROR.test(e.error)) void disk.refresh() })
   const sample = (): MachineState => {
     const m = machine.sample()
     const t = temperature.current()
-    return t === null ? m : { ...m, cpuTemperatureC: t }
+    const free = disk.current()
+    return { ...m, ...(t === null ? {} : { cpuTemperatureC: t }), ...(free === undefined ? {} : { dataDirFreeBytes: free }) }
   }
   return { hardware, sample, guard: createMachineGuard(ctx.clock()) }
 }

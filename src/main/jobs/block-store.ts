@@ -8,7 +8,8 @@
  *   connection's PeerId). Access follows the jobs, not the bytes: the store records each finished
  *   job's output CID, so the same computation bought by two originators is served to both. The bytes
  *   are written once per CID to `<dataDir>/blocks/<cid>` (content-addressed, so concurrent and
- *   repeated writes of the same block are harmless) and survive a restart.
+ *   repeated writes of the same block are harmless) and survive a restart. An output whose write
+ *   fails (a full disk) stays in memory, bounded, until a later write succeeds and takes it along.
  * - Anything else (job inputs we fetched included — an input belongs to the originator): NotFound.
  */
 import { randomBytes } from 'node:crypto'
@@ -25,7 +26,16 @@ export interface ExecutorBlockStoreOptions {
   publicCacheBytes?: number
   /** bytes of recent outputs kept in memory (default 32 MiB) */
   recentOutputBytes?: number
+  /** bytes of outputs kept in memory because their write failed (default 256 MiB) */
+  unsavedOutputBytes?: number
 }
+
+/** An output could not be written (a full disk); the message says whether it is still served from memory. */
+export class OutputNotSavedError extends Error {
+  override readonly name = 'OutputNotSavedError'
+}
+
+const errMessage = (err: unknown): string => err instanceof Error ? err.message : String(err)
 
 export interface ExecutorBlockStore extends BlockStore {
   /** A public block (a module). Verifies the CID. */
@@ -81,6 +91,10 @@ export function createExecutorBlockStore (opts: ExecutorBlockStoreOptions): Exec
   const recentOutputs = new ByteCache(opts.recentOutputBytes ?? 32 * 1024 * 1024)
   /** writes in progress, per CID: a second writer of the same block waits for the first */
   const writing = new Map<string, Promise<void>>()
+  /** outputs whose write failed (a full disk), kept until a write succeeds */
+  const unsaved = new Map<string, Uint8Array>()
+  let unsavedBytes = 0
+  const maxUnsaved = opts.unsavedOutputBytes ?? 256 * 1024 * 1024
 
   function putPublic (cid: string, bytes: Uint8Array): void {
     if (!cidMatchesBytes(cid, bytes)) throw new Error(`block does not hash to ${cid}`)
@@ -95,14 +109,40 @@ export function createExecutorBlockStore (opts: ExecutorBlockStoreOptions): Exec
     await writeAtomic(path, bytes)
   }
 
-  async function putOutput (cid: string, bytes: Uint8Array): Promise<void> {
-    if (!cidMatchesBytes(cid, bytes)) throw new Error(`block does not hash to ${cid}`)
-    recentOutputs.set(cid, bytes)
+  /** Writes one block (one write per CID at a time: a second writer of the same block waits for the first). */
+  async function write (cid: string, bytes: Uint8Array): Promise<void> {
     const inProgress = writing.get(cid)
     if (inProgress !== undefined) return await inProgress
     const w = persist(cid, bytes).finally(() => { writing.delete(cid) })
     writing.set(cid, w)
     await w
+  }
+
+  /** After a write succeeds (there is room again): the outputs that could not be written, oldest first. */
+  async function retryUnsaved (): Promise<void> {
+    for (const [cid, bytes] of [...unsaved]) {
+      try {
+        await write(cid, bytes)
+        unsaved.delete(cid)
+        unsavedBytes -= bytes.length
+      } catch {
+        return
+      }
+    }
+  }
+
+  async function putOutput (cid: string, bytes: Uint8Array): Promise<void> {
+    if (!cidMatchesBytes(cid, bytes)) throw new Error(`block does not hash to ${cid}`)
+    recentOutputs.set(cid, bytes)
+    try {
+      await write(cid, bytes)
+    } catch (err) {
+      // a full disk must not lose an output its originator has yet to fetch: kept in memory (bounded)
+      // and written once a later write succeeds
+      if (!unsaved.has(cid) && unsavedBytes + bytes.length <= maxUnsaved) { unsaved.set(cid, bytes); unsavedBytes += bytes.length }
+      throw new OutputNotSavedError(`${errMessage(err)}; ${unsaved.has(cid) ? 'the output is served from memory until it can be written' : 'the output is lost at the next restart (too many unsaved outputs to keep in memory)'}`, { cause: err })
+    }
+    if (unsaved.size > 0) void retryUnsaved()
   }
 
   function outputAllowed (cid: string, requesterPeerId: string): boolean {
@@ -116,7 +156,7 @@ export function createExecutorBlockStore (opts: ExecutorBlockStoreOptions): Exec
     const pub = publicBlocks.get(cid)
     if (pub !== undefined) return pub
     if (!outputAllowed(cid, requesterPeerId)) return undefined
-    const recent = recentOutputs.get(cid)
+    const recent = recentOutputs.get(cid) ?? unsaved.get(cid)
     if (recent !== undefined) return recent
     try {
       const bytes = new Uint8Array(await readFile(join(dir, cid)))

@@ -86,7 +86,7 @@ export const TOKEN_UNIT = 'tokens'
  */
 export const HEALTH_CODES = [
   'offline', 'no_runtime', 'draining', 'paused', 'autobid_off', 'no_peers', 'bootstrap_unreachable', 'outside_schedule',
-  'on_battery', 'not_idle', 'too_hot', 'all_slots_busy', 'price_above_market', 'price_above_buyers', 'unreachable',
+  'on_battery', 'not_idle', 'too_hot', 'disk_full', 'all_slots_busy', 'price_above_market', 'price_above_buyers', 'unreachable',
   'selling_free', 'bids_not_delivered', 'bids_losing', 'daemon_error', 'no_announcements'
 ] as const
 export type HealthCode = (typeof HEALTH_CODES)[number]

@@ -5,10 +5,17 @@
 
 /** Rules the policy engine evaluates on every announcement, in this order. */
 export const EVALUATED_RULES = [
-  'auto_bid', 'once', 'paused', 'schedule', 'idle', 'battery', 'thermal', 'bidding_window', 'originator', 'originator_record',
+  'auto_bid', 'once', 'paused', 'schedule', 'idle', 'battery', 'thermal', 'disk', 'bidding_window', 'originator', 'originator_record',
   'region', 'qos', 'interactive', 'runtime', 'timeout', 'fuel', 'resources', 'relay', 'concurrency', 'price'
 ] as const
 export type EvaluatedRuleId = (typeof EVALUATED_RULES)[number]
+
+/**
+ * The free space on the data directory's disk below which no bid goes out (rule `disk`): room for one
+ * job's output (16 MiB at most by default), its log and receipt rows, the database's write-ahead log and
+ * the compiled-module cache. Below it a won job could not be recorded durably.
+ */
+export const DISK_RESERVE_BYTES = 64 * 1024 * 1024
 
 /**
  * Rules recorded without evaluating the announcement: `intake` (its originator floods us),
@@ -56,6 +63,7 @@ export const RULE_TEXT: Record<RuleId, string> = {
   idle: 'machine not idle',
   battery: 'on battery power',
   thermal: 'CPU too hot',
+  disk: 'disk almost full',
   bidding_window: 'bidding window closed',
   originator: 'originator not allowed',
   originator_record: 'originator record too poor',

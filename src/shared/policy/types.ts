@@ -83,6 +83,8 @@ export interface MachineState {
   onBattery?: boolean
   /** CPU temperature (°C), when the hardware reports it */
   cpuTemperatureC?: number
+  /** bytes free on the data directory's file system, when known */
+  dataDirFreeBytes?: number
 }
 
 export interface Policy {

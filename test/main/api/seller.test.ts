@@ -91,7 +91,7 @@ test('market: every bid says won / lost / refused / not delivered, and the stats
 test('health: each reason names its fix; the state is idle (not bidding) when no work can come, paused wins over error', async () => {
   const base: HealthFacts = {
     online: true, peers: 3, draining: false, error: null, autoBid: true, pausedUntil: null, runtimeUnavailable: null,
-    bootstrap: { configured: [], failures: [] }, schedule: null, onBattery: false, notIdle: null, tooHot: null,
+    bootstrap: { configured: [], failures: [] }, schedule: null, onBattery: false, notIdle: null, tooHot: null, diskFull: null,
     slots: { active: 0, max: 1 }, reachability: 'public', free: false, priceText: '5 tokens per job', market: null
   }
   const quiet: RecentActivity = { announcementsLastHour: 3, priceSkips: { count: 0, of: 3, bestMaxPrice: null, ourPrice: null }, bids: { won: 1, lost: 0, notSent: 0, lastError: null } }
@@ -108,6 +108,7 @@ test('health: each reason names its fix; the state is idle (not bidding) when no
     [{ notIdle: 'load 0.80 per core > 0.5' }, {}, 'not_idle', 'blocking'],
     [{ tooHot: { tempC: 91, stopAboveC: 85, resumeBelowC: 75 } }, {}, 'too_hot', 'blocking'],
     [{ runtimeUnavailable: 'sandbox host not built' }, {}, 'no_runtime', 'blocking'],
+    [{ diskFull: { freeBytes: 40 * 1024, neededBytes: 64 * 1024 * 1024 } }, {}, 'disk_full', 'blocking'],
     [{ free: true }, {}, 'selling_free', 'warning'],
     [{}, { priceSkips: { count: 3, of: 3, bestMaxPrice: '4', ourPrice: '5' } }, 'price_above_buyers', 'warning'],
     [{ market: { ours: '9', median: '2', p75: '3', samples: 10 } }, {}, 'price_above_market', 'warning'],
@@ -127,6 +128,11 @@ test('health: each reason names its fix; the state is idle (not bidding) when no
     // the title's first letter is lowered in the summary, an acronym is not ("CPU too hot", never "cPU")
     if (severity === 'blocking') assert.doesNotMatch(v.summary, /: [a-z][A-Z]/, v.summary)
   }
+  // a full disk says how full, and the SQLite error it causes is not a second, vaguer reason
+  const disk = h({ diskFull: { freeBytes: 40 * 1024, neededBytes: 64 * 1024 * 1024 }, error: 'auto-bidder: database or disk is full' })
+  assert.match(disk.reasons[0]?.detail ?? '', /has 40 KiB free; a job needs 64 MiB/)
+  assert.equal(disk.reasons.some((x) => x.code === 'daemon_error'), false)
+  assert.equal(h({ error: 'auto-bidder: database or disk is full' }).reasons.some((x) => x.code === 'daemon_error'), true)
   const boot = h(cases[1]?.[0] ?? {})
   assert.match(boot.reasons[0]?.detail ?? '', /203\.0\.113\.7.*ECONNREFUSED/)
   assert.equal(h({ pausedUntil: now + 1000 }).reasons[0]?.action?.kind, 'resume')

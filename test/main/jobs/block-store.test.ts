@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateIdentity, rawCid } from '../../../src/shared/protocol/index.js'
@@ -30,6 +30,32 @@ test('output blocks: concurrent and repeated writes of the same CID are harmless
     assert.deepEqual(await blocks.get(rawCid(data), alice.peerId), data)
     assert.deepEqual(await blocks.get(rawCid(data), bob.peerId), data, 'the second buyer of the same computation gets it too')
     assert.equal(await blocks.get(rawCid(data), eve.peerId), undefined)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('an output whose write fails (a full disk) is still served from memory, and written once a later write succeeds', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mesh-blocks-'))
+  try {
+    const alice = generateIdentity()
+    const big = new Uint8Array(3 * 1024 * 1024).fill(7)
+    const small = new TextEncoder().encode('later job\n')
+    const store = { getReceipt: () => undefined, jobsWithOutput: () => [{ announcementId: 'j1', originatorDid: alice.did }] }
+    // the recent-output cache holds 1 MiB: without the unsaved copy the 3 MiB output would be gone
+    const blocks = createExecutorBlockStore({ store, dataDir: dir, recentOutputBytes: 1024 * 1024 })
+    await writeFile(join(dir, 'blocks'), 'not a directory') // every write fails, as on a full disk
+    await assert.rejects(blocks.putOutput(rawCid(big), big), (err: Error) => err.name === 'OutputNotSavedError' && /served from memory until it can be written/.test(err.message))
+    assert.deepEqual(await blocks.get(rawCid(big), alice.peerId), big, 'the originator can still fetch it')
+    // room again: the next output's write succeeds, and the unsaved one follows it to disk
+    await rm(join(dir, 'blocks'))
+    await mkdir(join(dir, 'blocks'))
+    await blocks.putOutput(rawCid(small), small)
+    for (let i = 0; i < 100 && !(await readdir(join(dir, 'blocks'))).includes(rawCid(big)); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.deepEqual(new Uint8Array(await readFile(join(dir, 'blocks', rawCid(big)))), big)
+    // a fresh store (a restart) serves it from disk
+    const again = createExecutorBlockStore({ store, dataDir: dir })
+    assert.deepEqual(await again.get(rawCid(big), alice.peerId), big)
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

@@ -11,6 +11,7 @@ import { schedule } from './schedule.js'
 import { idle } from './idle.js'
 import { battery } from './battery.js'
 import { thermal } from './thermal.js'
+import { disk } from './disk.js'
 import { biddingWindow } from './bidding-window.js'
 import { originator } from './originator.js'
 import { originatorRecord } from './originator-record.js'
@@ -33,6 +34,7 @@ export const RULE_TABLE: { [K in EvaluatedRuleId]: RuleDef<K> } = {
   idle,
   battery,
   thermal,
+  disk,
   bidding_window: biddingWindow,
   originator,
   originator_record: originatorRecord,

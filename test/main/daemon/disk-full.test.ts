@@ -1,0 +1,69 @@
+/**
+ * A seller's disk fills up while the daemon runs (its data dir on a 96 MiB tmpfs; root only). Found by
+ * hand: the node went on bidding until SQLite failed ("database or disk is full"), the dashboard said
+ * "12 MiB of 12 MiB free" (the figure probed at start) and showed the failure only as a vague node error.
+ * Now the `disk` rule stops bids below DISK_RESERVE_BYTES free, the health says so, the free figure is
+ * live, and bidding resumes by itself once space is freed.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startDaemon } from '../../../src/main/daemon/index.js'
+import { createDaemonApi } from '../../../src/main/api/daemon-adapter.js'
+import { DISK_RESERVE_BYTES } from '../../../src/shared/policy/index.js'
+import { JOBS_ANNOUNCE_TOPIC } from '../../../src/main/mesh/index.js'
+import { AccessBlockStore, createOriginator } from '../../../src/main/originator/index.js'
+import { spawn, until } from '../mesh/helpers.js'
+
+const asset = (n: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../../../assets/jobs/${n}`, import.meta.url)))
+
+test('a disk that fills up while the node runs: no bids (rule disk), the health says how full, bids resume once space is freed', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'mesh-disk-'))
+  const mnt = join(root, 'mnt')
+  await mkdir(mnt)
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=96m', 'tmpfs', mnt]).status !== 0) { await rm(root, { recursive: true }); t.skip('cannot mount a tmpfs here (not root?)'); return }
+  const daemon = await startDaemon({ dataDir: join(mnt, 'node'), listen: ['/ip4/127.0.0.1/tcp/0'], lan: true, nat: false, policy: { pricing: { mode: 'fixed', price: 1 }, bidMarginMs: 0 }, timers: { machineGuardMs: 50 } })
+  const api = createDaemonApi(daemon)
+  const blocks = new AccessBlockStore()
+  const o = await spawn({ blockStore: blocks })
+  const originator = createOriginator({ node: o.node, identity: o.id, blocks })
+  t.after(async () => {
+    originator.close()
+    await o.node.stop()
+    await daemon.stop({ graceMs: 1000 })
+    // a helper process of the daemon may take a moment to exit: then detach the mount lazily
+    if (spawnSync('umount', [mnt]).status !== 0) spawnSync('umount', ['-l', mnt])
+    await rm(root, { recursive: true, force: true })
+  })
+  await o.node.dial(daemon.node.multiaddrs()[0] as string)
+  await until(() => o.node.topicPeers(JOBS_ANNOUNCE_TOPIC).includes(daemon.identity.peerId), 'executor subscribed')
+  const job = { module: asset('fuel_basic.wasm'), maxFuel: 1_000_000, timeoutSeconds: 20, biddingWindowMs: 1000, selection: 'first-valid-bid' as const }
+  const free = (): number | undefined => daemon.decisionSources.machine?.()?.dataDirFreeBytes
+
+  assert.equal((await originator.submit(job)).receipt.status, 'CompletedSuccessfully', 'a job before the disk fills')
+
+  // another program fills the disk to 20 MiB free
+  const pad = join(mnt, 'pad')
+  await writeFile(pad, Buffer.alloc(Math.max(0, (free() ?? 0) - 20 * 1024 * 1024)))
+  await until(() => (free() ?? Infinity) < DISK_RESERVE_BYTES, 'the low free space sampled')
+  await assert.rejects(originator.submit(job), (err: Error) => err.name === 'NoBidsError' || /no executor bid/.test(err.message))
+  const declined = daemon.store.listAnnouncements({ firstFailedRule: 'disk' })
+  assert.equal(declined.length, 1, 'the decision is recorded with rule disk (there is room for the record, not for a job)')
+  const st = await api.api.invoke('node.status', {})
+  const reason = st.health?.reasons.find((r) => r.code === 'disk_full')
+  assert.ok(reason !== undefined && reason.severity === 'blocking', JSON.stringify(st.health))
+  assert.match(reason.detail, /has (19|20|21) MiB free; a job needs 64 MiB/)
+  assert.match(st.health?.summary ?? '', /^No work can come: the disk is almost full/)
+  const shown = st.offer?.diskBytes.machineFree ?? Infinity
+  assert.ok(shown < DISK_RESERVE_BYTES, `the Overview's free figure is live (${shown})`)
+
+  // the owner frees space: bidding resumes by itself
+  await rm(pad)
+  await until(() => (free() ?? 0) > DISK_RESERVE_BYTES, 'the freed space sampled')
+  assert.equal((await originator.submit(job)).receipt.status, 'CompletedSuccessfully', 'a job after space was freed')
+  assert.equal((await api.api.invoke('node.status', {})).health?.reasons.some((r) => r.code === 'disk_full'), false)
+})
