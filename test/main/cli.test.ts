@@ -36,6 +36,8 @@ test('usage errors exit 2 with a clear message', async () => {
       [['relay', '--relay-data-limit', '-5'], /--relay-data-limit needs a value; for a value that starts with "-" write --relay-data-limit=VALUE/],
       [['relay', 'extra'], /unexpected argument "extra"/],
       [['submit', '--module', '/etc/hostname', '--bootstrap', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWKwSBUa3uXsSeiwbWPTRxEUsMDuVtBQAmVieZwvAAHSQH'], /--module \/etc\/hostname is not a WebAssembly module/],
+      // refused before joining the mesh (the bootstrap peer here does not exist), naming the flag
+      [['submit', '--module', fileURLToPath(new URL('../../assets/jobs/sha256.wasm', import.meta.url)), '--max-fuel', '0', '--bootstrap', '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWKwSBUa3uXsSeiwbWPTRxEUsMDuVtBQAmVieZwvAAHSQH'], /^mesh-executor submit: --max-fuel 0: want a positive integer/],
       [['start', '--listen', 'not-a-multiaddr'], /--listen "not-a-multiaddr" is not a valid multiaddr/],
       [['start', '--bootstrap', '/ip4/127.0.0.1/tcp/4001'], /--bootstrap .* missing \/p2p\/<PeerId>/],
       [['start', '--region', 'EU West'], /--region "EU West"/],

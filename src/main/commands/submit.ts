@@ -94,6 +94,12 @@ function bigArg (name: string, v: string | undefined): bigint | undefined {
   return BigInt(v)
 }
 
+/** A fuel budget of 0 runs nothing: refused before we join the mesh, naming the flag. */
+function positive (name: string, v: bigint | undefined): bigint | undefined {
+  if (v === 0n) throw new UsageError(`--${name} 0: want a positive integer (the job's fuel budget, in instructions)`)
+  return v
+}
+
 async function readAll (stream: NodeJS.ReadableStream): Promise<Uint8Array> {
   const chunks: Buffer[] = []
   for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : Buffer.from(c))
@@ -222,7 +228,7 @@ function jobTerms (v: Flags): Omit<SubmitJob, 'module' | 'interactive'> {
     description
   }
   return {
-    maxFuel: bigArg('max-fuel', str(v, 'max-fuel')) ?? 1_000_000_000n,
+    maxFuel: positive('max-fuel', bigArg('max-fuel', str(v, 'max-fuel'))) ?? 1_000_000_000n,
     timeoutSeconds: intArg('timeout', str(v, 'timeout'), 1, 86_400) ?? 60,
     biddingWindowMs: window === undefined ? 5000 : parseWindow(window),
     qos: qos as QosProfile,
