@@ -16,6 +16,7 @@ import {
   type Bidding, type Ctx, type Machine, type Mesh, type OfferRef
 } from './setup.js'
 import { DEFAULT_TIMERS, type Daemon, type DaemonEvents, type DaemonOptions, type DaemonTimers } from './types.js'
+import { setupHousekeeping } from './housekeeping.js'
 import type { Identity } from '../../shared/protocol/index.js'
 
 export * from './types.js'
@@ -95,6 +96,7 @@ async function startParts (ctx: Ctx): Promise<Parts> {
   const offer = initialOffer(machine, policy)
   const bidding = setupBidding(ctx, { identity, node: mesh.node, machine, sandbox, runtimes, region, offer, policy, ads })
   const adPublisher = setupAds(ctx, { identity, node: mesh.node, machine, runtimes, region, offer, policy })
+  setupHousekeeping(ctx, mesh.blocks)
   return { ctx, identity, policy, region, machine, sandbox, mesh, executor, bidding, ads, adPublisher, offer }
 }
 

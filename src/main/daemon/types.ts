@@ -95,8 +95,10 @@ export interface DaemonTimers {
   heartbeatMs: number
   /** mesh: bootstrap re-dial while not connected */
   bootstrapRetryMs: number
-  /** machine guard: CPU temperature and idle samples (thermal hysteresis, idle-only grace) */
+  /** machine guard: CPU temperature, idle and free-disk samples (thermal hysteresis, idle-only grace, rule disk) */
   machineGuardMs: number
+  /** housekeeping: old skipped announcements and old output blocks removed (daemon/housekeeping.ts) */
+  housekeepingMs: number
 }
 
 export const DEFAULT_TIMERS: Readonly<DaemonTimers> = {
@@ -107,7 +109,8 @@ export const DEFAULT_TIMERS: Readonly<DaemonTimers> = {
   machineSampleMs: 30_000,
   heartbeatMs: 1000,
   bootstrapRetryMs: 30_000,
-  machineGuardMs: 5000
+  machineGuardMs: 5000,
+  housekeepingMs: 3_600_000
 }
 
 export interface Daemon {

@@ -13,7 +13,7 @@
  * - Anything else (job inputs we fetched included — an input belongs to the originator): NotFound.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
 import { cidMatchesBytes, isValidCid, peerIdFromDid } from '../../shared/protocol/index.js'
 import type { BlockStore } from '../mesh/index.js'
@@ -46,6 +46,11 @@ export interface ExecutorBlockStore extends BlockStore {
    * store's jobs (`jobsWithOutput`), not here.
    */
   putOutput(cid: string, bytes: Uint8Array): Promise<void>
+  /**
+   * Deletes output files last written before `beforeMs` (an output written again by a later job is
+   * fresh again), and temp files of writes a crash interrupted. Never one being written.
+   */
+  pruneOutputs(beforeMs: number): Promise<{ files: number, bytes: number }>
 }
 
 /** A bounded insertion-ordered byte cache (oldest evicted first). */
@@ -91,6 +96,8 @@ export function createExecutorBlockStore (opts: ExecutorBlockStoreOptions): Exec
   const recentOutputs = new ByteCache(opts.recentOutputBytes ?? 32 * 1024 * 1024)
   /** writes in progress, per CID: a second writer of the same block waits for the first */
   const writing = new Map<string, Promise<void>>()
+  /** prunes in progress, per CID (pruneOutputs) */
+  const pruning = new Map<string, Promise<void>>()
   /** outputs whose write failed (a full disk), kept until a write succeeds */
   const unsaved = new Map<string, Uint8Array>()
   let unsavedBytes = 0
@@ -104,13 +111,18 @@ export function createExecutorBlockStore (opts: ExecutorBlockStoreOptions): Exec
   async function persist (cid: string, bytes: Uint8Array): Promise<void> {
     const path = join(dir, cid)
     const existing = await stat(path).catch(() => undefined)
-    if (existing?.size === bytes.length) return // content-addressed: already there
+    if (existing?.size === bytes.length) { // content-addressed: already there; fresh again for pruneOutputs
+      const now = new Date()
+      await utimes(path, now, now)
+      return
+    }
     await mkdir(dir, { recursive: true, mode: 0o700 })
     await writeAtomic(path, bytes)
   }
 
   /** Writes one block (one write per CID at a time: a second writer of the same block waits for the first). */
   async function write (cid: string, bytes: Uint8Array): Promise<void> {
+    await pruning.get(cid) // a prune of an old copy finishes first; this write then stores it anew
     const inProgress = writing.get(cid)
     if (inProgress !== undefined) return await inProgress
     const w = persist(cid, bytes).finally(() => { writing.delete(cid) })
@@ -166,7 +178,29 @@ export function createExecutorBlockStore (opts: ExecutorBlockStoreOptions): Exec
     }
   }
 
+  async function pruneOutputs (beforeMs: number): Promise<{ files: number, bytes: number }> {
+    const removed = { files: 0, bytes: 0 }
+    const names = await readdir(dir).catch(() => [] as string[])
+    for (const name of names) {
+      const cid = name.split('.')[0] ?? name
+      // checked and registered in one tick: a write of this CID that starts later waits for us
+      if (writing.has(cid) || unsaved.has(cid) || pruning.has(cid)) continue
+      const path = join(dir, name)
+      const one = (async () => {
+        const st = await stat(path).catch(() => undefined)
+        if (st === undefined || !st.isFile() || st.mtimeMs >= beforeMs) return
+        await rm(path, { force: true })
+        removed.files++
+        removed.bytes += st.size
+      })().finally(() => { pruning.delete(cid) })
+      pruning.set(cid, one)
+      await one
+    }
+    return removed
+  }
+
   return {
+    pruneOutputs,
     get,
     put: putPublic,
     has: (cid) => publicBlocks.has(cid) || opts.store.getReceipt(cid) !== undefined,

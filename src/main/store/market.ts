@@ -38,6 +38,20 @@ export function createMarketStore (sql: Sql): MarketStore {
         FROM announcements ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY received_at DESC, rowid DESC LIMIT ? OFFSET ?`
       return all(sql, ...params, limit, offset).map(toAnnouncement)
     },
+    pruneSkippedAnnouncements ({ beforeMs, keepMax, batch }) {
+      return tx(() => {
+        let n = run(`DELETE FROM announcements WHERE rowid IN (SELECT rowid FROM announcements
+          WHERE decision = 'no_bid' AND received_at < ? ORDER BY received_at LIMIT ?)`, beforeMs, batch)
+        if (n === 0) {
+          const excess = num(one("SELECT count(*) AS n FROM announcements WHERE decision = 'no_bid'")?.n ?? 0) - keepMax
+          if (excess > 0) {
+            n = run(`DELETE FROM announcements WHERE rowid IN (SELECT rowid FROM announcements
+              WHERE decision = 'no_bid' ORDER BY received_at, rowid LIMIT ?)`, Math.min(excess, batch))
+          }
+        }
+        return n
+      })
+    },
     announcementStats (o) {
       const since = o?.sinceMs ?? 0
       const t = one(`SELECT count(*) AS total, coalesce(sum(decision = 'bid'), 0) AS bid FROM announcements WHERE received_at >= ?`, since)

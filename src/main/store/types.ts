@@ -198,6 +198,12 @@ export interface MarketStore {
   getAnnouncement(announcementId: string): (AnnouncementRow & { raw: Uint8Array }) | undefined
   listAnnouncements(opts?: ListOptions & { decision?: 'bid' | 'no_bid', sinceMs?: number, firstFailedRule?: string }): AnnouncementRow[]
   announcementStats(opts?: { sinceMs?: number }): AnnouncementStats
+  /**
+   * Deletes up to `batch` announcements we did not bid on (one transaction): those received before
+   * `beforeMs`, else the oldest beyond the newest `keepMax`. Returns how many; call again until 0.
+   * Announcements we bid on stay (with their bids, jobs and earnings).
+   */
+  pruneSkippedAnnouncements(o: { beforeMs: number, keepMax: number, batch: number }): number
   /** Reserves the one bid for an announcement before sending; false if a bid already exists. */
   recordBid(b: { announcementId: string, originatorDid: string, price?: bigint | number, raw?: Uint8Array, createdAt?: number }): boolean
   markBidSent(announcementId: string, result: { ok: boolean, error?: string, at?: number }): void

@@ -7,11 +7,11 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { readFileSync } from 'node:fs'
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises'
+import { readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { generateIdentity, verifyReceiptBlock } from '../../../src/shared/protocol/index.js'
+import { generateIdentity, rawCid, verifyReceiptBlock } from '../../../src/shared/protocol/index.js'
 import { startDaemon, type DaemonEvents } from '../../../src/main/daemon/index.js'
 import { TypedEmitter } from '../../../src/main/mesh/index.js'
 import { AccessBlockStore, createOriginator, type OriginatorEvent } from '../../../src/main/originator/index.js'
@@ -35,7 +35,7 @@ test('all periodic timers fire mid-job (tens of ms) and a 3 s job still complete
     policy: { pricing: { mode: 'fixed', price: 3 }, maxConcurrentJobs: 2, bidMarginMs: 0 },
     timers: {
       recoveryRetryMs: 40, progressStatusMs: 30, sandboxProgressMs: 20, capabilityIntervalMs: 150,
-      machineSampleMs: 50, heartbeatMs: 100, bootstrapRetryMs: 120
+      machineSampleMs: 50, heartbeatMs: 100, bootstrapRetryMs: 120, machineGuardMs: 30, housekeepingMs: 60
     }
   })
   const blocks = new AccessBlockStore()
@@ -55,9 +55,19 @@ test('all periodic timers fire mid-job (tens of ms) and a 3 s job still complete
 
   const seen: OriginatorEvent[] = []
   const t0 = Date.now()
+  // mid-job, an output and a skipped announcement from 8 days ago appear: housekeeping removes them while the job runs
+  const staleCid = rawCid(new TextEncoder().encode('stale output'))
+  const eightDaysAgo = Date.now() - 8 * 24 * 3_600_000
+  let planted: Promise<void> | undefined
+  const plant = async (): Promise<void> => {
+    await mkdir(join(dataDir, 'blocks'), { recursive: true })
+    await writeFile(join(dataDir, 'blocks', staleCid), 'stale output')
+    await utimes(join(dataDir, 'blocks', staleCid), new Date(eightDaysAgo), new Date(eightDaysAgo))
+    daemon.store.recordAnnouncement({ announcementId: 'stale-announcement', originatorDid: generateIdentity().did, raw: new Uint8Array([1]), summary: {}, decision: 'no_bid', receivedAt: eightDaysAgo, reasons: [{ rule: 'price', ok: false, text: 'price: x' }] })
+  }
   const r = await originator.submit(
     { module: slowWasm, input: new TextEncoder().encode('3'), maxFuel: 5_000_000_000, timeoutSeconds: 6, biddingWindowMs: 400, description: 'timers' },
-    { onEvent: (e) => { seen.push(e) } })
+    { onEvent: (e) => { seen.push(e); if (e.type === 'status:received' && e.status === 'Running') planted ??= plant() } })
   const wall = Date.now() - t0
   assert.equal(new TextDecoder().decode(r.output), 'done after 3 s\n')
   assert.equal(r.receipt.status, 'CompletedSuccessfully')
@@ -86,6 +96,12 @@ test('all periodic timers fire mid-job (tens of ms) and a 3 s job still complete
   assert.equal(daemon.store.earningsSummary().allTime, 3n)
   // the timers did fire while the job ran
   assert.ok(published.filter((at) => at > t0 && at < t0 + wall).length >= 10, `capability ads re-published mid-job (${published.length})`)
+  await planted
+  const stale = readdirSync(join(dataDir, 'blocks'))
+  assert.equal(stale.includes(staleCid), false, 'the stale output was pruned mid-job')
+  assert.equal(daemon.store.getAnnouncement('stale-announcement'), undefined, 'the stale announcement was pruned mid-job')
+  assert.ok(stale.includes(rawCid(r.output)), "the job's own output stays")
+  assert.notEqual(daemon.store.getAnnouncement(r.announcementId), undefined, 'the announcement we bid on stays')
   const jobErrors = errors.filter((e) => !/bootstrap/i.test(e.where + e.error))
   assert.deepEqual(jobErrors, [], 'no daemon errors besides the dead bootstrap peer')
 })

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateIdentity, rawCid } from '../../../src/shared/protocol/index.js'
@@ -56,6 +56,33 @@ test('an output whose write fails (a full disk) is still served from memory, and
     // a fresh store (a restart) serves it from disk
     const again = createExecutorBlockStore({ store, dataDir: dir })
     assert.deepEqual(await again.get(rawCid(big), alice.peerId), big)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('pruneOutputs: old outputs and crash-left temp files go; an output written again is fresh; a prune racing a write of the same CID never loses it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mesh-blocks-'))
+  try {
+    const alice = generateIdentity()
+    const store = { getReceipt: () => undefined, jobsWithOutput: () => [{ announcementId: 'j1', originatorDid: alice.did }] }
+    const blocks = createExecutorBlockStore({ store, dataDir: dir, recentOutputBytes: 0 })
+    const enc = (t: string): Uint8Array => new TextEncoder().encode(t)
+    const [old, rebought, fresh, raced] = [enc('old\n'), enc('bought again\n'), enc('fresh\n'), enc('raced\n')]
+    for (const b of [old, rebought, fresh, raced]) await blocks.putOutput(rawCid(b), b)
+    const week = new Date(Date.now() - 8 * 24 * 3_600_000)
+    for (const b of [old, rebought, raced]) await utimes(join(dir, 'blocks', rawCid(b)), week, week)
+    await writeFile(join(dir, 'blocks', `${rawCid(old)}.123.abcdef.tmp`), 'half')
+    await utimes(join(dir, 'blocks', `${rawCid(old)}.123.abcdef.tmp`), week, week)
+    await blocks.putOutput(rawCid(rebought), rebought) // a later job with the same output
+    const cutoff = Date.now() - 7 * 24 * 3_600_000
+    // a job finishing with `raced`'s bytes while the prune runs
+    const [removed] = await Promise.all([blocks.pruneOutputs(cutoff), blocks.putOutput(rawCid(raced), raced)])
+    const left = (await readdir(join(dir, 'blocks'))).sort()
+    assert.deepEqual(left, [rawCid(rebought), rawCid(fresh), rawCid(raced)].sort(), JSON.stringify(removed))
+    assert.deepEqual(await blocks.get(rawCid(raced), alice.peerId), raced)
+    assert.equal(await blocks.get(rawCid(old), alice.peerId), undefined, 'a pruned output is NotFound')
+    assert.ok(removed.files >= 2 && removed.bytes >= old.length + 4, JSON.stringify(removed))
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

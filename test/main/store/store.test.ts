@@ -143,6 +143,29 @@ test('settings, identity ref and versioned policies', () => {
   })
 })
 
+test('pruning skipped announcements: by age, then the oldest beyond a count, in batches; bids and their announcements stay', () => {
+  withStore((s) => {
+    const rec = (id: string, at: number, bid: boolean): void => {
+      s.recordAnnouncement({ announcementId: id, originatorDid: ORIG, raw: new Uint8Array([1]), summary: {}, decision: bid ? 'bid' : 'no_bid', receivedAt: at, reasons: [{ rule: 'price', ok: bid, text: 'price: x' }] })
+    }
+    for (let i = 0; i < 10; i++) rec(`old${i}`, 1000 + i, false)
+    rec('oldbid', 1000, true)
+    s.recordBid({ announcementId: 'oldbid', originatorDid: ORIG, price: 1n })
+    for (let i = 0; i < 6; i++) rec(`new${i}`, 5000 + i, false)
+    const prune = (): number => s.pruneSkippedAnnouncements({ beforeMs: 2000, keepMax: 4, batch: 3 })
+    assert.equal(prune(), 3, 'a batch at most')
+    assert.equal(prune(), 3)
+    assert.equal(prune(), 3)
+    assert.equal(prune(), 1, 'the last of the old ones')
+    assert.equal(prune(), 2, 'then the oldest beyond keepMax')
+    assert.equal(prune(), 0)
+    assert.deepEqual(s.listAnnouncements({ decision: 'no_bid' }).map((a) => a.announcementId).sort(), ['new2', 'new3', 'new4', 'new5'])
+    assert.equal(s.getAnnouncement('oldbid')?.decision, 'bid', 'an announcement we bid on stays')
+    assert.notEqual(s.getBid('oldbid'), undefined)
+    assert.equal(s.originatorRecord(ORIG)?.announcementsSeen, 17, 'the originator history counts stay')
+  })
+})
+
 test('announcements with decisions, dedupe, counters by first failing rule, originator history', () => {
   let t = 1000
   withStore((s) => {

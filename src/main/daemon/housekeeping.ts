@@ -1,0 +1,59 @@
+/**
+ * Housekeeping: what would otherwise grow for as long as the node runs. Every node hears every
+ * announcement on the mesh and records each with its decision (~3 KB a row), and keeps every job's
+ * output on disk for its originator: at one announcement a second that is ~250 MB a day. So, at start
+ * and then every `timers.housekeepingMs` (default an hour):
+ * - announcements we did not bid on: kept 7 days, and at most the newest 100 000;
+ * - output blocks: kept 7 days after their last write (a job that produces the same output again
+ *   makes it fresh again), after which the originator's fetch gets NotFound.
+ * Jobs, bids, receipts, earnings and announcements we bid on stay for good (the node's history).
+ * Deletes go in batches, yielding between them, so a large first prune never stalls the node.
+ */
+import type { ExecutorBlockStore } from '../jobs/index.js'
+import type { Ctx } from './setup.js'
+
+export const RETENTION = {
+  skippedAnnouncementsMs: 7 * 24 * 3_600_000,
+  skippedAnnouncementsMax: 100_000,
+  outputsMs: 7 * 24 * 3_600_000,
+  batch: 2000
+} as const
+
+export interface Housekeeping {
+  /** One pass now (the timer's work); resolves with what was removed. */
+  run(): Promise<{ announcements: number, outputFiles: number, outputBytes: number }>
+}
+
+export function setupHousekeeping (ctx: Ctx, blocks: Pick<ExecutorBlockStore, 'pruneOutputs'>): Housekeeping {
+  let running: Promise<Awaited<ReturnType<Housekeeping['run']>>> | undefined
+  let stopped = false
+  const pass = async (): Promise<Awaited<ReturnType<Housekeeping['run']>>> => {
+    const now = ctx.clock()
+    let announcements = 0
+    for (;;) {
+      if (stopped) break
+      const n = ctx.store.pruneSkippedAnnouncements({ beforeMs: now - RETENTION.skippedAnnouncementsMs, keepMax: RETENTION.skippedAnnouncementsMax, batch: RETENTION.batch })
+      announcements += n
+      if (n === 0) break
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    const out = stopped ? { files: 0, bytes: 0 } : await blocks.pruneOutputs(now - RETENTION.outputsMs)
+    const removed = { announcements, outputFiles: out.files, outputBytes: out.bytes }
+    if (announcements > 0 || out.files > 0) ctx.log.info({ sub: 'housekeeping', ...removed }, 'old records and outputs removed')
+    return removed
+  }
+  const run: Housekeeping['run'] = async () => {
+    running ??= pass().finally(() => { running = undefined })
+    return await running
+  }
+  const tick = (): void => { run().catch(ctx.fail('housekeeping')) }
+  tick()
+  const timer = setInterval(tick, ctx.timers.housekeepingMs)
+  timer.unref()
+  ctx.cleanups.push(async () => {
+    stopped = true
+    clearInterval(timer)
+    await running?.catch(() => {})
+  })
+  return { run }
+}
