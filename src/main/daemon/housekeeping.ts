@@ -6,6 +6,8 @@
  * - announcements we did not bid on: kept 7 days, and at most the newest 100 000;
  * - output blocks: kept 7 days after their last write (a job that produces the same output again
  *   makes it fresh again), after which the originator's fetch gets NotFound.
+ * Under a flood of announcements (many originators, each within its intake) the count limit is
+ * kept between the hourly passes too: a pass also runs after every `RETENTION.floodPass` skipped ones.
  * Jobs, bids, receipts, earnings and announcements we bid on stay for good (the node's history).
  * Deletes go in batches, yielding between them, so a large first prune never stalls the node.
  */
@@ -16,6 +18,7 @@ export const RETENTION = {
   skippedAnnouncementsMs: 7 * 24 * 3_600_000,
   skippedAnnouncementsMax: 100_000,
   outputsMs: 7 * 24 * 3_600_000,
+  floodPass: 20_000,
   batch: 2000
 } as const
 
@@ -49,6 +52,12 @@ export function setupHousekeeping (ctx: Ctx, blocks: Pick<ExecutorBlockStore, 'p
   const tick = (): void => { run().catch(ctx.fail('housekeeping')) }
   tick()
   const timer = setInterval(tick, ctx.timers.housekeepingMs)
+  let skipped = 0
+  ctx.events.on('announcement:decided', (e) => {
+    if (e.bid || ++skipped < RETENTION.floodPass) return
+    skipped = 0
+    tick()
+  })
   timer.unref()
   ctx.cleanups.push(async () => {
     stopped = true

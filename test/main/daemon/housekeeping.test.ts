@@ -1,0 +1,34 @@
+/** The housekeeping pass: at start, then on its timer, and after every RETENTION.floodPass skipped announcements (a flood between hourly passes). */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { TypedEmitter } from '../../../src/main/mesh/index.js'
+import type { DaemonEvents } from '../../../src/main/daemon/index.js'
+import { RETENTION, setupHousekeeping } from '../../../src/main/daemon/housekeeping.js'
+import type { Ctx } from '../../../src/main/daemon/setup.js'
+
+test('housekeeping: one pass at start, another after a flood of skipped announcements, none for bids; stops with the daemon', async () => {
+  const events = new TypedEmitter<DaemonEvents>()
+  const calls: Array<{ beforeMs: number, keepMax: number }> = []
+  let pending = 3 // the first pass finds three batches' worth
+  const store = { pruneSkippedAnnouncements: (o: { beforeMs: number, keepMax: number }) => { calls.push(o); return pending-- > 0 ? RETENTION.batch : 0 } }
+  const pruned: number[] = []
+  const blocks = { pruneOutputs: async (before: number) => { pruned.push(before); return { files: 1, bytes: 10 } } }
+  const cleanups: Array<() => unknown> = []
+  const now = 10 * 24 * 3_600_000
+  const ctx = { events, store, cleanups, clock: () => now, timers: { housekeepingMs: 3_600_000 }, log: { info: () => {} }, fail: () => (err: unknown) => { throw err } } as unknown as Ctx
+  const hk = setupHousekeeping(ctx, blocks)
+  const first = await hk.run() // joins the start-up pass
+  assert.deepEqual(first, { announcements: 3 * RETENTION.batch, outputFiles: 1, outputBytes: 10 })
+  assert.equal(calls[0]?.beforeMs, now - RETENTION.skippedAnnouncementsMs)
+  assert.equal(calls[0]?.keepMax, RETENTION.skippedAnnouncementsMax)
+  assert.deepEqual(pruned, [now - RETENTION.outputsMs])
+  const decided = (bid: boolean): void => { events.emit('announcement:decided', { announcementId: 'a', originatorDid: 'did:key:z', bid, reasons: [] }) }
+  for (let i = 0; i < RETENTION.floodPass; i++) decided(true)
+  assert.equal(pruned.length, 1, 'announcements we bid on do not count')
+  for (let i = 0; i < RETENTION.floodPass - 1; i++) decided(false)
+  assert.equal(pruned.length, 1)
+  decided(false)
+  await hk.run()
+  assert.equal(pruned.length, 2, 'a flood of skipped announcements triggers a pass')
+  for (const c of cleanups) await c()
+})
