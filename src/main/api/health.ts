@@ -4,6 +4,7 @@
  * pause, schedule, battery, temperature, runtime…) and the service adds what the store says about
  * recent announcements and bids.
  */
+import { isDiskFullError } from '../probe/disk-space.js'
 import { formatTokens, type HealthReason, type HealthView, type ReachabilityState } from '../../shared/api/index.js'
 
 export interface HealthFacts {
@@ -137,7 +138,7 @@ export function computeHealth (f: HealthFacts, recent: RecentActivity, now: numb
     add({ code: 'bids_losing', severity: 'warning', title: `No bid won in the last 24 h (${recent.bids.lost} lost)`, detail: 'Buyers chose other executors, usually cheaper ones or ones with a longer record.', fix: 'Lower your price a little; the market rate on the Market page shows what buyers paid.', action: { kind: 'link', href: '#/market', label: 'Market' } })
   }
   // a disk-full error is the disk_full reason above, not a separate problem
-  if (f.error !== null && !(f.diskFull !== null && /ENOSPC|no space left|disk is full|SQLITE_FULL/i.test(f.error))) add({ code: 'daemon_error', severity: 'warning', title: 'The node reported an error', detail: f.error, fix: 'See the Logs page for the details.', action: { kind: 'link', href: '#/logs', label: 'Logs' } })
+  if (f.error !== null && !(f.diskFull !== null && isDiskFullError(f.error))) add({ code: 'daemon_error', severity: 'warning', title: 'The node reported an error', detail: f.error, fix: 'See the Logs page for the details.', action: { kind: 'link', href: '#/logs', label: 'Logs' } })
   if (f.online && f.peers > 0 && recent.announcementsLastHour === 0) {
     add({ code: 'no_announcements', severity: 'info', title: 'No jobs announced in the last hour', detail: `Connected to ${f.peers} peer${f.peers === 1 ? '' : 's'}, but nobody announced a job.`, fix: 'Nothing to fix: the mesh is quiet. Jobs are bid on as soon as they are announced.' })
   }

@@ -14,7 +14,7 @@ import {
 } from '../market/index.js'
 import { createMarketRateCollector, type MarketRateCollector } from '../market-rate/index.js'
 import {
-  applyCaps, buildCapabilityAd, createAdPublisher, createDiskSpaceSampler, createMachineStateSampler, createTemperatureSampler, probeHardware, WASM_RUNTIME_ID,
+  applyCaps, buildCapabilityAd, createAdPublisher, createDiskSpaceSampler, createMachineStateSampler, isDiskFullError, createTemperatureSampler, probeHardware, WASM_RUNTIME_ID,
   type AdCache, type AdPublisher, type Hardware, type Offer
 } from '../probe/index.js'
 import { createExecutor, createExecutorBlockStore, type Executor } from '../jobs/index.js'
@@ -89,9 +89,6 @@ export function setupRegion (ctx: Ctx): string | undefined {
 
 export interface Machine { hardware: Hardware, sample: () => MachineState, guard: MachineGuard }
 
-/** A daemon error that says the disk is full (SQLite's SQLITE_FULL, ENOSPC from a file write). */
-const DISK_FULL_ERROR = /ENOSPC|no space left|disk is full|SQLITE_FULL/i
-
 /**
  * Hardware probe, machine state (idle, battery), CPU temperature and the data dir's free space, the
  * guard fed from them. The free space is sampled every few seconds and at once after a disk-full
@@ -107,7 +104,7 @@ export async function setupMachine (ctx: Ctx): Promise<Machine> {
   cleanups.push(() => { temperature.close() })
   const disk = createDiskSpaceSampler({ dir: ctx.dataDir, intervalMs: timers.machineGuardMs, initial: hardware.diskFreeBytes, onSample: (b) => { hardware.diskFreeBytes = b } })
   cleanups.push(() => { disk.close() })
-  ctx.events.on('daemon:error', (e) => { if (DISK_FULL_ERROR.test(e.error)) void disk.refresh() })
+  ctx.events.on('daemon:error', (e) => { if (isDiskFullError(e.error)) void disk.refresh() })
   const sample = (): MachineState => {
     const m = machine.sample()
     const t = temperature.current()

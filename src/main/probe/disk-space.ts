@@ -5,6 +5,9 @@
  */
 import { statfs } from 'node:fs/promises'
 
+/** Whether an error text says the disk is full (ENOSPC from a file write, SQLite's SQLITE_FULL). */
+export const isDiskFullError = (text: string): boolean => /ENOSPC|no space left|disk is full|SQLITE_FULL/i.test(text)
+
 export interface DiskSpaceSamplerOptions {
   dir: string
   /** How often to sample (ms, default 5000). */
