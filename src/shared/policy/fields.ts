@@ -79,7 +79,10 @@ const tokens = (v: unknown, err: Report, sub = ''): bigint | undefined => {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) b = BigInt(v)
   else if (typeof v === 'string' && /^(0|[1-9]\d*)$/.test(v)) b = BigInt(v)
   if (b !== undefined && b <= MAX_U64) return b
-  err(sub, `must be a whole number of 0 or more, got ${show(v)}`)
+  const unsafe = typeof v === 'number' && Number.isInteger(v) && v > 0
+  if (b !== undefined || (unsafe && BigInt(v) > MAX_U64)) err(sub, `must be at most ${MAX_U64} (the wire's 64-bit limit), got ${show(v)}`)
+  else if (unsafe) err(sub, `${show(v)} is above 2^53, where JSON numbers lose digits: write it as a decimal string in quotes`)
+  else err(sub, `must be a whole number of 0 or more, got ${show(v)}`)
   return undefined
 }
 

@@ -76,8 +76,17 @@ test('every problem is reported with its path, the field\'s label and a plain me
     'schedule.windows[0].from': 'Working hours: must be a time "HH:MM" (00:00–24:00), got "25:00"',
     pausedUntil: 'Paused until: must be a time like "2026-11-26T08:00:00Z", or nothing, got "tomorrow"',
     'idleOnly.maxLoadPerCore': 'Only when idle: must be a load of 0 or more, got -1',
-    maxFuel: 'Most work per job: must be a whole number of 0 or more, got 1e+30'
+    maxFuel: "Most work per job: must be at most 18446744073709551615 (the wire's 64-bit limit), got 1e+30"
   })
+  // a whole number the wire can carry but JSON cannot hold exactly, and one past the wire's limit
+  const big = validatePolicy({ maxFuel: 2 ** 60, pricing: { mode: 'fixed', price: '18446744073709551616' } })
+  assert.equal(big.ok, false)
+  if (!big.ok) {
+    assert.deepEqual(Object.fromEntries(big.errors.map((e) => [e.path, e.message])), {
+      maxFuel: '1152921504606847000 is above 2^53, where JSON numbers lose digits: write it as a decimal string in quotes',
+      'pricing.price': 'must be at most 18446744073709551615 (the wire\'s 64-bit limit), got "18446744073709551616"'
+    })
+  }
 })
 
 test('bad shapes', () => {
