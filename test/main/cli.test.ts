@@ -256,7 +256,7 @@ test('dashboard prints the running daemon\'s address with a token that stays the
   t.after(async () => { await rm(dir, { recursive: true, force: true }) })
   const none = await run(['dashboard', '--data-dir', dir])
   assert.equal(none.code, 1)
-  assert.match(none.stderr, /no dashboard is running for .*--ui-port/)
+  assert.match(none.stderr, /is not a node's data directory \(no identity\.json\): pass the --data-dir the daemon was started with/)
   const urls: string[] = []
   for (let round = 0; round < 2; round++) {
     let stop: () => void = () => {}
@@ -281,7 +281,9 @@ test('dashboard prints the running daemon\'s address with a token that stays the
   }
   assert.equal(urls[0], urls[1], 'same token after a restart: a bookmark keeps working')
   assert.equal(statSync(join(dir, 'ui-token')).mode & 0o777, 0o600)
-  assert.equal((await run(['dashboard', '--data-dir', dir])).code, 1, 'stopped: no dashboard')
+  const stopped = await run(['dashboard', '--data-dir', dir])
+  assert.equal(stopped.code, 1, 'stopped: no dashboard')
+  assert.match(stopped.stderr, /no dashboard is running for .*--ui-port/)
 })
 
 test('service install writes a systemd user unit that verifies; uninstall removes it', async () => {

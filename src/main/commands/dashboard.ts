@@ -5,7 +5,8 @@
  */
 import { spawn } from 'node:child_process'
 import { homedir } from 'node:os'
-import { resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { readUiState, readUiToken } from '../ui-server/access.js'
 import { dataDirFrom, parseFlags, UsageError, type CliIo } from './io.js'
 
@@ -47,6 +48,10 @@ export async function runDashboard (argv: string[], io: CliIo): Promise<number> 
   const dir = resolve(dataDirFrom(values['data-dir'] as string | undefined, io.env, homedir()))
   const state = await readUiState(dir)
   const token = await readUiToken(dir)
+  if (!existsSync(join(dir, 'identity.json'))) {
+    io.stderr.write(`mesh-executor dashboard: ${dir} is not a node's data directory (no identity.json): pass the --data-dir the daemon was started with\n`)
+    return 1
+  }
   if (state === undefined || token === undefined || !await answers(state.origin, token)) {
     io.stderr.write(`mesh-executor dashboard: no dashboard is running for ${dir}; start the daemon with --ui-port, e.g. mesh-executor start --data-dir ${dir} --ui-port 8787\n`)
     return 1
