@@ -5,9 +5,12 @@
  * and then every `timers.housekeepingMs` (default an hour):
  * - announcements we did not bid on: kept 7 days, and at most the newest 100 000;
  * - output blocks: kept 7 days after their last write (a job that produces the same output again
- *   makes it fresh again), after which the originator's fetch gets NotFound.
- * Under a flood of announcements (many originators, each within its intake) the count limit is
- * kept between the hourly passes too: a pass also runs after every `RETENTION.floodPass` skipped ones.
+ *   makes it fresh again), after which the originator's fetch gets NotFound; and at most 2 GiB of
+ *   them, the oldest going first but never one younger than 10 minutes (its originator may still be
+ *   fetching it). Without the cap, a buyer of many big outputs from a free seller would fill its disk
+ *   for a week (the `disk` rule would then stop all bidding).
+ * Between the hourly passes a pass also runs after every `RETENTION.floodPass` skipped announcements
+ * (a flood from many originators, each within its intake) and every `RETENTION.jobsPass` finished jobs.
  * Jobs, bids, receipts, earnings and announcements we bid on stay for good (the node's history).
  * Deletes go in batches, yielding between them, so a large first prune never stalls the node.
  */
@@ -18,7 +21,10 @@ export const RETENTION = {
   skippedAnnouncementsMs: 7 * 24 * 3_600_000,
   skippedAnnouncementsMax: 100_000,
   outputsMs: 7 * 24 * 3_600_000,
+  outputsMaxBytes: 2 * 1024 ** 3,
+  outputsKeepMs: 10 * 60_000,
   floodPass: 20_000,
+  jobsPass: 100,
   batch: 2000
 } as const
 
@@ -40,7 +46,7 @@ export function setupHousekeeping (ctx: Ctx, blocks: Pick<ExecutorBlockStore, 'p
       if (n === 0) break
       await new Promise((resolve) => setImmediate(resolve))
     }
-    const out = stopped ? { files: 0, bytes: 0 } : await blocks.pruneOutputs(now - RETENTION.outputsMs)
+    const out = stopped ? { files: 0, bytes: 0 } : await blocks.pruneOutputs({ beforeMs: now - RETENTION.outputsMs, maxBytes: RETENTION.outputsMaxBytes, keepAfterMs: now - RETENTION.outputsKeepMs })
     const removed = { announcements, outputFiles: out.files, outputBytes: out.bytes }
     if (announcements > 0 || out.files > 0) ctx.log.info({ sub: 'housekeeping', ...removed }, 'old records and outputs removed')
     return removed
@@ -56,6 +62,12 @@ export function setupHousekeeping (ctx: Ctx, blocks: Pick<ExecutorBlockStore, 'p
   ctx.events.on('announcement:decided', (e) => {
     if (e.bid || ++skipped < RETENTION.floodPass) return
     skipped = 0
+    tick()
+  })
+  let finished = 0
+  ctx.events.on('job:finished', () => {
+    if (++finished < RETENTION.jobsPass) return
+    finished = 0
     tick()
   })
   timer.unref()

@@ -30,6 +30,8 @@ export interface ExecutorBlockStoreOptions {
   unsavedOutputBytes?: number
 }
 
+export interface OutputRetention { beforeMs: number, maxBytes: number, keepAfterMs: number }
+
 /** An output could not be written (a full disk); the message says whether it is still served from memory. */
 export class OutputNotSavedError extends Error {
   override readonly name = 'OutputNotSavedError'
@@ -47,10 +49,12 @@ export interface ExecutorBlockStore extends BlockStore {
    */
   putOutput(cid: string, bytes: Uint8Array): Promise<void>
   /**
-   * Deletes output files last written before `beforeMs` (an output written again by a later job is
-   * fresh again), and temp files of writes a crash interrupted. Never one being written.
+   * Deletes output files last written before `o.beforeMs` (an output written again by a later job is
+   * fresh again) and temp files of writes a crash interrupted; then, while the rest exceed
+   * `o.maxBytes`, the oldest of those written before `o.keepAfterMs` (an originator may still be
+   * fetching a newer one). Never one being written.
    */
-  pruneOutputs(beforeMs: number): Promise<{ files: number, bytes: number }>
+  pruneOutputs(o: OutputRetention): Promise<{ files: number, bytes: number }>
 }
 
 /** A bounded insertion-ordered byte cache (oldest evicted first). */
@@ -178,23 +182,44 @@ export function createExecutorBlockStore (opts: ExecutorBlockStoreOptions): Exec
     }
   }
 
-  async function pruneOutputs (beforeMs: number): Promise<{ files: number, bytes: number }> {
+  /** Removes one file unless a write of its CID is under way; a write that starts meanwhile waits for it. */
+  async function removeIf (name: string, keep: (st: { mtimeMs: number, size: number }) => boolean): Promise<number | undefined> {
+    const cid = name.split('.')[0] ?? name
+    // checked and registered in one tick: a write of this CID that starts later waits for us
+    if (writing.has(cid) || unsaved.has(cid) || pruning.has(cid)) return undefined
+    const path = join(dir, name)
+    let size: number | undefined
+    const one = (async () => {
+      const st = await stat(path).catch(() => undefined)
+      if (st === undefined || !st.isFile() || keep(st)) return
+      await rm(path, { force: true })
+      size = st.size
+    })().finally(() => { pruning.delete(cid) })
+    pruning.set(cid, one)
+    await one
+    return size
+  }
+
+  async function pruneOutputs (o: OutputRetention): Promise<{ files: number, bytes: number }> {
     const removed = { files: 0, bytes: 0 }
+    const count = (size: number | undefined): void => { if (size !== undefined) { removed.files++; removed.bytes += size } }
     const names = await readdir(dir).catch(() => [] as string[])
+    const kept: Array<{ name: string, mtimeMs: number, size: number }> = []
     for (const name of names) {
-      const cid = name.split('.')[0] ?? name
-      // checked and registered in one tick: a write of this CID that starts later waits for us
-      if (writing.has(cid) || unsaved.has(cid) || pruning.has(cid)) continue
-      const path = join(dir, name)
-      const one = (async () => {
-        const st = await stat(path).catch(() => undefined)
-        if (st === undefined || !st.isFile() || st.mtimeMs >= beforeMs) return
-        await rm(path, { force: true })
-        removed.files++
-        removed.bytes += st.size
-      })().finally(() => { pruning.delete(cid) })
-      pruning.set(cid, one)
-      await one
+      count(await removeIf(name, (st) => {
+        if (st.mtimeMs < o.beforeMs) return false
+        kept.push({ name, mtimeMs: st.mtimeMs, size: st.size })
+        return true
+      }))
+    }
+    // over the size cap: the oldest first (a peer buying many big outputs must not fill the disk for a week)
+    let total = kept.reduce((n, f) => n + f.size, 0)
+    for (const f of kept.sort((a, b) => a.mtimeMs - b.mtimeMs)) {
+      if (total <= o.maxBytes) break
+      if (f.mtimeMs >= o.keepAfterMs) break
+      const size = await removeIf(f.name, (st) => st.mtimeMs >= o.keepAfterMs)
+      count(size)
+      if (size !== undefined) total -= size
     }
     return removed
   }

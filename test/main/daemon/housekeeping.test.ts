@@ -6,13 +6,13 @@ import type { DaemonEvents } from '../../../src/main/daemon/index.js'
 import { RETENTION, setupHousekeeping } from '../../../src/main/daemon/housekeeping.js'
 import type { Ctx } from '../../../src/main/daemon/setup.js'
 
-test('housekeeping: one pass at start, another after a flood of skipped announcements, none for bids; stops with the daemon', async () => {
+test('housekeeping: one pass at start, another after a flood of skipped announcements (not bids) or many finished jobs', async () => {
   const events = new TypedEmitter<DaemonEvents>()
   const calls: Array<{ beforeMs: number, keepMax: number }> = []
   let pending = 3 // the first pass finds three batches' worth
   const store = { pruneSkippedAnnouncements: (o: { beforeMs: number, keepMax: number }) => { calls.push(o); return pending-- > 0 ? RETENTION.batch : 0 } }
-  const pruned: number[] = []
-  const blocks = { pruneOutputs: async (before: number) => { pruned.push(before); return { files: 1, bytes: 10 } } }
+  const pruned: Array<{ beforeMs: number, maxBytes: number, keepAfterMs: number }> = []
+  const blocks = { pruneOutputs: async (o: { beforeMs: number, maxBytes: number, keepAfterMs: number }) => { pruned.push(o); return { files: 1, bytes: 10 } } }
   const cleanups: Array<() => unknown> = []
   const now = 10 * 24 * 3_600_000
   const ctx = { events, store, cleanups, clock: () => now, timers: { housekeepingMs: 3_600_000 }, log: { info: () => {} }, fail: () => (err: unknown) => { throw err } } as unknown as Ctx
@@ -21,7 +21,7 @@ test('housekeeping: one pass at start, another after a flood of skipped announce
   assert.deepEqual(first, { announcements: 3 * RETENTION.batch, outputFiles: 1, outputBytes: 10 })
   assert.equal(calls[0]?.beforeMs, now - RETENTION.skippedAnnouncementsMs)
   assert.equal(calls[0]?.keepMax, RETENTION.skippedAnnouncementsMax)
-  assert.deepEqual(pruned, [now - RETENTION.outputsMs])
+  assert.deepEqual(pruned, [{ beforeMs: now - RETENTION.outputsMs, maxBytes: RETENTION.outputsMaxBytes, keepAfterMs: now - RETENTION.outputsKeepMs }])
   const decided = (bid: boolean): void => { events.emit('announcement:decided', { announcementId: 'a', originatorDid: 'did:key:z', bid, reasons: [] }) }
   for (let i = 0; i < RETENTION.floodPass; i++) decided(true)
   assert.equal(pruned.length, 1, 'announcements we bid on do not count')
@@ -30,5 +30,11 @@ test('housekeeping: one pass at start, another after a flood of skipped announce
   decided(false)
   await hk.run()
   assert.equal(pruned.length, 2, 'a flood of skipped announcements triggers a pass')
+  const done = (): void => { events.emit('job:finished', { announcementId: 'j', status: 'CompletedSuccessfully', fuelUsed: '1', wallMs: 1, receiptCid: 'bafy' }) }
+  for (let i = 0; i < RETENTION.jobsPass - 1; i++) done()
+  assert.equal(pruned.length, 2)
+  done()
+  await hk.run()
+  assert.equal(pruned.length, 3, 'so do many finished jobs (outputs pile up between hourly passes)')
   for (const c of cleanups) await c()
 })

@@ -75,12 +75,28 @@ test('pruneOutputs: old outputs and crash-left temp files go; an output written 
   await blocks.putOutput(rawCid(rebought), rebought) // a later job with the same output
   const cutoff = Date.now() - 7 * 24 * 3_600_000
   // a job finishing with `raced`'s bytes while the prune runs
-  const [removed] = await Promise.all([blocks.pruneOutputs(cutoff), blocks.putOutput(rawCid(raced), raced)])
+  const [removed] = await Promise.all([blocks.pruneOutputs({ beforeMs: cutoff, maxBytes: Infinity, keepAfterMs: cutoff }), blocks.putOutput(rawCid(raced), raced)])
   const left = (await readdir(join(dir, 'blocks'))).sort()
   assert.deepEqual(left, [rawCid(rebought), rawCid(fresh), rawCid(raced)].sort(), JSON.stringify(removed))
   assert.deepEqual(await blocks.get(rawCid(raced), alice.peerId), raced)
   assert.equal(await blocks.get(rawCid(old), alice.peerId), undefined, 'a pruned output is NotFound')
   assert.ok(removed.files >= 2 && removed.bytes >= old.length + 4, JSON.stringify(removed))
+})
+
+test('pruneOutputs over its size cap: the oldest go first, never one written after keepAfterMs', async (t) => {
+  const dir = await tempDir(t)
+  const store = { getReceipt: () => undefined, jobsWithOutput: () => [] }
+  const blocks = createExecutorBlockStore({ store, dataDir: dir, recentOutputBytes: 0 })
+  const outs = Array.from({ length: 5 }, (_, i) => new Uint8Array(1000).fill(i))
+  for (const b of outs) await blocks.putOutput(rawCid(b), b)
+  const now = Date.now()
+  const minutesAgo = [50, 40, 30, 20, 0]
+  for (const [i, b] of outs.entries()) { const at = new Date(now - (minutesAgo[i] ?? 0) * 60_000); await utimes(join(dir, 'blocks', rawCid(b)), at, at) }
+  const removed = await blocks.pruneOutputs({ beforeMs: now - 7 * 24 * 3_600_000, maxBytes: 2500, keepAfterMs: now - 10 * 60_000 })
+  assert.deepEqual(removed, { files: 3, bytes: 3000 }, 'the three oldest go, leaving 2000 bytes')
+  assert.deepEqual((await readdir(join(dir, 'blocks'))).sort(), outs.slice(3).map((b) => rawCid(b)).sort())
+  // over the cap, but none written before keepAfterMs: nothing goes
+  assert.deepEqual(await blocks.pruneOutputs({ beforeMs: 0, maxBytes: 0, keepAfterMs: now - 30 * 60_000 }), { files: 0, bytes: 0 })
 })
 
 test('failure text names the reason once', () => {
