@@ -8,7 +8,8 @@
  *   makes it fresh again), after which the originator's fetch gets NotFound; and at most 2 GiB of
  *   them, the oldest going first but never one younger than 10 minutes (its originator may still be
  *   fetching it). Without the cap, a buyer of many big outputs from a free seller would fill its disk
- *   for a week (the `disk` rule would then stop all bidding).
+ *   for a week (the `disk` rule would then stop all bidding). While the disk is below the `disk`
+ *   rule's reserve, a pass (at most once a minute by default) removes every output older than 10 minutes.
  * Between the hourly passes a pass also runs after every `RETENTION.floodPass` skipped announcements
  * (a flood from many originators, each within its intake) and every `RETENTION.jobsPass` finished jobs.
  * Jobs, bids, receipts, earnings and announcements we bid on stay for good (the node's history).
@@ -33,11 +34,18 @@ export interface Housekeeping {
   run(): Promise<{ announcements: number, outputFiles: number, outputBytes: number }>
 }
 
-export function setupHousekeeping (ctx: Ctx, blocks: Pick<ExecutorBlockStore, 'pruneOutputs'>): Housekeeping {
+export interface HousekeepingOptions {
+  /** The data dir's disk is below the `disk` rule's reserve (checked every `timers.machineGuardMs`). */
+  diskLow?: () => boolean
+}
+
+export function setupHousekeeping (ctx: Ctx, blocks: Pick<ExecutorBlockStore, 'pruneOutputs'>, opts: HousekeepingOptions = {}): Housekeeping {
   let running: Promise<Awaited<ReturnType<Housekeeping['run']>>> | undefined
   let stopped = false
   const pass = async (): Promise<Awaited<ReturnType<Housekeeping['run']>>> => {
     const now = ctx.clock()
+    // a disk too full to bid on: every output older than the keep time goes, so the node can sell again
+    const urgent = opts.diskLow?.() === true
     let announcements = 0
     for (;;) {
       if (stopped) break
@@ -46,9 +54,9 @@ export function setupHousekeeping (ctx: Ctx, blocks: Pick<ExecutorBlockStore, 'p
       if (n === 0) break
       await new Promise((resolve) => setImmediate(resolve))
     }
-    const out = stopped ? { files: 0, bytes: 0 } : await blocks.pruneOutputs({ beforeMs: now - RETENTION.outputsMs, maxBytes: RETENTION.outputsMaxBytes, keepAfterMs: now - RETENTION.outputsKeepMs })
+    const out = stopped ? { files: 0, bytes: 0 } : await blocks.pruneOutputs({ beforeMs: now - RETENTION.outputsMs, maxBytes: urgent ? 0 : RETENTION.outputsMaxBytes, keepAfterMs: now - RETENTION.outputsKeepMs })
     const removed = { announcements, outputFiles: out.files, outputBytes: out.bytes }
-    if (announcements > 0 || out.files > 0) ctx.log.info({ sub: 'housekeeping', ...removed }, 'old records and outputs removed')
+    if (announcements > 0 || out.files > 0) ctx.log.info({ sub: 'housekeeping', ...removed, urgent }, urgent ? 'disk almost full: outputs older than 10 minutes removed' : 'old records and outputs removed')
     return removed
   }
   const run: Housekeeping['run'] = async () => {
@@ -71,9 +79,18 @@ export function setupHousekeeping (ctx: Ctx, blocks: Pick<ExecutorBlockStore, 'p
     tick()
   })
   timer.unref()
+  let lastUrgent = -Infinity
+  const diskTimer = setInterval(() => {
+    // at most every 12 disk samples (a minute by default)
+    if (opts.diskLow?.() !== true || ctx.clock() - lastUrgent < 12 * ctx.timers.machineGuardMs) return
+    lastUrgent = ctx.clock()
+    tick()
+  }, ctx.timers.machineGuardMs)
+  diskTimer.unref()
   ctx.cleanups.push(async () => {
     stopped = true
     clearInterval(timer)
+    clearInterval(diskTimer)
     await running?.catch(() => {})
   })
   return { run }

@@ -18,6 +18,7 @@ import {
 import { DEFAULT_TIMERS, type Daemon, type DaemonEvents, type DaemonOptions, type DaemonTimers } from './types.js'
 import { setupHousekeeping } from './housekeeping.js'
 import type { Identity } from '../../shared/protocol/index.js'
+import { DISK_RESERVE_BYTES } from '../../shared/policy/index.js'
 
 export * from './types.js'
 export { withRuntimeState, type RuntimeState } from './policy-state.js'
@@ -96,7 +97,7 @@ async function startParts (ctx: Ctx): Promise<Parts> {
   const offer = initialOffer(machine, policy)
   const bidding = setupBidding(ctx, { identity, node: mesh.node, machine, sandbox, runtimes, region, offer, policy, ads })
   const adPublisher = setupAds(ctx, { identity, node: mesh.node, machine, runtimes, region, offer, policy })
-  setupHousekeeping(ctx, mesh.blocks)
+  setupHousekeeping(ctx, mesh.blocks, { diskLow: () => (machine.sample().dataDirFreeBytes ?? Infinity) < DISK_RESERVE_BYTES })
   return { ctx, identity, policy, region, machine, sandbox, mesh, executor, bidding, ads, adPublisher, offer }
 }
 
