@@ -47,12 +47,16 @@ export function setupHousekeeping (ctx: Ctx, blocks: Pick<ExecutorBlockStore, 'p
     // a disk too full to bid on: every output older than the keep time goes, so the node can sell again
     const urgent = opts.diskLow?.() === true
     let announcements = 0
-    for (;;) {
-      if (stopped) break
-      const n = ctx.store.pruneSkippedAnnouncements({ beforeMs: now - RETENTION.skippedAnnouncementsMs, keepMax: RETENTION.skippedAnnouncementsMax, batch: RETENTION.batch })
-      announcements += n
-      if (n === 0) break
-      await new Promise((resolve) => setImmediate(resolve))
+    try {
+      for (;;) {
+        if (stopped) break
+        const n = ctx.store.pruneSkippedAnnouncements({ beforeMs: now - RETENTION.skippedAnnouncementsMs, keepMax: RETENTION.skippedAnnouncementsMax, batch: RETENTION.batch })
+        announcements += n
+        if (n === 0) break
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    } catch (err) {
+      ctx.fail('housekeeping')(err) // a database that cannot write (a full disk) must not keep the outputs from going
     }
     const out = stopped ? { files: 0, bytes: 0 } : await blocks.pruneOutputs({ beforeMs: now - RETENTION.outputsMs, maxBytes: urgent ? 0 : RETENTION.outputsMaxBytes, keepAfterMs: now - RETENTION.outputsKeepMs })
     const removed = { announcements, outputFiles: out.files, outputBytes: out.bytes }

@@ -15,7 +15,7 @@ test('housekeeping: one pass at start, another after a flood of skipped announce
   const blocks = { pruneOutputs: async (o: { beforeMs: number, maxBytes: number, keepAfterMs: number }) => { pruned.push(o); return { files: 1, bytes: 10 } } }
   const cleanups: Array<() => unknown> = []
   const now = 10 * 24 * 3_600_000
-  const ctx = { events, store, cleanups, clock: () => now, timers: { housekeepingMs: 3_600_000 }, log: { info: () => {} }, fail: () => (err: unknown) => { throw err } } as unknown as Ctx
+  const ctx = { events, store, cleanups, clock: () => now, timers: { housekeepingMs: 3_600_000, machineGuardMs: 3_600_000 }, log: { info: () => {} }, fail: () => (err: unknown) => { throw err } } as unknown as Ctx
   const hk = setupHousekeeping(ctx, blocks)
   const first = await hk.run() // joins the start-up pass
   assert.deepEqual(first, { announcements: 3 * RETENTION.batch, outputFiles: 1, outputBytes: 10 })
@@ -36,5 +36,20 @@ test('housekeeping: one pass at start, another after a flood of skipped announce
   done()
   await hk.run()
   assert.equal(pruned.length, 3, 'so do many finished jobs (outputs pile up between hourly passes)')
+  for (const c of cleanups) await c()
+})
+
+test('housekeeping: a database that cannot write (a full disk) is reported, and the outputs are still pruned', async () => {
+  const events = new TypedEmitter<DaemonEvents>()
+  const failures: string[] = []
+  const store = { pruneSkippedAnnouncements: () => { throw new Error('database or disk is full') } }
+  let pruned = 0
+  const blocks = { pruneOutputs: async () => { pruned++; return { files: 2, bytes: 20 } } }
+  const cleanups: Array<() => unknown> = []
+  const ctx = { events, store, cleanups, clock: () => Date.now(), timers: { housekeepingMs: 3_600_000, machineGuardMs: 3_600_000 }, log: { info: () => {} }, fail: (where: string) => (err: unknown) => { failures.push(`${where}: ${(err as Error).message}`) } } as unknown as Ctx
+  const r = await setupHousekeeping(ctx, blocks).run()
+  assert.deepEqual(r, { announcements: 0, outputFiles: 2, outputBytes: 20 })
+  assert.equal(pruned, 1)
+  assert.deepEqual(failures, ['housekeeping: database or disk is full'])
   for (const c of cleanups) await c()
 })
