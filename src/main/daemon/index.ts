@@ -77,7 +77,8 @@ function daemonOf (p: Parts): Daemon {
         bidding.stopBidding()
         events.emit('daemon:stopping', { runningJobs: executor.runningJobs().length })
         await executor.stop({ graceMs: so.graceMs ?? 30_000 }).catch(ctx.fail('executor stop'))
-        for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(ctx.fail('shutdown'))
+        // a cleanup that throws (synchronously or not) is reported; the ones after it still run
+        for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(ctx.fail('shutdown'))
         events.emit('daemon:stopped', {})
       })()
       await stopped
@@ -113,7 +114,7 @@ export async function startDaemon (o: DaemonOptions): Promise<Daemon> {
   } catch (err) {
     ctx.log.error({ sub: 'daemon', err }, 'start-up failed')
     // undo what started; the start-up error is the one that matters, later ones are only logged
-    for (const c of ctx.cleanups.reverse()) await Promise.resolve(c()).catch((e: unknown) => { ctx.log.warn({ sub: 'daemon', err: e }, 'cleaning up after a failed start-up failed') })
+    for (const c of ctx.cleanups.reverse()) await Promise.resolve().then(c).catch((e: unknown) => { ctx.log.warn({ sub: 'daemon', err: e }, 'cleaning up after a failed start-up failed') })
     throw err
   }
 }

@@ -66,9 +66,12 @@ function createStore (db: Db, dbPath: string, dataDir: string, lock: DataDirLock
     db,
     close () {
       if (!db.open) return
-      flushBatch()
       try {
+        flushBatch()
         db.pragma('wal_checkpoint(TRUNCATE)')
+      } catch {
+        // a full disk: the checkpoint cannot copy the WAL into the database file. Nothing is lost:
+        // the committed transactions stay in the WAL, which the next open replays.
       } finally {
         db.close()
         lock.release()

@@ -17,6 +17,7 @@ import { startDaemon } from '../../../src/main/daemon/index.js'
 import { createDaemonApi } from '../../../src/main/api/daemon-adapter.js'
 import { DISK_RESERVE_BYTES } from '../../../src/shared/policy/index.js'
 import { rawCid } from '../../../src/shared/protocol/index.js'
+import { openStore } from '../../../src/main/store/index.js'
 import { JOBS_ANNOUNCE_TOPIC } from '../../../src/main/mesh/index.js'
 import { AccessBlockStore, createOriginator } from '../../../src/main/originator/index.js'
 import { spawn, until } from '../mesh/helpers.js'
@@ -34,9 +35,10 @@ test('a disk that fills up while the node runs: no bids (rule disk), the health 
   const o = await spawn({ blockStore: blocks })
   const originator = createOriginator({ node: o.node, identity: o.id, blocks })
   t.after(async () => {
+    // whatever failed, the tmpfs is unmounted
     originator.close()
-    await o.node.stop()
-    await daemon.stop({ graceMs: 1000 })
+    await o.node.stop().catch(() => {})
+    await daemon.stop({ graceMs: 1000 }).catch(() => {})
     // a helper process of the daemon may take a moment to exit: then detach the mount lazily
     if (spawnSync('umount', [mnt]).status !== 0) spawnSync('umount', ['-l', mnt])
     await rm(root, { recursive: true, force: true })
@@ -86,4 +88,17 @@ test('a disk that fills up while the node runs: no bids (rule disk), the health 
   await until(() => (free() ?? 0) > DISK_RESERVE_BYTES, 'the space sampled')
   assert.ok(existsSync(join(blocksDir, firstOutput)), 'the recent outputs stay')
   assert.equal((await originator.submit(job)).receipt.status, 'CompletedSuccessfully', 'a job once the old outputs are gone')
+
+  // stopped on a disk with no byte left: the stop completes (the final WAL checkpoint cannot run), nothing is lost
+  await writeFile(join(mnt, 'fill'), Buffer.alloc(200 * 1024 * 1024)).catch(() => {})
+  assert.ok(await freeNow() < 64 * 1024, 'the disk is full')
+  const shutdownErrors: string[] = []
+  daemon.events.on('daemon:error', (e) => { shutdownErrors.push(`${e.where}: ${e.error}`) })
+  await daemon.stop({ graceMs: 1000 })
+  await rm(join(mnt, 'fill'))
+  await rm(pad)
+  const reopened = openStore(join(mnt, 'node'))
+  try {
+    assert.equal(reopened.listJobs().filter((j) => j.state === 'Completed').length, 3, 'every job is still recorded: ' + shutdownErrors.join('; '))
+  } finally { reopened.close() }
 })
