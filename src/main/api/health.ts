@@ -5,6 +5,7 @@
  * recent announcements and bids.
  */
 import { isDiskFullError } from '../probe/disk-space.js'
+import { formatBytes } from '../market/index.js'
 import { formatTokens, type HealthReason, type HealthView, type ReachabilityState } from '../../shared/api/index.js'
 
 export interface HealthFacts {
@@ -50,7 +51,6 @@ export interface RecentActivity {
   bids: { won: number, lost: number, notSent: number, lastError: string | null }
 }
 
-const mib = (b: number): string => b >= 1024 ** 2 ? `${(b / 1024 ** 2).toFixed(b >= 10 * 1024 ** 2 ? 0 : 1)} MiB` : `${Math.round(b / 1024)} KiB`
 const time = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC'
 
 export function computeHealth (f: HealthFacts, recent: RecentActivity, now: number): HealthView {
@@ -97,7 +97,7 @@ export function computeHealth (f: HealthFacts, recent: RecentActivity, now: numb
     add({ code: 'too_hot', severity: 'blocking', title: `CPU too hot (${f.tooHot.tempC.toFixed(0)} °C)`, detail: `Bidding stopped above ${f.tooHot.stopAboveC} °C and resumes below ${f.tooHot.resumeBelowC} °C.`, fix: 'Let the machine cool down (check its fans and airflow), or raise the limit in Policies.', action: { kind: 'link', href: '#/policies', label: 'Thermal guard' } })
   }
   if (f.diskFull !== null) {
-    add({ code: 'disk_full', severity: 'blocking', title: 'The disk is almost full', detail: `The data directory's disk has ${mib(f.diskFull.freeBytes)} free; a job needs ${mib(f.diskFull.neededBytes)} (its output, its records, the module cache), so no bids go out.`, fix: 'Free space on that disk, or move the data directory to a larger one (docs/OPERATIONS.md). Bidding resumes by itself within seconds.' })
+    add({ code: 'disk_full', severity: 'blocking', title: 'The disk is almost full', detail: `The data directory's disk has ${formatBytes(f.diskFull.freeBytes)} free; a job needs ${formatBytes(f.diskFull.neededBytes)} (its output, its records, the module cache), so no bids go out.`, fix: 'Free space on that disk, or move the data directory to a larger one (docs/OPERATIONS.md). Bidding resumes by itself within seconds.' })
   }
   if (f.slots.max > 0 && f.slots.active >= f.slots.max) {
     add({ code: 'all_slots_busy', severity: 'info', title: 'Busy: every job slot is in use', detail: `${f.slots.active} of ${f.slots.max} job${f.slots.max === 1 ? '' : 's'} at a time.`, fix: 'New bids go out when a job finishes; allow more jobs at once in Policies if the machine can take them.' })

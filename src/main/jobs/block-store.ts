@@ -139,8 +139,7 @@ export function createExecutorBlockStore (opts: ExecutorBlockStoreOptions): Exec
     for (const [cid, bytes] of [...unsaved]) {
       try {
         await write(cid, bytes)
-        unsaved.delete(cid)
-        unsavedBytes -= bytes.length
+        if (unsaved.delete(cid)) unsavedBytes -= bytes.length // two retries at once subtract once
       } catch {
         return
       }
