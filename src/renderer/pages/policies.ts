@@ -37,7 +37,7 @@ export const policiesPage: PageFactory = async ({ api }) => {
   const errors = h('div', { id: 'policy-errors', 'data-testid': 'policy-errors', 'aria-live': 'polite' })
   const bar = saveBar()
   const history = policyHistory()
-  const preview = draftPreview(api, () => f.draft)
+  const preview = draftPreview(api)
   const pricing = pricingField(f, rate)
   const bodies = { pricing: pricing.body, ...offerFields(f), schedule: scheduleField(f), ...conditionFields(f), ...jobFields(f), ...buyerFields(f) }
 
@@ -53,7 +53,7 @@ export const policiesPage: PageFactory = async ({ api }) => {
     // the price in words, the free warning and what the draft would have done
     if (v.ok) {
       pricing.show(v.policy.pricing)
-      preview.update()
+      preview.update(f.draft)
     }
   }
   json.addEventListener('input', () => { readJson(f, json.value, errors, bar.save) })

@@ -23,7 +23,12 @@ export function pricingField (f: PolicyDraft, rate: MarketRateView | null): Pric
   const priceExample = h('p', { class: 'hint', 'data-testid': 'price-example' })
   const modeBoxes = MODES.map(([m]) => h('input', { type: 'radio', name: 'pricing-mode', value: m, 'data-testid': `mode-${m}` }))
   const read = (sk: string) => () => obj(f.draft.pricing)[sk]
-  const write = (sk: string) => (v: Json | undefined) => { setSub(f, 'pricing', sk, v) }
+  // a node with no saved policy has no pricing in its draft: the form shows "One price per job" (the
+  // default), so a price typed there is a fixed price, not a pricing without a mode
+  const write = (sk: string) => (v: Json | undefined) => {
+    if (obj(f.draft.pricing).mode === undefined) setSub(f, 'pricing', 'mode', 'fixed')
+    setSub(f, 'pricing', sk, v)
+  }
   const priceIn = numberInput(f, 'price-fixed', read('price'), write('price'), { unit: 'tokens per job', min: 0 })
   const floorIn = numberInput(f, 'price-floor', read('floor'), write('floor'), { unit: 'tokens per job', min: 0 })
   const rateIn = numberInput(f, 'price-rate', read('ratePerMillionFuel'), write('ratePerMillionFuel'), { unit: 'tokens per million fuel', min: 0 })
