@@ -42,7 +42,9 @@ export function createDaemonSettings (daemon: Daemon): SettingsBackend {
   const base = createStoreSettings(daemon.store, {
     dataDir: daemon.dataDir,
     region: daemon.region ?? null,
-    listenAddrs: daemon.node.multiaddrs(),
+    // what it was started with (0.0.0.0, port 0), not what that resolved to: saved, the resolved
+    // addresses would pin the node to this run's interface addresses and port
+    listenAddrs: daemon.listen(),
     bootstrapPeers: daemon.bootstrap().configured,
     caps: { cpu: null, ramBytes: null, diskBytes: null, maxConcurrentJobs: null },
     startAtLogin: false,

@@ -66,6 +66,7 @@ function daemonOf (p: Parts): Daemon {
       events.emit('runtime:changed', policy.runtime())
       bidding.observeMachine()
     },
+    listen: () => [...mesh.listen],
     bootstrap: () => ({ configured: [...mesh.bootstrapPeers], failures: mesh.bootstrapFailures.map((f) => ({ ...f })) }),
     guard: () => p.machine.guard.state(),
     marketRate: mesh.marketRate,

@@ -129,6 +129,8 @@ export interface Mesh {
   blocks: ReturnType<typeof createExecutorBlockStore>
   meshLog: MeshLog
   bootstrapPeers: string[]
+  /** The listen addresses it started with (flags, else Settings, else the default), not the resolved ones. */
+  listen: string[]
   bootstrapFailures: Array<{ addr: string, error: string, at: number }>
   marketRate: MarketRateCollector
 }
@@ -138,8 +140,9 @@ export async function setupMesh (ctx: Ctx, identity: Identity, region: string | 
   const { o, store, timers, events, cleanups, log } = ctx
   const blocks = createExecutorBlockStore({ store, dataDir: ctx.dataDir })
   const bootstrapPeers = o.bootstrap ?? savedList(store, 'bootstrapPeers') ?? []
+  const listen = o.listen ?? savedList(store, 'listenAddrs') ?? ['/ip4/0.0.0.0/tcp/0']
   const node = await createMeshNode({
-    identity, listen: o.listen ?? savedList(store, 'listenAddrs') ?? ['/ip4/0.0.0.0/tcp/0'], bootstrap: bootstrapPeers, lan: o.lan ?? false,
+    identity, listen, bootstrap: bootstrapPeers, lan: o.lan ?? false,
     regions: region !== undefined ? [region] : [], blockStore: blocks, nat: o.nat,
     heartbeatMs: timers.heartbeatMs, bootstrapRetryMs: timers.bootstrapRetryMs, log
   })
@@ -158,7 +161,7 @@ export async function setupMesh (ctx: Ctx, identity: Identity, region: string | 
   cleanups.push(async () => { await marketRate.close() })
   await node.start()
   cleanups.push(async () => { await node.stop() })
-  return { node, blocks, meshLog, bootstrapPeers, bootstrapFailures, marketRate }
+  return { node, blocks, meshLog, bootstrapPeers, listen, bootstrapFailures, marketRate }
 }
 
 /** The executor (assignments, jobs, receipts), its events forwarded as daemon events. */

@@ -143,6 +143,11 @@ export interface Daemon {
   /** Pause/snooze and auto-bid as the owner toggled them: runtime state, not policy versions. */
   runtimeState(): RuntimeState
   setRuntimeState(patch: RuntimeState): void
+  /**
+   * The listen addresses the node was started with (`--listen`, else Settings, else /ip4/0.0.0.0/tcp/0),
+   * as configured: port 0 and 0.0.0.0 stay as they are. node.multiaddrs() has what they resolved to.
+   */
+  listen(): string[]
   /** The bootstrap peers this node dials and their recent dial failures (newest first). */
   bootstrap(): { configured: string[], failures: Array<{ addr: string, error: string, at: number }> }
   /** The machine guard's state: CPU temperature and thermal hold, idle-only grace. */

@@ -3,6 +3,12 @@ import { h, clear, field, copyButton, append } from '../dom.js'
 import { reachabilityBlock } from '../reachability.js'
 import { errorMessage, type PageFactory } from '../page.js'
 
+const RESTART_WORDS: Record<string, string> = { region: 'the region', listenAddrs: 'the listen addresses', bootstrapPeers: 'the bootstrap peers', dataDir: 'the data directory' }
+/** "A", "A and B", "A, B and C", capitalized. */
+function sentence (xs: string[]): string {
+  const s = xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs.at(-1) ?? ''}`
+  return s.charAt(0).toUpperCase() + s.slice(1)
+}
 const lines = (s: string): string[] => s.split(/\n+/).map((x) => x.trim()).filter((x) => x !== '')
 
 export const settingsPage: PageFactory = async ({ api }) => {
@@ -26,13 +32,19 @@ export const settingsPage: PageFactory = async ({ api }) => {
   }
   const controls: Record<string, HTMLElement> = { region, listenAddrs: listen, bootstrapPeers: boot }
 
-  const patch = (): SettingsPatch => ({
-    region: region.value.trim() === '' ? null : region.value.trim(),
-    listenAddrs: lines(listen.value),
-    bootstrapPeers: lines(boot.value),
-    startAtLogin: login.checked,
-    startMinimized: minimized.checked
-  })
+  // only what the owner changed: saving a new region must not also store the listen addresses and
+  // bootstrap peers shown (those of this run, maybe from command-line flags) as settings
+  let loaded = st
+  const patch = (): SettingsPatch => {
+    const p: SettingsPatch = {}
+    const r = region.value.trim() === '' ? null : region.value.trim()
+    if (r !== loaded.region) p.region = r
+    if (lines(listen.value).join('\n') !== loaded.listenAddrs.join('\n')) p.listenAddrs = lines(listen.value)
+    if (lines(boot.value).join('\n') !== loaded.bootstrapPeers.join('\n')) p.bootstrapPeers = lines(boot.value)
+    if (login.checked !== loaded.startAtLogin) p.startAtLogin = login.checked
+    if (minimized.checked !== loaded.startMinimized) p.startMinimized = minimized.checked
+    return p
+  }
   const show = (errors: FieldIssue[]): void => {
     for (const [k, slot] of Object.entries(errorSlots)) {
       const mine = errors.filter((e) => e.path === k)
@@ -55,9 +67,12 @@ export const settingsPage: PageFactory = async ({ api }) => {
 
   save.addEventListener('click', () => {
     save.disabled = true
-    api.call('settings.update', { patch: patch() }).then((v) => {
+    const changes = patch()
+    api.call('settings.update', { patch: changes }).then((v) => {
+      loaded = v
+      const later = v.restartRequired.filter((k) => k in changes).map((k) => RESTART_WORDS[k] ?? k)
       clear(out)
-      out.append(h('p', { class: 'ok' }, `Saved. ${v.restartRequired.length > 0 ? 'Region, listen addresses and bootstrap peers take effect when the node restarts.' : ''}`))
+      out.append(h('p', { class: 'ok' }, Object.keys(changes).length === 0 ? 'Nothing changed.' : `Saved.${later.length > 0 ? ` ${sentence(later)} take${later.length === 1 ? 's' : ''} effect when the node restarts.` : ''}`))
     }, (err: unknown) => { clear(out); out.append(h('p', { class: 'error', role: 'alert' }, errorMessage(err))) }).finally(() => { void validate() })
   })
 

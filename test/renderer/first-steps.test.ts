@@ -1,11 +1,14 @@
 /**
- * A new seller's first price, the way the README starts a node: a real daemon with no policy saved
+ * A new seller's first steps, the way the README starts a node. The first price: a real daemon with no policy saved
  * (the built-in default in force), its dashboard in headless Chromium. Typing a price into the form
  * it shows ("One price per job" is selected) must give a valid policy that saves and that the node
  * then uses — not "Price — how you charge: must be "fixed"… got nothing" (the draft of a node with no
  * saved policy had no pricing, and the typed price went in without a mode).
  * Also: the draft's preview never sends the node a policy that became invalid after the edit that
  * scheduled it.
+ * Then the first setting: a node started with --listen shows the listen address it was given (not the
+ * interface addresses and port it resolved to), and saving a region stores only the region: it used
+ * to store this run's resolved addresses too, pinning every later start to that IP and port.
  */
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -69,5 +72,22 @@ test('no policy saved: a price typed into the form is a valid fixed price, saved
   await page.goto(new URL('#/overview', ui.url).toString())
   await page.waitForSelector('html[data-ready="1"][data-page="overview"]')
   await page.locator('text=7 tokens per job').first().waitFor()
+  assert.deepEqual(pageErrors, [])
+})
+
+test('settings: the listen addresses as started, and saving the region stores only the region', async () => {
+  await page.goto(new URL('#/settings', ui.url).toString())
+  await page.waitForSelector('html[data-ready="1"][data-page="settings"]')
+  assert.equal(await page.inputValue('[data-testid="set-listen"]'), '/ip4/127.0.0.1/tcp/0', 'as configured, port 0 included')
+  assert.equal(await page.inputValue('[data-testid="set-boot"]'), '')
+  await page.fill('[data-testid="set-region"]', 'eu-west')
+  await page.click('[data-testid="settings-save"]')
+  await page.locator('[data-testid="settings-result"] .ok', { hasText: 'Saved. The region takes effect when the node restarts.' }).waitFor()
+  assert.equal(daemon.store.getSetting('region'), 'eu-west')
+  assert.equal(daemon.store.getSetting('listenAddrs'), undefined, 'listen addresses not stored')
+  assert.equal(daemon.store.getSetting('bootstrapPeers'), undefined, 'bootstrap peers not stored')
+  assert.equal(daemon.store.getSetting('startAtLogin'), undefined)
+  await page.click('[data-testid="settings-save"]')
+  await page.locator('[data-testid="settings-result"] .ok', { hasText: 'Nothing changed.' }).waitFor()
   assert.deepEqual(pageErrors, [])
 })
