@@ -10,6 +10,7 @@ import { PassThrough } from 'node:stream'
 import { spawn, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { main } from '../../src/main/cli.js'
+import { openStore } from '../../src/main/store/index.js'
 
 interface Run { code: number, stdout: string, stderr: string }
 
@@ -142,6 +143,14 @@ test('start-up errors of the data dir and the policy file are one line and exit 
     assertOneLine(await runProcess(['start', '--data-dir', join(dir, 'd'), ...LOOPBACK, '--policy', join(dir, 'deep.json')]), /invalid policy: nests deeper than 8 levels/, 'a policy nested 100 000 deep')
     await writeFile(join(dir, 'two.json'), '{"maxFuel":-1,"pricing":{"mode":"fixed","price":"x"}}')
     assertOneLine(await runProcess(['start', '--data-dir', join(dir, 'd'), ...LOOPBACK, '--policy', join(dir, 'two.json')]), /invalid policy: (?=.*\(maxFuel\): must be a whole number)(?=.*; )(?=.*\(pricing\.price\))/, 'two bad fields: one line')
+    // an IP address this machine does not have (TEST-NET-1): libp2p's error lists each address with its stack
+    assertOneLine(await runProcess(['start', '--data-dir', join(dir, 'd'), '--lan', '--listen', '/ip4/192.0.2.1/tcp/4001']),
+      /^mesh-executor: cannot listen on a --listen address: \/ip4\/192\.0\.2\.1\/tcp\/4001: listen EADDRNOTAVAIL: .*\(this machine has no such IP address; did it change\?\)$/m, 'an address the machine does not have')
+    // the same address saved in Settings: the message says where it comes from and how to get past it
+    const store = openStore(join(dir, 'd'))
+    store.setSetting('listenAddrs', ['/ip4/192.0.2.1/tcp/4001'])
+    store.close()
+    assertOneLine(await runProcess(['start', '--data-dir', join(dir, 'd'), '--lan']), /cannot listen on a listen address saved in Settings \(start with --listen ADDRESS to override it, then change it in Settings\): \/ip4\/192\.0\.2\.1\/tcp\/4001: listen EADDRNOTAVAIL/, 'a saved address the machine does not have')
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

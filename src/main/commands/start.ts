@@ -176,18 +176,34 @@ function forwardEvents (emit: (line: string) => void, json: boolean): TypedEmitt
 }
 
 /** A start-up failure the owner can fix (data dir in use, port taken, bad policy) as a UsageError. */
-function startupError (err: unknown): unknown {
+function startupError (err: unknown, listenFromFlags: boolean): unknown {
   if (err instanceof PolicyValidationError) return new UsageError(err.message)
   if (err instanceof StoreError && (err.code === 'DataDirLocked' || err.code === 'DataDirUnusable')) return new UsageError(err.message)
   if (err instanceof IdentityFileError) return new UsageError(err.message)
   const code = (err as NodeJS.ErrnoException).code
   const msg = err instanceof Error ? err.message : String(err)
+  const where = listenFromFlags ? 'a --listen address' : 'a listen address saved in Settings (start with --listen ADDRESS to override it, then change it in Settings)'
   if (code === 'EADDRINUSE' || /EADDRINUSE/.test(msg)) {
     const addrs = [...msg.matchAll(/^\s*(\/\S+): Error: listen EADDRINUSE/gm)].map((m) => m[1])
-    return new UsageError(`cannot listen on ${addrs.length > 0 ? addrs.join(', ') : 'a --listen address'}: address already in use (is another mesh-executor running? choose another port)`)
+    return new UsageError(`cannot listen on ${addrs.length > 0 ? addrs.join(', ') : where}: address already in use (is another mesh-executor running? choose another port)`)
   }
-  if ((err as Error).name === 'UnsupportedListenAddressesError') return new UsageError(`cannot listen on the --listen addresses: ${msg}`)
+  if ((err as Error).name === 'UnsupportedListenAddressesError' || (err as Error).name === 'UnsupportedListenAddressError') {
+    return new UsageError(`cannot listen on ${where}: ${listenFailures(msg)}`)
+  }
   return err
+}
+
+/**
+ * libp2p's "Some configured addresses failed to be listened on…" with every address's error and its
+ * stack, as one line: each address with its error's first line, and a hint for an address this
+ * machine does not have.
+ */
+function listenFailures (msg: string): string {
+  const each = [...msg.matchAll(/^\s*(\/\S+): (?:\w*Error: )?(.+)$/gm)].map(([, addr, why]) => {
+    const hint = /EADDRNOTAVAIL/.test(why ?? '') ? ' (this machine has no such IP address; did it change?)' : ''
+    return `${addr ?? ''}: ${why ?? ''}${hint}`
+  })
+  return each.length > 0 ? each.join('; ') : (msg.split('\n')[0] ?? msg)
 }
 
 async function launch (o: StartOptions, io: CliIo, host: DaemonHost, events: TypedEmitter<DaemonEvents>): Promise<Daemon> {
@@ -198,7 +214,7 @@ async function launch (o: StartOptions, io: CliIo, host: DaemonHost, events: Typ
       lan: o.lan, alias: o.alias, events, logLevel: o.logLevel, userIdleSeconds: host.userIdleSeconds, onBattery: host.onBattery, nat: o.nat
     })
   } catch (err) {
-    throw startupError(err)
+    throw startupError(err, o.listen !== undefined)
   }
 }
 
