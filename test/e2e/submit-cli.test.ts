@@ -143,6 +143,13 @@ test('submit CLI against an executor process over loopback libp2p', { timeout: 1
     assert.match(r.stderr, /mesh-executor submit: job .* failed on did:key:\S+: FuelExhausted/)
     assert.doesNotMatch(r.stderr, /FuelExhausted \(FuelExhausted|FuelExhausted: FuelExhausted/, 'the reason is named once')
     assert.equal(r.stdout.byteLength, 0, 'no output on stdout')
+    // the failed job's receipt is kept like any other: `receipt verify` finds it in the buyer's data dir
+    const failedCid = /receipt (bafyrei[a-z2-7]+) saved in (\S+)/.exec(r.stderr)
+    assert.ok(failedCid !== null, `the saved receipt is named: ${r.stderr}`)
+    assert.equal(failedCid[2], join(origDir, 'receipts'))
+    const kept = await cli(['receipt', 'verify', failedCid[1] ?? '', '--data-dir', origDir, '--json'], children)
+    assert.equal(kept.code, 0, kept.stderr + kept.stdout.toString())
+    assert.match(kept.stdout.toString(), /"failure_reason":"FuelExhausted"/)
 
     const json = await cli(['submit', '--module', asset('hostile_loop.wasm'), '--max-fuel', '1000000', '--json', ...common], children)
     assert.equal(json.code, 5, json.stderr)
@@ -152,6 +159,7 @@ test('submit CLI against an executor process over loopback libp2p', { timeout: 1
     assert.equal(last?.code, 'ExecutorFailed')
     assert.equal(last?.reason, 'FuelExhausted')
     assert.equal(last?.exitCode, 5)
+    assert.equal(last?.receiptSavedIn, join(origDir, 'receipts'))
     await eventWhere((e) => e.event === 'job:finished' && e.failureReason === 'FuelExhausted' && e.receiptCid === last?.receiptCid, 'job:finished FuelExhausted')
   })
 

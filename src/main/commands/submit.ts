@@ -8,7 +8,8 @@
  *
  * Starts its own mesh node (LAN mode, default listen /ip4/127.0.0.1/tcp/0), joins through the
  * bootstrap peers, waits until they are subscribed to the announce topic, submits, verifies the
- * receipt, writes the output to stdout and saves the receipt block in <data-dir>/receipts/<cid>.
+ * receipt, writes the output to stdout and saves the receipt block in <data-dir>/receipts/<cid> (a
+ * failed or cancelled job's verified receipt too).
  * Without --json a readable log goes to stderr; with --json, JSON lines go to stdout (events, then
  * one {"event":"result",…} or {"event":"failed",…}) and nothing else is written there. The node's
  * reachability (public / behind NAT via relay / unreachable / unknown, docs/NETWORKING.md) is
@@ -27,7 +28,7 @@ import { createMeshNode, JOBS_ANNOUNCE_TOPIC } from '../mesh/index.js'
 import type { ConnectionInfo, MeshNode, ReachabilityStatus } from '../mesh/index.js'
 import { DataDirLockedError, openStore } from '../store/index.js'
 import type { Store } from '../store/index.js'
-import { AccessBlockStore, createOriginator, OriginatorError } from '../originator/index.js'
+import { AccessBlockStore, createOriginator, ExecutorFailedError, OriginatorError } from '../originator/index.js'
 import type { OriginatorEvent, SubmitJob, SubmitResult } from '../originator/index.js'
 import { checkMultiaddrs, dataDirFrom, parseFlags, UsageError, type CliIo } from './io.js'
 import { shortId } from '../../shared/text.js'
@@ -326,14 +327,23 @@ function reportResult (io: CliIo, voice: Voice, node: MeshNode, plan: SubmitPlan
   })
 }
 
-function reportFailure (io: CliIo, voice: Voice, node: MeshNode, err: unknown): number {
+/** Writes a verified receipt block to <data-dir>/receipts/<cid>; returns that directory. */
+async function saveReceipt (dataDir: string, cid: string, bytes: Uint8Array): Promise<string> {
+  const dir = join(dataDir, 'receipts')
+  await mkdir(dir, { recursive: true })
+  await writeFile(join(dir, cid), bytes)
+  return dir
+}
+
+function reportFailure (io: CliIo, voice: Voice, node: MeshNode, err: unknown, savedIn?: string): number {
   const code = exitCodeOf(err)
   const e = err as Error & { code?: string, reason?: string, why?: unknown, check?: string, receiptCid?: string }
   if (voice.json) {
-    voice.emit({ event: 'failed', code: e.code ?? e.name, message: e.message, reason: e.reason, check: e.check, why: e.why, receiptCid: e.receiptCid, exitCode: code, ...networkOf(node) })
+    voice.emit({ event: 'failed', code: e.code ?? e.name, message: e.message, reason: e.reason, check: e.check, why: e.why, receiptCid: e.receiptCid, ...(savedIn !== undefined ? { receiptSavedIn: savedIn } : {}), exitCode: code, ...networkOf(node) })
     return code
   }
   io.stderr.write(`mesh-executor submit: ${e.message}\n`)
+  if (savedIn !== undefined) io.stderr.write(`  receipt ${e.receiptCid ?? ''} saved in ${savedIn}\n`)
   if (Array.isArray(e.why)) {
     for (const w of e.why as Array<{ executorDid: string, reasons: string[] }>) io.stderr.write(`  ${short(w.executorDid)}: ${w.reasons.join('; ')}\n`)
   }
@@ -364,13 +374,15 @@ async function submitOn (s: Session): Promise<number> {
         ? { stdin: chunksOf(io.stdin), onOutput: (chunk: Uint8Array) => { if (voice.json) voice.emit({ event: 'output', data: chunk }); else io.stdout.write(chunk) } }
         : {})
     })
-    const dir = join(plan.dataDir, 'receipts')
-    await mkdir(dir, { recursive: true })
-    await writeFile(join(dir, result.receiptCid), result.receiptBytes)
+    const dir = await saveReceipt(plan.dataDir, result.receiptCid, result.receiptBytes)
     reportResult(io, voice, node, plan, result, Date.now() - started, dir)
     return EXIT.ok
   } catch (err) {
-    return reportFailure(io, voice, node, err)
+    // a failed job's verified receipt is kept too: the executor's signed word on how the job ended
+    const saved = err instanceof ExecutorFailedError && err.receiptCid !== undefined && err.receiptBytes !== undefined
+      ? await saveReceipt(plan.dataDir, err.receiptCid, err.receiptBytes).catch((e: unknown) => { io.stderr.write(`mesh-executor submit: the failed job's receipt could not be saved: ${e instanceof Error ? e.message : String(e)}\n`); return undefined })
+      : undefined
+    return reportFailure(io, voice, node, err, saved)
   } finally {
     process.removeListener('SIGINT', onSig)
     originator.close()

@@ -52,11 +52,14 @@ export class ExecutorFailedError extends OriginatorError {
   readonly reason: FailureReason
   readonly receipt: ExecutionReceiptV1 | undefined
   readonly receiptCid: string | undefined
-  constructor (reason: FailureReason, message: string, receipt?: ExecutionReceiptV1, receiptCid?: string) {
+  /** The signed receipt block: the buyer keeps it as the executor's signed word on how the job ended. */
+  readonly receiptBytes: Uint8Array | undefined
+  constructor (reason: FailureReason, message: string, receipt?: ExecutionReceiptV1, receiptCid?: string, receiptBytes?: Uint8Array) {
     super('ExecutorFailed', message)
     this.reason = reason
     this.receipt = receipt
     this.receiptCid = receiptCid
+    this.receiptBytes = receiptBytes
   }
 }
 

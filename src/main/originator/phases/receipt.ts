@@ -72,7 +72,7 @@ export async function fetchAndVerify (sub: Submission, chosen: CandidateBid, rec
     ctx.book.record(chosen.executorDid, JOB_FAULTS.has(reason) ? 'completed' : 'failed')
     sub.setState('Failed')
     sub.emit({ type: 'receipt:verified', announcementId: p.id, receiptCid, status: receipt.status, failureReason: reason })
-    throw new ExecutorFailedError(reason, `job ${p.id} ${receipt.status === 'Cancelled' ? 'was cancelled' : 'failed'} on ${chosen.executorDid}: ${failureText(reason, p.lastStatus?.details)}`, receipt, receiptCid)
+    throw new ExecutorFailedError(reason, `job ${p.id} ${receipt.status === 'Cancelled' ? 'was cancelled' : 'failed'} on ${chosen.executorDid}: ${failureText(reason, p.lastStatus?.details)}`, receipt, receiptCid, bytes)
   }
   return { bytes, via, receipt, fetchedAt }
 }
