@@ -249,7 +249,18 @@ test('receipts: every field, verify succeeds, a tampered block fails, export giv
   await go('receipts')
   await page.setInputFiles('[data-testid="verify-file"]', { name: 'tampered.cbor', mimeType: 'application/octet-stream', buffer: tampered })
   await page.waitForSelector('[data-testid="verify-failed"]')
-  assert.match(await text('[data-testid="verify-failed"]'), /Malformed|BadSignature/)
+  assert.match(await text('[data-testid="verify-failed"]'), /^✗ (Not a valid receipt block: |BadSignature: )/)
+  // files that are no receipt at all: named in words, not as the API's argument check
+  const wrong: Array<[string, Buffer, RegExp]> = [
+    ['empty.cbor', Buffer.alloc(0), /^✗ empty\.cbor is empty: choose a receipt block \(\.cbor\) or an earnings statement \(\.json\)\.$/],
+    ['photo.png', Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), /^✗ Not a valid receipt block: malformed CBOR/],
+    ['backup.tar', Buffer.alloc(2 * 1024 * 1024, 1), /^✗ Not a valid receipt block: backup\.tar is 2 MiB, and a receipt block is a few hundred bytes$/],
+    ['video.mp4', Buffer.alloc(5 * 1024 * 1024, 1), /^✗ video\.mp4 is 5 MiB, larger than any receipt block or statement checked here/]
+  ]
+  for (const [name, buffer, expected] of wrong) {
+    await page.setInputFiles('[data-testid="verify-file"]', { name, mimeType: 'application/octet-stream', buffer })
+    await page.locator('[data-testid="verify-failed"]', { hasText: expected }).waitFor()
+  }
 })
 
 test('settings: identity with copy buttons, saving settings', async () => {

@@ -1,5 +1,5 @@
 import type { ExportFileView, Json, ReceiptDetailView, StatementCheckView, VerifyView } from '../../shared/api/contract.js'
-import { base64FromBytes, formatAmount, formatTokens, shortId } from '../../shared/api/format.js'
+import { base64FromBytes, formatAmount, formatBytes, formatTokens, shortId } from '../../shared/api/format.js'
 import { h, clear, table, badge, time, copyButton, field, type Child } from '../dom.js'
 import { errorMessage, type PageFactory } from '../page.js'
 
@@ -7,7 +7,19 @@ function verifyResult (out: HTMLElement, r: VerifyView): void {
   clear(out)
   out.append(r.ok
     ? h('p', { class: 'ok', 'data-testid': 'verify-ok' }, `✓ Valid: signed by ${shortId(r.executorDid, 12)}, content matches ${shortId(r.cid, 12)} (${r.status})`)
-    : h('p', { class: 'error', 'data-testid': 'verify-failed', role: 'alert' }, `✗ ${r.reason}: ${r.detail}`))
+    : h('p', { class: 'error', 'data-testid': 'verify-failed', role: 'alert' }, r.reason === 'Malformed' ? `✗ Not a valid receipt block: ${r.detail}` : `✗ ${r.reason}: ${r.detail}`))
+}
+
+/** The node checks a receipt block of up to 2 MiB as base64 and a statement of up to 4 MiB of text. */
+const MAX_BLOCK_BYTES = Math.floor(2 * 1024 * 1024 / 4) * 3
+const MAX_STATEMENT_BYTES = 4 * 1024 * 1024
+
+/** Why a chosen file cannot be a receipt block or a statement this page checks, before reading it. */
+function fileProblem (f: File): string | undefined {
+  const what = 'choose a receipt block (.cbor) or an earnings statement (.json)'
+  if (f.size === 0) return `${f.name} is empty: ${what}.`
+  if (f.size > MAX_STATEMENT_BYTES) return `${f.name} is ${formatBytes(f.size)}, larger than any receipt block or statement checked here: ${what} (a statement over 4 MiB: mesh-executor receipt verify FILE).`
+  return undefined
 }
 
 function statementResult (out: HTMLElement, r: StatementCheckView): void {
@@ -103,10 +115,13 @@ export const receiptsPage: PageFactory = async (ctx) => {
   fileIn.addEventListener('change', () => {
     const f = fileIn.files?.[0]
     if (f === undefined) return
+    const problem = fileProblem(f)
+    if (problem !== undefined) { clear(out); out.append(h('p', { class: 'error', role: 'alert', 'data-testid': 'verify-failed' }, `✗ ${problem}`)); return }
     f.arrayBuffer().then(async (buf) => {
       const bytes = new Uint8Array(buf)
       const first = bytes.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09)
       if (first === 0x7b) statementResult(out, await api.call('statement.verify', { text: new TextDecoder().decode(bytes) }))
+      else if (bytes.length > MAX_BLOCK_BYTES) verifyResult(out, { ok: false, reason: 'Malformed', detail: `${f.name} is ${formatBytes(bytes.length)}, and a receipt block is a few hundred bytes` })
       else verifyResult(out, await api.call('receipts.verify', { blockBase64: base64FromBytes(bytes) }))
     }).catch((err: unknown) => { clear(out); out.append(h('p', { class: 'error' }, errorMessage(err))) })
   })
