@@ -54,9 +54,17 @@ test('no policy saved: a price typed into the form is a valid fixed price, saved
   await page.fill('[data-testid="price-fixed"]', '7')
   await page.waitForSelector('[data-testid="policy-errors"] .ok')
   assert.match(await page.innerText('[data-testid="price-example"]'), /^7 tokens per job\./)
-  // cleared, the price is missing (named as such), not the pricing mode
+  // cleared, the price is missing (named as such), not the pricing mode; the price in words goes
+  // (it used to keep saying "7 tokens per job")
   await page.fill('[data-testid="price-fixed"]', '')
   await page.locator('[data-testid="errors-pricing"] li', { hasText: 'Price — price per job: must be a whole number of 0 or more, got nothing' }).waitFor()
+  assert.equal(await page.innerText('[data-testid="price-example"]'), '')
+  // an error in another field leaves the price in words alone
+  await page.fill('[data-testid="price-fixed"]', '7')
+  await page.fill('[data-testid="regions"]', 'EU West')
+  await page.locator('[data-testid="errors-allowedRegions"] li').waitFor()
+  assert.match(await page.innerText('[data-testid="price-example"]'), /^7 tokens per job\./)
+  await page.fill('[data-testid="regions"]', '')
   // a valid edit, then at once an invalid one: the preview (400 ms later) simulates the valid draft;
   // it used to send the draft as it was when its timer fired, and the node answered 400
   const simulated = page.waitForResponse((r) => r.url().endsWith('/api/market.simulate'))

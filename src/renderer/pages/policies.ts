@@ -50,11 +50,12 @@ export const policiesPage: PageFactory = async ({ api }) => {
     const same = JSON.stringify(f.draft) === JSON.stringify(f.saved)
     bar.save.disabled = list.length > 0 || same
     bar.dirty.textContent = same ? 'No unsaved changes.' : 'Unsaved changes.'
-    // the price in words, the free warning and what the draft would have done
-    if (v.ok) {
-      pricing.show(v.policy.pricing)
-      preview.update(f.draft)
-    }
+    // the price in words and the free warning follow the price fields alone (an error elsewhere does
+    // not hide them; an invalid price does not leave the last valid one in words), then what the
+    // draft would have done
+    const price = validatePolicy(f.draft.pricing === undefined ? {} : { pricing: f.draft.pricing })
+    pricing.show(price.ok ? price.policy.pricing : undefined)
+    if (v.ok) preview.update(f.draft)
   }
   json.addEventListener('input', () => { readJson(f, json.value, errors, bar.save) })
   bar.save.addEventListener('click', () => { saveDraft(api, f, { bar, errors, history, json }) })

@@ -14,8 +14,8 @@ const MODES: Array<[string, string]> = [['fixed', 'One price per job'], ['per_mf
 
 export interface PricingField {
   body: Child[]
-  /** Shows a valid draft's price in words and whether it is free. */
-  show(p: Policy['pricing']): void
+  /** Shows a valid price in words and whether it is free; undefined (an invalid price): neither. */
+  show(p: Policy['pricing'] | undefined): void
 }
 
 export function pricingField (f: PolicyDraft, rate: MarketRateView | null): PricingField {
@@ -54,6 +54,11 @@ export function pricingField (f: PolicyDraft, rate: MarketRateView | null): Pric
   return {
     body: [h('div', { class: 'checks column' }, MODES.map(([_m, label], i) => h('label', {}, modeBoxes[i], ` ${label}`))), parts.price, parts.floor, parts.rate, priceExample, priceFree, marketHint(f, rate)],
     show (p) {
+      if (p === undefined) {
+        priceExample.textContent = ''
+        priceFree.hidden = true
+        return
+      }
       const ex = [100_000_000n, 10_000_000_000n].map((fuel) => `${(Number(fuel) / 1e6).toLocaleString()} million fuel → ${formatTokens(quote(p, fuel).price.toString())}`)
       priceExample.textContent = `${priceText({ mode: p.mode, price: p.mode === 'fixed' ? p.price.toString() : null, floor: p.mode === 'floor_plus_rate' ? p.floor.toString() : null, ratePerMillionFuel: p.mode === 'fixed' ? null : p.ratePerMillionFuel.toString() })}. A job of ${ex.join('; a job of ')}.`
       priceFree.hidden = !(p.mode === 'fixed' ? p.price === 0n : p.mode === 'per_mfuel' ? p.ratePerMillionFuel === 0n : p.floor === 0n && p.ratePerMillionFuel === 0n)
