@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { rawCid, verifyReceiptBlock } from '../../src/shared/protocol/index.js'
+import { createServer, type AddressInfo } from 'node:net'
+import { generateIdentity, rawCid, verifyReceiptBlock } from '../../src/shared/protocol/index.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const BIN = join(ROOT, 'bin', 'mesh-executor.js')
@@ -161,6 +162,23 @@ test('submit CLI against an executor process over loopback libp2p', { timeout: 1
     assert.equal(last?.exitCode, 5)
     assert.equal(last?.receiptSavedIn, join(origDir, 'receipts'))
     await eventWhere((e) => e.event === 'job:finished' && e.failureReason === 'FuelExhausted' && e.receiptCid === last?.receiptCid, 'job:finished FuelExhausted')
+  })
+
+  await t.test('a bootstrap peer that cannot be reached: exit 1 at once (not after --peer-wait), saying why', async () => {
+    const other = generateIdentity().peerId
+    const wrongId = addr.replace(/\/p2p\/\S+$/, `/p2p/${other}`)
+    const wrong = await cli(['submit', '--module', asset('sha256.wasm'), '--input', inputFile, '--bootstrap', wrongId, '--data-dir', origDir, '--peer-wait', '60'], children)
+    assert.equal(wrong.code, 1, wrong.stderr)
+    assert.match(wrong.stderr, new RegExp(`cannot reach the bootstrap peer: \\S+: a different node answers there \\(PeerId ${ready.peerId as string}, not ${other}\\): correct the /p2p/ part of the address`))
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    const closedPort = (blocker.address() as AddressInfo).port
+    await new Promise<void>((resolve) => blocker.close(() => { resolve() }))
+    const started = Date.now()
+    const dead = await cli(['submit', '--module', asset('sha256.wasm'), '--input', inputFile, '--bootstrap', `/ip4/127.0.0.1/tcp/${closedPort}/p2p/${other}`, '--data-dir', origDir, '--peer-wait', '60'], children)
+    assert.equal(dead.code, 1, dead.stderr)
+    assert.match(dead.stderr, /cannot reach the bootstrap peer: \S+: .*ECONNREFUSED/)
+    assert.ok(Date.now() - started < 50_000, 'not after the 60 s --peer-wait')
   })
 
   await t.test('the executor stops cleanly on SIGTERM', async () => {

@@ -399,10 +399,16 @@ async function joinAndSubmit (io: CliIo, voice: Voice, plan: SubmitPlan, identit
       if (voice.json) voice.emit({ event: 'reachability:changed', ...st })
       else voice.log(describeReachability(st))
     })
+    const dialFailures = new Map<string, string>()
+    node.events.on('bootstrap:failed', (e) => { dialFailures.set(e.addr, e.error) })
+    // start() dials every bootstrap peer once (the next try is 30 s later, after --peer-wait)
     await node.start()
     voice.log(`originator ${identity.did} (peer ${identity.peerId}) joining through ${plan.bootstrap.length} bootstrap peer(s)`)
-    if (!await awaitPeers(node, plan.bootstrap, plan.peerWaitMs)) {
-      const msg = `no mesh peer subscribed to ${JOBS_ANNOUNCE_TOPIC} within ${plan.peerWaitMs / 1000} s (connected: ${node.connectedPeers().length})`
+    const unreachable = node.connectedPeers().length === 0 && dialFailures.size === plan.bootstrap.length
+    if (unreachable || !await awaitPeers(node, plan.bootstrap, plan.peerWaitMs)) {
+      const msg = unreachable
+        ? `cannot reach ${plan.bootstrap.length === 1 ? 'the bootstrap peer' : 'any bootstrap peer'}: ${[...dialFailures].map(([addr, error]) => `${addr}: ${error}`).join('; ')}`
+        : `no mesh peer subscribed to ${JOBS_ANNOUNCE_TOPIC} within ${plan.peerWaitMs / 1000} s (connected: ${node.connectedPeers().length})`
       if (voice.json) voice.emit({ event: 'failed', code: 'NoPeers', message: msg, exitCode: EXIT.other, ...networkOf(node) })
       else io.stderr.write(`mesh-executor submit: ${msg}\n`)
       return EXIT.other

@@ -39,6 +39,18 @@ export function errMessage (err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
+/**
+ * Why a bootstrap dial failed, in the owner's terms where libp2p's are cryptic: another node at the
+ * address (the /p2p/ part is wrong or the node got a new key) and dialing ourselves.
+ */
+export function bootstrapDialError (err: unknown): string {
+  const msg = errMessage(err)
+  const other = /Payload identity key (\S+) does not match expected remote identity key (\S+)/.exec(msg)
+  if (other !== null) return `a different node answers there (PeerId ${other[1] ?? '?'}, not ${other[2] ?? '?'}): correct the /p2p/ part of the address`
+  if (/Can not dial self/i.test(msg)) return 'that is this node\'s own PeerId'
+  return msg
+}
+
 export function toPeerId (s: string): PeerId {
   try {
     return peerIdFromString(s)
@@ -166,7 +178,7 @@ class PeerLinksImpl implements PeerLinks {
         if (pid !== undefined && this.c.connectionManager.getConnections(peerIdFromString(pid)).length > 0) return
         await this.c.connectionManager.openConnection(ma, { signal: AbortSignal.timeout(this.init.dialMs), priority: DIAL_PRIORITY })
       } catch (err) {
-        this.init.events.emit('bootstrap:failed', { addr, error: errMessage(err) })
+        this.init.events.emit('bootstrap:failed', { addr, error: bootstrapDialError(err) })
       }
     }))
   }
