@@ -335,15 +335,25 @@ async function saveReceipt (dataDir: string, cid: string, bytes: Uint8Array): Pr
   return dir
 }
 
-function reportFailure (io: CliIo, voice: Voice, node: MeshNode, err: unknown, savedIn?: string): number {
+/** After Ctrl+C: what becomes of the job on its executor. */
+function givenUpNote (err: unknown, job: SubmitJob, left: { executorDid?: string, running?: boolean, stdinClosed?: boolean }): string | undefined {
+  if (!(err instanceof OriginatorError) || err.code !== 'Aborted' || left.executorDid === undefined) return undefined
+  const who = short(left.executorDid)
+  if (left.stdinClosed === true) return `its stdin was closed: the job ends on ${who} when it reads the end of its input`
+  return `the job stays with ${who} until it ends or reaches its ${job.timeoutSeconds} s time limit (the protocol has no cancel message)${left.running === true || job.interactive !== true ? '' : '; its stdin could not be closed: it had not started yet'}`
+}
+
+function reportFailure (io: CliIo, voice: Voice, node: MeshNode, err: unknown, after: { savedIn?: string | undefined, note?: string | undefined } = {}): number {
+  const { savedIn, note } = after
   const code = exitCodeOf(err)
   const e = err as Error & { code?: string, reason?: string, why?: unknown, check?: string, receiptCid?: string }
   if (voice.json) {
-    voice.emit({ event: 'failed', code: e.code ?? e.name, message: e.message, reason: e.reason, check: e.check, why: e.why, receiptCid: e.receiptCid, ...(savedIn !== undefined ? { receiptSavedIn: savedIn } : {}), exitCode: code, ...networkOf(node) })
+    voice.emit({ event: 'failed', code: e.code ?? e.name, message: e.message, reason: e.reason, check: e.check, why: e.why, receiptCid: e.receiptCid, ...(savedIn !== undefined ? { receiptSavedIn: savedIn } : {}), ...(note !== undefined ? { note } : {}), exitCode: code, ...networkOf(node) })
     return code
   }
   io.stderr.write(`mesh-executor submit: ${e.message}\n`)
   if (savedIn !== undefined) io.stderr.write(`  receipt ${e.receiptCid ?? ''} saved in ${savedIn}\n`)
+  if (note !== undefined) io.stderr.write(`  ${note}\n`)
   if (Array.isArray(e.why)) {
     for (const w of e.why as Array<{ executorDid: string, reasons: string[] }>) io.stderr.write(`  ${short(w.executorDid)}: ${w.reasons.join('; ')}\n`)
   }
@@ -360,10 +370,15 @@ async function submitOn (s: Session): Promise<number> {
   const onSig = (): void => { ctl.abort() }
   process.once('SIGINT', onSig)
   const started = Date.now()
+  // what the executor still has when the buyer gives up (Ctrl+C): V1 has no cancel message
+  const left: { executorDid?: string, running?: boolean, stdinClosed?: boolean } = {}
   try {
     const result = await originator.submit(plan.job, {
       signal: ctl.signal,
       onEvent: (e) => {
+        if (e.type === 'job:assigned') left.executorDid = e.executorDid
+        else if (e.type === 'status:received' && (e.status === 'Running' || e.status === 'AwaitingInput')) left.running = true
+        else if (e.type === 'stdin:sent' && e.isFinal) left.stdinClosed = true
         if (voice.json) voice.emit({ event: e.type, ...e, type: undefined })
         else {
           const line = describeEvent(e)
@@ -382,7 +397,7 @@ async function submitOn (s: Session): Promise<number> {
     const saved = err instanceof ExecutorFailedError && err.receiptCid !== undefined && err.receiptBytes !== undefined
       ? await saveReceipt(plan.dataDir, err.receiptCid, err.receiptBytes).catch((e: unknown) => { io.stderr.write(`mesh-executor submit: the failed job's receipt could not be saved: ${e instanceof Error ? e.message : String(e)}\n`); return undefined })
       : undefined
-    return reportFailure(io, voice, node, err, saved)
+    return reportFailure(io, voice, node, err, { savedIn: saved, note: givenUpNote(err, plan.job, left) })
   } finally {
     process.removeListener('SIGINT', onSig)
     originator.close()

@@ -64,6 +64,8 @@ export interface Submission {
   until: (cond: () => boolean, deadline: number) => Promise<boolean>
   /** interactive: the caller's stdin, closed when the submission ends */
   stdinIter?: AsyncIterator<Uint8Array>
+  /** interactive: the stdin pump, done once the job's stdin is closed (or could not be) */
+  stdinDone?: Promise<void>
   /** run when the submission ends (the bidding window's and the assignee session's rate allowances) */
   cleanups: Array<() => void>
   /** ends the bidding window's allowance (once a bidder accepted; else when the submission ends) */

@@ -79,7 +79,11 @@ async function runPhases (sub: Submission): Promise<SubmitResult> {
   await collectBids(sub)
   const { chosen, attempts, assignedAt } = await assignWithFallback(sub)
   sub.endBidding?.()
-  sub.stdinIter = startStdin(sub, chosen)
+  const stdin = startStdin(sub, chosen)
+  if (stdin !== undefined) {
+    if (stdin.iter !== undefined) sub.stdinIter = stdin.iter
+    sub.stdinDone = stdin.done
+  }
   const receiptCid = await awaitReceipt(sub, chosen)
   const invalid = receiptInvalid(sub, chosen, receiptCid)
   const { bytes, via, receipt, fetchedAt } = await fetchAndVerify(sub, chosen, receiptCid, invalid)
@@ -158,6 +162,8 @@ export function createOriginator (options: OriginatorOptions): Originator {
           if (sub.p.assignee !== undefined) ctx.book.record(sub.p.assignee.executorDid, 'failed')
           sub.setState('Timeout')
         } else sub.setState('Aborted')
+        // an interactive job that runs on: its stdin is being closed (phases/stdin.ts), let that go out
+        await sub.stdinDone
         throw reason
       }
       if (sub.state !== 'Completed' && !(err instanceof OriginatorError)) sub.setState('Error')
