@@ -118,6 +118,9 @@ test('thermal guard: too hot stops bidding (health says so), hysteresis holds un
   assert.equal(await reason(), undefined)
   await writeFile(thermalFile, '91000\n')
   assert.equal(await until('too hot', reason), 'CPU too hot (91 °C)')
+  // the health reads the sampler's 91 °C at once; the hold starts at the guard's next observation
+  // (every machineGuardMs): cooling to 75 °C before that would never have held (a race in this test)
+  await until('the guard holds', () => daemon.guard().thermal.holding ? true : undefined)
   await writeFile(thermalFile, '75000\n')
   await until('75 °C read', () => daemon.guard().thermal.tempC === 75 ? true : undefined)
   assert.equal(await reason(), 'CPU too hot (75 °C)', 'between the limits: still holding')
