@@ -72,7 +72,7 @@ export const settingsPage: PageFactory = async ({ api }) => {
       loaded = v
       const later = v.restartRequired.filter((k) => k in changes).map((k) => RESTART_WORDS[k] ?? k)
       clear(out)
-      out.append(h('p', { class: 'ok' }, Object.keys(changes).length === 0 ? 'Nothing changed.' : `Saved.${later.length > 0 ? ` ${sentence(later)} take${later.length === 1 ? 's' : ''} effect when the node restarts.` : ''}`))
+      out.append(h('p', { class: 'ok' }, Object.keys(changes).length === 0 ? 'Nothing changed.' : `Saved.${later.length > 0 ? ` ${sentence(later)} take${later.length === 1 && !(later[0] ?? '').endsWith('s') ? 's' : ''} effect when the node restarts.` : ''}`))
     }, (err: unknown) => { clear(out); out.append(h('p', { class: 'error', role: 'alert' }, errorMessage(err))) }).finally(() => { void validate() })
   })
 
